@@ -1,0 +1,25 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * pino JSON to stdout (or stderr for CLI commands whose stdout is data). One event per state
+ * change, never per tick. `PRIORITY` carries the syslog level so journald files each line
+ * at the right priority.
+ */
+const PRIORITY: Record<string, number> = { trace: 7, debug: 7, info: 6, warn: 4, error: 3, fatal: 2 };
+
+export function createLogger(opts: { level?: string; name?: string; destination?: 1 | 2 } = {}): Logger {
+  return pino(
+    {
+      name: opts.name ?? 'motion-rig',
+      level: opts.level ?? process.env.MOTION_RIG_LOG_LEVEL ?? 'info',
+      formatters: {
+        level: (label) => ({ level: label, PRIORITY: PRIORITY[label] ?? 6 }),
+      },
+    },
+    pino.destination({ fd: opts.destination ?? 1, sync: false }),
+  );
+}
+
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,0 +1,299 @@
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Gt7Client, type Gt7Notice } from '../../src/telemetry/gt7/client.js';
+import { ConsoleSimulator } from '../../src/telemetry/gt7/console-simulator.js';
+import { DiscoveryError, discoverPlayStation } from '../../src/telemetry/gt7/discovery.js';
+import { PacketCipher } from '../../src/telemetry/gt7/cipher.js';
+import { AccelerationSource } from '../../src/telemetry/motion-sample.js';
+import { readCapture } from '../../src/telemetry/recording.js';
+import { dataPath, haveSharedData } from '../helpers/shared-data.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function sim(opts: Parameters<typeof ConsoleSimulator.start>[0] = {}): Promise<ConsoleSimulator> {
+  const s = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0, ...opts });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function client(s: ConsoleSimulator, opts: Parameters<typeof Gt7Client.start>[0] = {}): Promise<Gt7Client> {
+  const c = await Gt7Client.start({ console: '127.0.0.1', consolePort: s.port, telemetryPort: 0, bindAddress: '127.0.0.1', ...opts });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (cond()) resolve();
+      else if (Date.now() - start > timeoutMs) reject(new Error(`condition not met in ${timeoutMs} ms`));
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('GT7 client and console simulator on loopback', () => {
+  for (const hb of ['A', 'B', '~', 'C'] as const) {
+    it(`heartbeat ${hb} is honoured: packets arrive in that format at ~60 Hz`, async () => {
+      const s = await sim();
+      const c = await client(s, { heartbeat: hb });
+      await until(() => c.stats.accepted >= 30);
+      const t0 = c.stats.accepted;
+      await sleep(500);
+      const rate = (c.stats.accepted - t0) / 0.5;
+      expect(rate).toBeGreaterThan(45);
+      expect(rate).toBeLessThan(75);
+      expect(c.receivedFormat).toBe(hb);
+      expect(c.latest()!.packet.format).toBe(hb);
+      expect(c.stats.garbage).toBe(0);
+      const src = c.latest()!.sample.accelerationSource;
+      expect(src).toBe(hb === 'A' ? AccelerationSource.Derived : AccelerationSource.Game);
+    });
+  }
+
+  it('resends the heartbeat on its interval', async () => {
+    const s = await sim();
+    const c = await client(s, { heartbeatIntervalMs: 200 });
+    await sleep(1100);
+    expect(c.stats.heartbeatsSent).toBeGreaterThanOrEqual(5);
+    expect(s.stats.heartbeats).toBe(c.stats.heartbeatsSent);
+  });
+
+  it('recovers from a stall: the console times out, silence triggers a resend, the stream resumes', async () => {
+    const s = await sim({ heartbeatTimeoutMs: 600 });
+    // A periodic heartbeat far longer than the console's timeout: only the silence rule can save it.
+    const c = await client(s, { heartbeatIntervalMs: 60_000, silenceResendMs: 300 });
+    const notices: Gt7Notice[] = [];
+    c.onNotice((n) => notices.push(n));
+    await until(() => c.stats.accepted > 10);
+    await until(() => notices.some((n) => n.kind === 'stream-stalled'), 4000);
+    await until(() => notices.some((n) => n.kind === 'stream-resumed'), 4000);
+    const after = c.stats.accepted;
+    await sleep(300);
+    expect(c.stats.accepted).toBeGreaterThan(after + 10);
+    expect(c.stats.heartbeatsSent).toBeGreaterThanOrEqual(2);
+  });
+
+  it('recovers when the console goes silent while heartbeats keep flowing', async () => {
+    const s = await sim();
+    const c = await client(s);
+    await until(() => c.stats.accepted > 10);
+    s.setPhase('silent');
+    await sleep(400);
+    const frozen = c.stats.accepted;
+    await sleep(200);
+    expect(c.stats.accepted).toBe(frozen);
+    s.setPhase('drive');
+    await until(() => c.stats.accepted > frozen + 10);
+  });
+
+  it('drops packets from anyone but the console and counts garbage, never throwing', async () => {
+    const s = await sim();
+    const c = await client(s);
+    await until(() => c.stats.accepted > 5);
+    const impostor = createSocket('udp4');
+    await new Promise<void>((r) => impostor.bind(0, '127.0.0.2', () => r()));
+    cleanups.push(() => new Promise<void>((r) => impostor.close(() => r())));
+    const valid = new Uint8Array(316);
+    const plain = c.latest()!;
+    expect(plain).toBeDefined();
+    const cipher = new PacketCipher();
+    const pt = new Uint8Array(316);
+    new DataView(pt.buffer).setUint32(0, 0x47375330, true);
+    cipher.encrypt(pt, 1234, valid);
+    for (let i = 0; i < 5; i++) impostor.send(valid, c.port, '127.0.0.1');
+    const garbageSender = createSocket('udp4');
+    await new Promise<void>((r) => garbageSender.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => garbageSender.close(() => r())));
+    const junk = [Buffer.alloc(0), Buffer.from('B'), Buffer.alloc(316, 7), Buffer.alloc(2000, 1), Buffer.alloc(296, 0xff)];
+    for (const j of junk) garbageSender.send(j, c.port, '127.0.0.1');
+    await until(() => c.stats.foreign >= 5 && c.stats.garbage >= junk.length);
+    expect(c.stats.foreign).toBe(5);
+    expect(c.stats.garbage).toBe(junk.length);
+    const before = c.stats.accepted;
+    await until(() => c.stats.accepted > before + 5);
+  });
+
+  it('says once, with the reason, when another app locked a smaller format, and keeps working with derived acceleration', async () => {
+    const s = await sim();
+    const other = createSocket('udp4');
+    await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => other.close(() => r())));
+    other.send(Buffer.from('A'), s.port, '127.0.0.1');
+    await until(() => s.streamFormat === 'A');
+    const c = await client(s, { heartbeat: 'B' });
+    const notices: Gt7Notice[] = [];
+    c.onNotice((n) => notices.push(n));
+    await until(() => c.stats.accepted > 30);
+    const shortfalls = notices.filter((n) => n.kind === 'format-shortfall');
+    expect(shortfalls).toHaveLength(1);
+    expect(shortfalls[0]!.message).toMatch(/asked for format B but the console sends A/);
+    expect(shortfalls[0]!.message).toMatch(/another app/);
+    expect(c.stats.formatShortfall).toBeGreaterThan(30);
+    const t = c.latest()!;
+    expect(t.sample.accelerationSource).toBe(AccelerationSource.Derived);
+    expect(Number.isFinite(t.sample.ax)).toBe(true);
+  });
+
+  it('accepts a superset: C packets serve a B request without complaint', async () => {
+    const s = await sim();
+    const other = createSocket('udp4');
+    await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => other.close(() => r())));
+    other.send(Buffer.from('C'), s.port, '127.0.0.1');
+    await until(() => s.streamFormat === 'C');
+    const c = await client(s, { heartbeat: 'B' });
+    const notices: Gt7Notice[] = [];
+    c.onNotice((n) => notices.push(n));
+    await until(() => c.stats.accepted > 10);
+    expect(c.receivedFormat).toBe('C');
+    expect(c.stats.formatShortfall).toBe(0);
+    expect(notices.filter((n) => n.kind === 'format-shortfall')).toHaveLength(0);
+    expect(c.latest()!.sample.accelerationSource).toBe(AccelerationSource.Game);
+  });
+
+  it('broadcast mode learns the console from its first packet', async () => {
+    const s = await sim();
+    // Loopback has no broadcast; an address with broadcast semantics (learn from the first
+    // packet, then lock) is what is under test.
+    const c = await Gt7Client.start({ broadcastAddress: '127.0.0.1', consolePort: s.port, telemetryPort: 0, bindAddress: '127.0.0.1' });
+    cleanups.push(() => c.close());
+    expect(c.consoleAddress).toBeUndefined();
+    const notices: Gt7Notice[] = [];
+    c.onNotice((n) => notices.push(n));
+    await until(() => c.stats.accepted > 3);
+    expect(c.consoleAddress).toBe('127.0.0.1');
+    expect(notices.some((n) => n.kind === 'console-learned')).toBe(true);
+  });
+
+  it('callbacks can be added and removed; a throwing or rejecting callback does not stop the client', async () => {
+    const s = await sim();
+    const c = await client(s);
+    let a = 0;
+    let b = 0;
+    c.onTelemetry(() => {
+      throw new Error('boom');
+    });
+    c.onTelemetry(async () => {
+      throw new Error('async boom');
+    });
+    const offA = c.onTelemetry(() => void a++);
+    c.onTelemetry(async () => {
+      b++;
+    });
+    await until(() => a >= 5);
+    offA();
+    const frozen = a;
+    await until(() => b >= frozen + 10);
+    expect(a).toBe(frozen);
+  });
+
+  it('the async iterator yields independent copies and ends on abort', async () => {
+    const s = await sim();
+    const ac = new AbortController();
+    const c = await client(s, { signal: ac.signal });
+    const ids: number[] = [];
+    const kept = [];
+    for await (const t of c) {
+      ids.push(t.packet.packetId);
+      kept.push(t);
+      if (ids.length === 20) ac.abort();
+    }
+    expect(c.isClosed).toBe(true);
+    expect(ids.length).toBeGreaterThanOrEqual(20);
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
+    expect(kept[0]!.packet.packetId).toBe(ids[0]);
+    expect(kept[0]!.sample.sequence).toBe(ids[0]);
+  });
+
+  it('tracks lost, duplicated and out-of-order packet ids', async () => {
+    // A hand-driven "console": send chosen ids from a socket the client trusts.
+    const fake = createSocket('udp4');
+    await new Promise<void>((r) => fake.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => fake.close(() => r())));
+    const c = await Gt7Client.start({ console: '127.0.0.1', consolePort: fake.address().port, telemetryPort: 0, bindAddress: '127.0.0.1' });
+    cleanups.push(() => c.close());
+    const cipher = new PacketCipher();
+    const send = (id: number) => {
+      const pt = new Uint8Array(316);
+      const v = new DataView(pt.buffer);
+      v.setUint32(0, 0x47375330, true);
+      v.setFloat32(0x28, 1, true);
+      v.setInt32(0x70, id, true);
+      const ct = new Uint8Array(316);
+      cipher.encrypt(pt, id * 7919, ct);
+      fake.send(ct, c.port, '127.0.0.1');
+    };
+    for (const id of [100, 101, 104, 104, 103, 105]) {
+      send(id);
+      await sleep(5);
+    }
+    await until(() => c.stats.datagrams >= 6);
+    expect(c.stats.accepted).toBe(4); // 100 101 104 105
+    expect(c.stats.lost).toBe(2); // 102 103 skipped at 104
+    expect(c.stats.duplicated).toBe(1);
+    expect(c.stats.outOfOrder).toBe(1);
+    expect(c.latest()!.packet.packetId).toBe(105);
+  });
+});
+
+describe('PlayStation discovery on loopback', () => {
+  it('finds a console that is on, and the client uses it', async () => {
+    const s = await sim({ discoveryPort: 0, hostName: 'living-room-ps5' });
+    const info = await discoverPlayStation({ broadcastAddress: '127.0.0.1', ports: { ps5: s.discoveryPort, ps4: s.discoveryPort }, timeoutMs: 1000 });
+    expect(info.status).toBe('on');
+    expect(info.hostName).toBe('living-room-ps5');
+    expect(info.runningAppName).toBe('Gran Turismo 7');
+    const c = await Gt7Client.start({ discover: { broadcastAddress: '127.0.0.1', ports: { ps5: s.discoveryPort, ps4: s.discoveryPort } }, consolePort: s.port, telemetryPort: 0, bindAddress: '127.0.0.1' });
+    cleanups.push(() => c.close());
+    expect(c.consoleAddress).toBe('127.0.0.1');
+    await until(() => c.stats.accepted > 3);
+  });
+
+  it('reports standby as a clear error', async () => {
+    const s = await sim({ discoveryPort: 0, standby: true, hostName: 'ps5' });
+    const err = await discoverPlayStation({ broadcastAddress: '127.0.0.1', ports: { ps5: s.discoveryPort, ps4: s.discoveryPort }, timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DiscoveryError);
+    expect((err as Error).message).toMatch(/standby/);
+    expect((err as DiscoveryError).console?.statusCode).toBe(620);
+  });
+
+  it('times out with advice when nothing answers', async () => {
+    const err = await discoverPlayStation({ broadcastAddress: '127.0.0.1', ports: { ps5: 9, ps4: 9 }, timeoutMs: 200 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no PlayStation answered.*--console/);
+  });
+
+  it('a user-given address wins over discovery', async () => {
+    const s = await sim();
+    // Discovery would time out (nothing on port 9); with an address it is never tried.
+    const c = await Gt7Client.start({ console: '127.0.0.1', discover: { broadcastAddress: '127.0.0.1', ports: { ps5: 9, ps4: 9 }, timeoutMs: 5000 }, consolePort: s.port, telemetryPort: 0, bindAddress: '127.0.0.1' });
+    cleanups.push(() => c.close());
+    await until(() => c.stats.accepted > 3, 1000);
+  });
+});
+
+describe.skipIf(!haveSharedData)('simulator playing a real capture', () => {
+  it('serves the encrypted-A capture; a B request gets A and derived acceleration', async () => {
+    const s = await sim({ recording: readCapture(dataPath('gt7', 'encrypted-A', 'nurburgring-gp.lpr')) });
+    const c = await client(s, { heartbeat: 'B' });
+    await until(() => c.stats.accepted > 20);
+    expect(c.receivedFormat).toBe('A');
+    expect(c.latest()!.packet.carCode).toBeGreaterThan(0);
+  });
+
+  it('serves replay-tilde as B, carrying the recording\'s own sway/surge', async () => {
+    const cap = readCapture(dataPath('gt7', 'recordings', 'replay-tilde.lpr'));
+    const s = await sim({ recording: cap });
+    const c = await client(s, { heartbeat: 'B' });
+    await until(() => c.stats.accepted > 20);
+    expect(c.receivedFormat).toBe('B');
+    expect(c.latest()!.packet.carCode).toBe(2108);
+  });
+});
