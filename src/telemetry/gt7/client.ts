@@ -97,6 +97,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
   private readonly telemetry: Gt7Telemetry = { packet: this.packet, sample: this.sample, receiveTimeNs: 0 };
   private readonly listeners = new Set<Gt7Listener>();
   private readonly noticeListeners = new Set<(n: Gt7Notice) => void>();
+  private readonly rawListeners = new Set<(datagram: Buffer, receiveTimeNs: number) => void>();
   private readonly waiters = new Set<() => void>();
   private haveLatest = false;
   private lastId: number | undefined;
@@ -185,6 +186,12 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     this.listeners.delete(listener);
   }
 
+  /** Every datagram from the console exactly as received (still encrypted), for recording. */
+  onRawDatagram(listener: (datagram: Buffer, receiveTimeNs: number) => void): () => void {
+    this.rawListeners.add(listener);
+    return () => this.rawListeners.delete(listener);
+  }
+
   onNotice(listener: (n: Gt7Notice) => void): () => void {
     this.noticeListeners.add(listener);
     return () => this.noticeListeners.delete(listener);
@@ -260,6 +267,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
       this.stats.foreign++;
       return;
     }
+    for (const l of this.rawListeners) l(msg, receiveTimeNs);
     const slot = this.plain.get(msg.length);
     if (slot === undefined || this.cipher.decrypt(msg, slot.bytes) !== 'ok') {
       this.stats.garbage++;

@@ -1,0 +1,232 @@
+import { statSync } from 'node:fs';
+import { createLogger } from '../log.js';
+import { PacketCipher, isPlaintext } from '../telemetry/gt7/cipher.js';
+import { Gt7Client, type Gt7ClientOptions } from '../telemetry/gt7/client.js';
+import { ConsoleSimulator, parsePhases } from '../telemetry/gt7/console-simulator.js';
+import { DiscoveryError, discoverPlayStation } from '../telemetry/gt7/discovery.js';
+import { Gt7EventTracker } from '../telemetry/gt7/events.js';
+import { type Game, type Heartbeat, formatForLength, isHeartbeat } from '../telemetry/gt7/formats.js';
+import { VelocityDifferentiator, gt7ToMotionSample } from '../telemetry/gt7/motion.js';
+import { Gt7Packet, decodePacket, packetToJson } from '../telemetry/gt7/packet.js';
+import { MotionSample } from '../telemetry/motion-sample.js';
+import { Recorder, readCapture } from '../telemetry/recording.js';
+import { LiveBlock, telemetryTable } from './view.js';
+import { UsageError } from './usage.js';
+
+export function heartbeatOption(value: string | undefined): Heartbeat {
+  const hb = value ?? 'B';
+  if (!isHeartbeat(hb)) throw new UsageError(`--heartbeat must be one of A, B, ~, C (got "${hb}")`);
+  return hb;
+}
+
+export function gameOption(value: string | undefined): Game {
+  const g = value ?? 'gt7';
+  if (g !== 'gt7' && g !== 'gtsport') throw new UsageError(`--game must be gt7 or gtsport here (got "${g}")`);
+  return g;
+}
+
+function intOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} wants a whole number (got "${value}")`);
+  return n;
+}
+
+export interface ClientFlags {
+  console?: string;
+  discover?: boolean;
+  heartbeat?: string;
+  game?: string;
+  port?: string;
+  'console-port'?: string;
+  broadcast?: string;
+}
+
+export function clientOptions(v: ClientFlags, signal: AbortSignal): Gt7ClientOptions {
+  return {
+    console: v.console,
+    discover: v.discover && !v.console ? { broadcastAddress: v.broadcast } : false,
+    broadcastAddress: v.broadcast,
+    heartbeat: heartbeatOption(v.heartbeat),
+    game: gameOption(v.game),
+    telemetryPort: intOption('port', v.port),
+    consolePort: intOption('console-port', v['console-port']),
+    signal,
+    logger: createLogger({ destination: 2, level: process.env.MOTION_RIG_LOG_LEVEL ?? 'warn' }),
+  };
+}
+
+/** `motion-rig telemetry`: a refreshing table for humans, or one JSON object per packet. */
+export async function runTelemetry(v: ClientFlags & { count?: string; json?: boolean }, signal: AbortSignal): Promise<number> {
+  const count = intOption('count', v.count) ?? Infinity;
+  const client = await Gt7Client.start(clientOptions(v, signal));
+  client.onNotice((n) => process.stderr.write(`${n.kind}: ${n.message}\n`));
+  const tty = process.stdout.isTTY && !v.json;
+  const live = new LiveBlock(process.stdout);
+  const tracker = new Gt7EventTracker();
+  const recent: string[] = [];
+  let seen = 0;
+  let lastDraw = 0;
+  let rateBase = { t: performance.now(), n: 0 };
+  let rate = 0;
+  const waitMsg = setTimeout(() => {
+    if (seen === 0) process.stderr.write(`waiting for telemetry from ${client.consoleAddress ?? 'a console (broadcast)'}; is GT7 running and on track?\n`);
+  }, 3000);
+  for await (const t of client.packets()) {
+    seen++;
+    const events = tracker.update(t.packet);
+    for (const e of events) {
+      recent.push(`${e.name} ${String(e.previous ?? '')}→${String(e.value)}`);
+      if (recent.length > 6) recent.shift();
+    }
+    if (v.json) {
+      process.stdout.write(JSON.stringify({ receiveTimeNs: Math.round(t.receiveTimeNs), ...packetToJson(t.packet), motion: { ...t.sample }, events }) + '\n');
+    } else {
+      const now = performance.now();
+      if (now - rateBase.t >= 1000) {
+        rate = ((client.stats.accepted - rateBase.n) * 1000) / (now - rateBase.t);
+        rateBase = { t: now, n: client.stats.accepted };
+      }
+      if (now - lastDraw >= (tty ? 100 : 1000) || seen >= count) {
+        lastDraw = now;
+        const table = `${telemetryTable(t, client.stats, rate)}\nevents: ${recent.join(' · ')}`;
+        if (tty) live.draw(table);
+        else process.stdout.write(table + '\n\n');
+      }
+    }
+    if (seen >= count) break;
+  }
+  clearTimeout(waitMsg);
+  await client.close();
+  return 0;
+}
+
+const BIG_FILE_HINT = 50 * 1024 * 1024;
+
+/** `motion-rig decode FILE`: every packet of a recording or *.lpr file, encrypted or not. */
+export function runDecode(file: string, v: { json?: boolean }): number {
+  if (statSync(file).size > BIG_FILE_HINT) process.stderr.write(`${file} is large; decoding may take a while\n`);
+  const capture = readCapture(file);
+  const ciphers = [new PacketCipher('gt7'), new PacketCipher('gtsport')];
+  const packet = new Gt7Packet();
+  const sample = new MotionSample();
+  const diff = new VelocityDifferentiator();
+  let ok = 0;
+  let bad = 0;
+  for (const [i, r] of capture.records.entries()) {
+    let bytes: Uint8Array = r.datagram;
+    let encrypted = false;
+    if (formatForLength(bytes.length) === undefined) {
+      bad++;
+      process.stderr.write(`record ${i}: ${bytes.length} bytes is no GT7 format; skipped\n`);
+      continue;
+    }
+    if (!isPlaintext(bytes)) {
+      const out = new Uint8Array(bytes.length);
+      if (!ciphers.some((c) => c.decrypt(bytes, out) === 'ok')) {
+        bad++;
+        process.stderr.write(`record ${i}: does not decrypt with the GT7 or GT Sport key; skipped\n`);
+        continue;
+      }
+      bytes = out;
+      encrypted = true;
+    }
+    decodePacket(bytes, packet);
+    ok++;
+    if (v.json) {
+      process.stdout.write(JSON.stringify({ record: i, offsetNs: r.offsetNs, encrypted, ...packetToJson(packet) }) + '\n');
+    } else {
+      gt7ToMotionSample(packet, r.offsetNs, sample, diff);
+      process.stdout.write(
+        `${String(i).padStart(6)} ${(r.offsetNs / 1e9).toFixed(3).padStart(9)}s id ${packet.packetId} ${packet.format} ` +
+          `${(packet.speed * 3.6).toFixed(0).padStart(4)} km/h g${packet.currentGear} ${packet.engineRpm.toFixed(0).padStart(5)} rpm ` +
+          `thr ${String(packet.throttle).padStart(3)} brk ${String(packet.brake).padStart(3)} ` +
+          `a=(${sample.ax.toFixed(2)}, ${sample.ay.toFixed(2)}, ${sample.az.toFixed(2)}) m/s² flags ${packet.flags.toString(2).padStart(12, '0')}\n`,
+      );
+    }
+  }
+  process.stderr.write(`${file}: ${capture.kind}, ${ok} packets decoded, ${bad} skipped\n`);
+  return ok > 0 ? 0 : 1;
+}
+
+/** `motion-rig record`: raw datagrams as received, with receive times. */
+export async function runRecord(v: ClientFlags & { out?: string; duration?: string }, signal: AbortSignal): Promise<number> {
+  if (!v.out) throw new UsageError('record needs --out FILE');
+  const duration = v.duration === undefined ? Infinity : Number(v.duration);
+  if (!(duration > 0)) throw new UsageError(`--duration wants seconds > 0 (got "${v.duration}")`);
+  const opts = clientOptions(v, signal);
+  const recorder = new Recorder(v.out, { heartbeat: opts.heartbeat, game: opts.game });
+  const client = await Gt7Client.start(opts);
+  client.onNotice((n) => process.stderr.write(`\n${n.kind}: ${n.message}\n`));
+  client.onRawDatagram((d, t) => recorder.write(d, t));
+  const started = performance.now();
+  const tty = process.stderr.isTTY;
+  await new Promise<void>((resolve) => {
+    const progress = setInterval(() => {
+      const s = (performance.now() - started) / 1000;
+      const line = `recording ${v.out}: ${recorder.count} packets, ${(recorder.bytes / 1024).toFixed(0)} KiB, ${s.toFixed(0)} s`;
+      if (tty) process.stderr.write(`\r${line}\x1b[K`);
+      if (s >= duration || signal.aborted) {
+        clearInterval(progress);
+        resolve();
+      }
+    }, 200);
+    signal.addEventListener('abort', () => {
+      clearInterval(progress);
+      resolve();
+    });
+  });
+  await client.close();
+  await recorder.close();
+  process.stderr.write(`\nwrote ${recorder.count} packets to ${v.out}\n`);
+  return recorder.count > 0 ? 0 : 1;
+}
+
+export async function runDiscover(v: { broadcast?: string; timeout?: string; json?: boolean }): Promise<number> {
+  try {
+    const info = await discoverPlayStation({ broadcastAddress: v.broadcast, timeoutMs: intOption('timeout', v.timeout) });
+    if (v.json) process.stdout.write(JSON.stringify(info) + '\n');
+    else process.stdout.write(`${info.hostType ?? 'PlayStation'} "${info.hostName ?? '?'}" at ${info.address}: on, running ${info.runningAppName ?? 'nothing'} (system ${info.systemVersion ?? '?'})\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof DiscoveryError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export async function runSimulateConsole(
+  v: { recording?: string; port?: string; host?: string; phases?: string; 'discovery-port'?: string; game?: string },
+  signal: AbortSignal,
+): Promise<number> {
+  const sim = await ConsoleSimulator.start({
+    host: v.host ?? '0.0.0.0',
+    port: intOption('port', v.port),
+    game: gameOption(v.game),
+    recording: v.recording ? readCapture(v.recording) : undefined,
+    phases: v.phases ? parsePhases(v.phases) : undefined,
+    discoveryPort: v['discovery-port'] === 'none' ? null : (intOption('discovery-port', v['discovery-port']) ?? null),
+    logger: createLogger({ destination: 2 }),
+  });
+  process.stderr.write(`console simulator on UDP ${sim.port}${sim.discoveryPort ? `, discovery on ${sim.discoveryPort}` : ''}; Ctrl-C stops\n`);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await sim.close();
+  process.stderr.write(`sent ${sim.stats.packetsSent} packets\n`);
+  return 0;
+}
+
+/**
+ * `npm start` for now: the console simulator on loopback and the live telemetry view against
+ * it, no PlayStation needed. (The full service demo replaces this when the pipeline lands.)
+ */
+export async function runDemo(v: { count?: string; json?: boolean }, signal: AbortSignal): Promise<number> {
+  const sim = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0, phases: parsePhases('drive:40,pause:3,drive:20,menu:3,replay:5') });
+  process.stderr.write(`motion-rig demo: built-in console simulator on 127.0.0.1:${sim.port} (synthetic lap), heartbeat B. Ctrl-C stops.\n`);
+  try {
+    return await runTelemetry({ console: '127.0.0.1', 'console-port': String(sim.port), port: '0', heartbeat: 'B', count: v.count, json: v.json }, signal);
+  } finally {
+    await sim.close();
+  }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runDecode, runDemo, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
+import { USAGE, UsageError } from './usage.js';
+
+/** The only place that parses argv and prints for humans. */
+
+const CLIENT_FLAGS = {
+  console: { type: 'string' },
+  discover: { type: 'boolean' },
+  heartbeat: { type: 'string' },
+  game: { type: 'string' },
+  port: { type: 'string' },
+  'console-port': { type: 'string' },
+  broadcast: { type: 'string' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  switch (command) {
+    case 'demo': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { count: { type: 'string' }, json: { type: 'boolean' } } });
+      return runDemo(values, controller.signal);
+    }
+    case 'telemetry': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, count: { type: 'string' }, json: { type: 'boolean' } } });
+      return runTelemetry(values, controller.signal);
+    }
+    case 'decode': {
+      const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, game: { type: 'string' } } });
+      if (positionals.length !== 1) throw new UsageError('decode takes exactly one FILE');
+      return runDecode(positionals[0]!, values);
+    }
+    case 'record': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, out: { type: 'string' }, duration: { type: 'string' } } });
+      return runRecord(values, controller.signal);
+    }
+    case 'discover': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { broadcast: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } } });
+      return runDiscover(values);
+    }
+    case 'simulate-console': {
+      const { values } = parseArgs({ args: rest, strict: true, options: {
+        recording: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        phases: { type: 'string' },
+        'discovery-port': { type: 'string' },
+        game: { type: 'string' },
+      } });
+      return runSimulateConsole(values, controller.signal);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+// A closed pipe (`motion-rig decode f --json | head`) is a normal way to stop reading.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`motion-rig: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`motion-rig: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

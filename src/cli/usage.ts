@@ -1,0 +1,16 @@
+/** A mistake in the command line: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `motion-rig — sim-racing motion platform service
+
+Usage:
+  motion-rig demo                       built-in console simulator + live telemetry view (npm start)
+  motion-rig telemetry [--console ADDR | --discover] [--heartbeat A|B|~|C] [--count N] [--json]
+                       [--port LOCAL_PORT] [--console-port PORT] [--broadcast ADDR] [--game gt7|gtsport]
+  motion-rig decode FILE [--json]       decode a recording or *.lpr file (encrypted or plaintext)
+  motion-rig record --out FILE [--console ADDR] [--heartbeat B] [--duration S]
+  motion-rig discover [--broadcast ADDR] [--timeout MS] [--json]
+  motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR]
+                       [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--discovery-port 9302]
+  motion-rig help
+`;

@@ -1,0 +1,45 @@
+import type { Gt7ClientStats, Gt7Telemetry } from '../telemetry/gt7/client.js';
+
+/** Human-readable telemetry table for the terminal (the CLI's only job besides parsing argv). */
+
+const f = (n: number, digits = 1, width = 7) => n.toFixed(digits).padStart(width);
+
+export function telemetryTable(t: Gt7Telemetry, stats: Gt7ClientStats, ratePerS: number): string {
+  const p = t.packet;
+  const s = t.sample;
+  const state = [s.onTrack ? 'on-track' : s.replay ? 'replay/menu' : '', s.paused ? 'PAUSED' : '', s.loading ? 'loading' : ''].filter(Boolean).join(' ');
+  const gear = p.currentGear === 0 ? 'N' : String(p.currentGear);
+  const suggested = p.suggestedGear === 15 ? '' : ` (→${p.suggestedGear})`;
+  const src = ['none', 'game', 'derived'][s.accelerationSource];
+  return [
+    `GT7 format ${p.format}  packet ${p.packetId}  car ${p.carCode}  ${state}`,
+    `speed ${f(p.speed * 3.6, 0)} km/h   gear ${gear}${suggested}   rpm ${f(p.engineRpm, 0)}   throttle ${f((p.throttle / 255) * 100, 0, 4)} %   brake ${f((p.brake / 255) * 100, 0, 4)} %`,
+    `lap ${p.lapCount}/${p.lapsInRace}   best ${lapTime(p.bestLapTime)}   last ${lapTime(p.lastLapTime)}`,
+    '',
+    'motion (ISO 8855 body frame: x forward, y left, z up)',
+    `  acceleration  ax ${f(s.ax)}  ay ${f(s.ay)}  az ${f(s.az)}  m/s²   (${src})`,
+    `  gravity dir   gx ${f(s.gx, 3)}  gy ${f(s.gy, 3)}  gz ${f(s.gz, 3)}`,
+    `  rates         p  ${f(s.p, 3)}  q  ${f(s.q, 3)}  r  ${f(s.r, 3)}  rad/s`,
+    `  steering      ${s.hasSteer ? `${f(s.steer, 3)} rad  ${f(s.steerRate, 2)} rad/s` : 'n/a (format A)'}`,
+    '',
+    `packets ${stats.accepted}  ${f(ratePerS, 1, 5)}/s   lost ${stats.lost}  dup ${stats.duplicated}  out-of-order ${stats.outOfOrder}  foreign ${stats.foreign}  garbage ${stats.garbage}  heartbeats ${stats.heartbeatsSent}`,
+  ].join('\n');
+}
+
+export function lapTime(ms: number): string {
+  if (ms < 0) return '--:--.---';
+  const m = Math.floor(ms / 60_000);
+  const s = (ms % 60_000) / 1000;
+  return `${m}:${s.toFixed(3).padStart(6, '0')}`;
+}
+
+/** Redraws a block in place on a terminal. */
+export class LiveBlock {
+  private lines = 0;
+  constructor(private readonly out: NodeJS.WriteStream) {}
+  draw(text: string): void {
+    const up = this.lines > 0 ? `\x1b[${this.lines}F` : '';
+    this.out.write(`${up}\x1b[0J${text}\n`);
+    this.lines = text.split('\n').length;
+  }
+}

@@ -1,0 +1,138 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleSimulator } from '../../src/telemetry/gt7/console-simulator.js';
+import { readCapture } from '../../src/telemetry/recording.js';
+import { REPO_ROOT, dataPath, haveSharedData } from '../helpers/shared-data.js';
+
+const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function run(args: string[], timeoutMs = 20_000) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+}
+
+beforeAll(() => {
+  // The test command builds first; a direct `vitest` run needs a build too.
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
+});
+
+describe('motion-rig CLI (GT7)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'motion-rig-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('help prints usage; an unknown command exits 2 with usage', () => {
+    expect(run(['help']).stdout).toMatch(/motion-rig telemetry/);
+    const bad = run(['frobnicate']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+    const badFlag = run(['telemetry', '--heartbeat', 'Z', '--count', '1']);
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr).toMatch(/--heartbeat must be one of/);
+  });
+
+  it.skipIf(!haveSharedData)('decode --json: encrypted-A file, one object per packet with the promised keys', () => {
+    const file = dataPath('gt7', 'encrypted-A', 'nurburgring-sprint.lpr');
+    const r = run(['decode', file, '--json']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(readCapture(file).records.length);
+    for (const row of rows) {
+      expect(row.encrypted).toBe(true);
+      expect(row.format).toBe('A');
+      expect(row.position).toHaveLength(3);
+      expect(row.rotation).toHaveLength(4);
+      expect(typeof row.flags).toBe('number');
+      expect(row).not.toHaveProperty('sway');
+      // Physics, not our code: |rotation| = 1 and |velocity| ≈ speed.
+      expect(Math.hypot(...row.rotation)).toBeCloseTo(1, 4);
+      expect(Math.abs(Math.hypot(...row.velocity) - row.speed)).toBeLessThan(0.01 * row.speed + 0.05);
+    }
+  });
+
+  it.skipIf(!haveSharedData)('decode --json: plaintext ~ recording carries B and ~ fields; synthetic C carries C extras', () => {
+    const tilde = run(['decode', dataPath('gt7', 'recordings', 'replay-tilde.lpr'), '--json']);
+    const first = JSON.parse(tilde.stdout.split('\n')[0]!);
+    expect(first.encrypted).toBe(false);
+    for (const k of ['wheelRotation', 'wheelRotationRate', 'sway', 'heave', 'surge', 'throttleInput', 'brakeOutput', 'energyRecovery']) expect(first).toHaveProperty(k);
+    const c = run(['decode', dataPath('gt7', 'synthetic', 'synthetic_C_encrypted.lpr'), '--json']);
+    const row = JSON.parse(c.stdout.split('\n')[0]!);
+    expect(row.format).toBe('C');
+    for (const k of ['surfaces', 'currentLapTime', 'wheelSteerAngleFL', 'wheelSteerAngleFR', 'carCategory']) expect(row).toHaveProperty(k);
+  });
+
+  it('decode refuses a file with no packets and survives a truncated one', () => {
+    const junk = join(dir, 'junk.lpr');
+    // length prefix 10, then 10 bytes of garbage, then a truncated record.
+    const buf = Buffer.concat([Buffer.from([10, 0, 0, 0]), Buffer.alloc(10, 1), Buffer.from([255, 0, 0, 0, 1, 2])]);
+    writeFileSync(junk, buf);
+    const r = run(['decode', junk]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/claims 255 bytes, file ends first/);
+  });
+
+  it('telemetry --json against the simulator, then record → decode round trip', async () => {
+    const sim = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0 });
+    try {
+      const t = await runAsync(['telemetry', '--console', '127.0.0.1', '--console-port', String(sim.port), '--port', '0', '--heartbeat', 'C', '--count', '30', '--json']);
+      expect(t.code).toBe(0);
+      const rows = t.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(rows).toHaveLength(30);
+      expect(rows.every((r) => r.format === 'C')).toBe(true);
+      expect(rows[0].motion.accelerationSource).toBe(1);
+      expect(rows[0].events.map((e: { name: string }) => e.name)).toContain('running');
+
+    } finally {
+      await sim.close();
+    }
+    // A fresh console: the first one keeps format C locked for 16 s after the last heartbeat.
+    const sim2 = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0 });
+    try {
+      const out = join(dir, 'lap.mrrec');
+      const rec = await runAsync(['record', '--out', out, '--console', '127.0.0.1', '--console-port', String(sim2.port), '--port', '0', '--duration', '1']);
+      expect(rec.code).toBe(0);
+      const cap = readCapture(out);
+      expect(cap.kind).toBe('recording');
+      expect(cap.heartbeat).toBe('B');
+      expect(cap.game).toBe('gt7');
+      expect(cap.records.length).toBeGreaterThan(40);
+      expect(cap.records.length).toBeLessThan(80);
+      // Receive offsets increase and span about a second at ~16.7 ms.
+      const gaps = cap.records.slice(1).map((r, i) => r.offsetNs - cap.records[i]!.offsetNs);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0);
+      const dec = run(['decode', out, '--json']);
+      const packets = dec.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(packets.length).toBe(cap.records.length);
+      expect(packets.every((p) => p.encrypted === true && p.format === 'B')).toBe(true);
+      // Recorded exactly as received: the wire bytes are ciphertext.
+      expect(readFileSync(out).subarray(0, 8).toString('latin1')).toBe('MRIG-REC');
+    } finally {
+      await sim2.close();
+    }
+  });
+
+  it('demo (npm start) shows the live view on the built-in simulator', async () => {
+    const r = await runAsync(['demo', '--count', '90']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/GT7 format B/);
+    expect(r.stdout).toMatch(/acceleration\s+ax/);
+    expect(r.stderr).toMatch(/built-in console simulator/);
+  });
+});
+
+function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
