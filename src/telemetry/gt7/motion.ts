@@ -43,7 +43,8 @@ export class VelocityDifferentiator {
       let my = q[1]! + sign * pq[1]!;
       let mz = q[2]! + sign * pq[2]!;
       let mw = q[3]! + sign * pq[3]!;
-      const n = Math.hypot(mx, my, mz, mw);
+      // Math.hypot allocates in V8; this path must not.
+      const n = Math.sqrt(mx * mx + my * my + mz * mz + mw * mw);
       if (n > 0) {
         mx /= n;
         my /= n;
@@ -113,7 +114,7 @@ export function gt7ToMotionSample(
   if (qn > 0.5 && qn < 1.5) {
     rotateByQuaternion(qx, qy, qz, qw, true, 0, -1, 0, scratch);
     gtToIso(scratch[0]!, scratch[1]!, scratch[2]!, scratch);
-    const n = Math.hypot(scratch[0]!, scratch[1]!, scratch[2]!);
+    const n = Math.sqrt(scratch[0]! * scratch[0]! + scratch[1]! * scratch[1]! + scratch[2]! * scratch[2]!);
     out.gx = scratch[0]! / n;
     out.gy = scratch[1]! / n;
     out.gz = scratch[2]! / n;

@@ -1,0 +1,47 @@
+/**
+ * Shared bench helpers: timing percentiles over batches, CPU and memory, and allocation per
+ * call. Allocation is measured as heap growth with collection forced before and the young
+ * generation large enough (run with --expose-gc --max-semi-space-size=64) that no scavenge
+ * runs in between; a scavenge would show as a negative delta, which is reported, not hidden.
+ */
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+export function bytesPerCall(fn: () => void, calls: number): number | null {
+  if (!gc) return null;
+  for (let i = 0; i < 1000; i++) fn();
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < calls; i++) fn();
+  const after = process.memoryUsage().heapUsed;
+  return Math.max(0, (after - before) / calls);
+}
+
+export function resources(cpuStart: NodeJS.CpuUsage, wallStartMs: number) {
+  const cpu = process.cpuUsage(cpuStart);
+  const wallMs = performance.now() - wallStartMs;
+  const mem = process.memoryUsage();
+  return {
+    cpuPercentOfOneCore: Math.round((((cpu.user + cpu.system) / 1000) / wallMs) * 1000) / 10,
+    rssMiB: Math.round(mem.rss / 1048576),
+    heapUsedMiB: Math.round(mem.heapUsed / 1048576),
+  };
+}
+
+export function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

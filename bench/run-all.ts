@@ -1,0 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Runs each benchmark in its own process (clean heap, flags for allocation counting). */
+const here = dirname(fileURLToPath(import.meta.url));
+const benches = ['gt7-decode.js'];
+let failed = 0;
+for (const b of benches) {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=64', join(here, b)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) failed++;
+}
+process.exitCode = failed ? 1 : 0;
