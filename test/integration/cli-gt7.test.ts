@@ -120,11 +120,20 @@ describe('motion-rig CLI (GT7)', () => {
     expect(r.stdout).toMatch(/acceleration\s+ax/);
     expect(r.stderr).toMatch(/built-in console simulator/);
   });
+
+  it('demo stops cleanly on Ctrl-C (SIGINT), exit 0', async () => {
+    const t0 = performance.now();
+    const r = await runAsync(['demo'], 1500);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/GT7 format B/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
 });
 
-function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runAsync(args: string[], interruptAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (interruptAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
