@@ -39,6 +39,14 @@ function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A UDP socket bound on a loopback address, closed after the test. */
+async function udpOn(address: string) {
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, address, () => r()));
+  cleanups.push(() => new Promise<void>((r) => sock.close(() => r())));
+  return sock;
+}
+
 describe('GT7 client and console simulator on loopback', () => {
   for (const hb of ['A', 'B', '~', 'C'] as const) {
     it(`heartbeat ${hb} is honoured: packets arrive in that format at ~60 Hz`, async () => {
@@ -98,9 +106,7 @@ describe('GT7 client and console simulator on loopback', () => {
     const s = await sim();
     const c = await client(s);
     await until(() => c.stats.accepted > 5);
-    const impostor = createSocket('udp4');
-    await new Promise<void>((r) => impostor.bind(0, '127.0.0.2', () => r()));
-    cleanups.push(() => new Promise<void>((r) => impostor.close(() => r())));
+    const impostor = await udpOn('127.0.0.2');
     const valid = new Uint8Array(316);
     const plain = c.latest()!;
     expect(plain).toBeDefined();
@@ -109,9 +115,7 @@ describe('GT7 client and console simulator on loopback', () => {
     new DataView(pt.buffer).setUint32(0, 0x47375330, true);
     cipher.encrypt(pt, 1234, valid);
     for (let i = 0; i < 5; i++) impostor.send(valid, c.port, '127.0.0.1');
-    const garbageSender = createSocket('udp4');
-    await new Promise<void>((r) => garbageSender.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => garbageSender.close(() => r())));
+    const garbageSender = await udpOn('127.0.0.1');
     const junk = [Buffer.alloc(0), Buffer.from('B'), Buffer.alloc(316, 7), Buffer.alloc(2000, 1), Buffer.alloc(296, 0xff)];
     for (const j of junk) garbageSender.send(j, c.port, '127.0.0.1');
     await until(() => c.stats.foreign >= 5 && c.stats.garbage >= junk.length);
@@ -123,9 +127,7 @@ describe('GT7 client and console simulator on loopback', () => {
 
   it('says once, with the reason, when another app locked a smaller format, and keeps working with derived acceleration', async () => {
     const s = await sim();
-    const other = createSocket('udp4');
-    await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => other.close(() => r())));
+    const other = await udpOn('127.0.0.1');
     other.send(Buffer.from('A'), s.port, '127.0.0.1');
     await until(() => s.streamFormat === 'A');
     const c = await client(s, { heartbeat: 'B' });
@@ -144,9 +146,7 @@ describe('GT7 client and console simulator on loopback', () => {
 
   it('accepts a superset: C packets serve a B request without complaint', async () => {
     const s = await sim();
-    const other = createSocket('udp4');
-    await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => other.close(() => r())));
+    const other = await udpOn('127.0.0.1');
     other.send(Buffer.from('C'), s.port, '127.0.0.1');
     await until(() => s.streamFormat === 'C');
     const c = await client(s, { heartbeat: 'B' });
@@ -215,9 +215,7 @@ describe('GT7 client and console simulator on loopback', () => {
 
   it('tracks lost, duplicated and out-of-order packet ids', async () => {
     // A hand-driven "console": send chosen ids from a socket the client trusts.
-    const fake = createSocket('udp4');
-    await new Promise<void>((r) => fake.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => fake.close(() => r())));
+    const fake = await udpOn('127.0.0.1');
     const c = await Gt7Client.start({ console: '127.0.0.1', consolePort: fake.address().port, telemetryPort: 0, bindAddress: '127.0.0.1' });
     cleanups.push(() => c.close());
     const cipher = new PacketCipher();
