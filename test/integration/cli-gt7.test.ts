@@ -121,6 +121,30 @@ describe('motion-rig CLI (GT7)', () => {
     expect(r.stderr).toMatch(/built-in console simulator/);
   });
 
+  it('simulate-console serves a client until Ctrl-C', async () => {
+    const child = spawn(process.execPath, [CLI, 'simulate-console', '--host', '127.0.0.1', '--port', '0', '--phases', 'drive:5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no port announced: ${stderr}`)), 10_000);
+      child.stderr.on('data', () => {
+        const m = /console simulator on UDP (\d+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    const t = await runAsync(['telemetry', '--console', '127.0.0.1', '--console-port', String(port), '--port', '0', '--count', '5', '--json']);
+    expect(t.stdout.trim().split('\n')).toHaveLength(5);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', resolve);
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/sent \d+ packets/);
+  });
+
   it('demo stops cleanly on Ctrl-C (SIGINT), exit 0', async () => {
     const t0 = performance.now();
     const r = await runAsync(['demo'], 1500);

@@ -66,6 +66,15 @@ describe('GT7 client and console simulator on loopback', () => {
     });
   }
 
+  it('GT Sport: its own key end to end; a GT7 client cannot read it', async () => {
+    const s = await sim({ game: 'gtsport' });
+    const c = await client(s, { game: 'gtsport' });
+    await until(() => c.stats.accepted > 5);
+    const wrong = await client(s, { game: 'gt7' });
+    await until(() => wrong.stats.garbage > 5);
+    expect(wrong.stats.accepted).toBe(0);
+  });
+
   it('resends the heartbeat on its interval', async () => {
     const s = await sim();
     const c = await client(s, { heartbeatIntervalMs: 200 });
