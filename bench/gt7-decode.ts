@@ -65,9 +65,9 @@ const result = {
   nsPerPacket: { p50: round(p.p50), p99: round(p.p99), max: round(p.max), over: `${BATCHES} batches of ${BATCH}` },
   targetPacketsPerSecond: 300_000,
   allocatedBytesPerPacket: {
-    decryptNobleSalsa20: bytesPerCall(decryptOnly, 20_000),
-    decodeAndMotionSample: bytesPerCall(decodeAndConvert, 20_000),
-    fullPath: bytesPerCall(fullPath, 20_000),
+    decryptNobleSalsa20: bytesPerCall(decryptOnly, 50_000),
+    decodeAndMotionSample: bytesPerCall(decodeAndConvert, 200_000),
+    fullPath: bytesPerCall(fullPath, 50_000),
   },
   ...res,
   node: process.version,
