@@ -1,0 +1,254 @@
+import { type MotionSample, STANDARD_GRAVITY } from '../telemetry/motion-sample.js';
+import { type Biquad, highPass1, highPass1Integrated, highPass2Integrated, highPassDoubleIntegrated, lowPass2 } from './filters.js';
+import { InputGuard } from './guards.js';
+import { type CueProfile, type RotationalSettings, SIGNALS, type SignalName, type TranslationalSettings } from './profile.js';
+import { RateAccelLimiter } from './rate-limit.js';
+import { Reconstructor } from './reconstruction.js';
+
+/**
+ * MotionSample → platform pose, every control tick. Order:
+ *
+ * 1. guards (per input signal, as each sample arrives): NaN hold, source clamp, spike filter;
+ * 2. reconstruction of the ~60 Hz samples at the loop rate;
+ * 3. mixer per channel: Σ gain·signal, deadband, soft saturation (tanh), channel gain;
+ * 4. classical washout (Reid & Nahon structure):
+ *    - surge/sway/heave: 1/(s² + 2ζωn s + ωn²) — the second-order high-pass and the double
+ *      integration to position as one section — times s/(s + ωb) when ωb > 0 (third order:
+ *      a sustained acceleration returns the platform to neutral);
+ *    - tilt coordination: second-order low-pass of fx, fy; tilt = asin(clamp(f/g)), rate- and
+ *      acceleration-limited, at most maxDeg; forward acceleration pitches the nose up (−pitch),
+ *      leftward specific force rolls right side down (+roll);
+ *    - roll/pitch/yaw: high-pass of angular velocity integrated to angle (1/(s + ω), or
+ *      s/(s² + 2ζω s + ω²) for second order), plus the tilt angles;
+ * 5. per-channel output limits (tanh, so the limit is approached smoothly, never crossed).
+ *
+ * Pose: x, y, z (m), roll, pitch, yaw (rad), ISO 8855 platform frame.
+ */
+
+/** Signals in lane order. fz is specific force minus 1 g: 0 for a level car at rest. */
+const LANE: Readonly<Record<SignalName, number>> = Object.fromEntries(SIGNALS.map((s, i) => [s, i])) as Record<SignalName, number>;
+const N_SIGNALS = SIGNALS.length;
+const DEG = Math.PI / 180;
+
+export const POSE_KEYS = ['x', 'y', 'z', 'roll', 'pitch', 'yaw'] as const;
+
+interface Mix {
+  lanes: Int32Array;
+  gains: Float64Array;
+  deadband: number;
+  saturation: number;
+  gain: number;
+}
+
+function makeMix(settings: { mix: Partial<Record<SignalName, number | undefined>>; deadband: number; saturation: number; gain: number }): Mix {
+  const entries = Object.entries(settings.mix).filter((e): e is [SignalName, number] => typeof e[1] === 'number' && e[1] !== 0);
+  return {
+    lanes: Int32Array.from(entries.map(([k]) => LANE[k])),
+    gains: Float64Array.from(entries.map(([, g]) => g)),
+    deadband: settings.deadband,
+    saturation: settings.saturation,
+    gain: settings.gain,
+  };
+}
+
+function mixOf(m: Mix, signals: Float64Array): number {
+  let x = 0;
+  for (let i = 0; i < m.lanes.length; i++) x += m.gains[i]! * signals[m.lanes[i]!]!;
+  const a = Math.abs(x) - m.deadband;
+  x = a <= 0 ? 0 : x < 0 ? -a : a;
+  return m.gain * m.saturation * Math.tanh(x / m.saturation);
+}
+
+class TranslationalChannel {
+  readonly mix: Mix;
+  private readonly position: Biquad;
+  private readonly washout: Biquad | undefined;
+  readonly limit: number;
+  constructor(s: TranslationalSettings, rateHz: number) {
+    this.mix = makeMix(s);
+    this.position = highPassDoubleIntegrated(s.highpass.omegaN, s.highpass.zeta, rateHz);
+    this.washout = s.highpass.omegaB > 0 ? highPass1(s.highpass.omegaB, rateHz) : undefined;
+    this.limit = s.limit;
+  }
+  step(signals: Float64Array): number {
+    let x = this.position.step(mixOf(this.mix, signals));
+    if (this.washout) x = this.washout.step(x);
+    return this.limit * Math.tanh(x / this.limit);
+  }
+  reset(): void {
+    this.position.reset();
+    this.washout?.reset();
+  }
+}
+
+class RotationalChannel {
+  readonly mix: Mix;
+  private readonly angle: Biquad;
+  readonly limit: number;
+  constructor(s: RotationalSettings, rateHz: number) {
+    this.mix = makeMix(s);
+    this.angle = s.highpass.zeta === undefined ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
+    this.limit = s.limitDeg * DEG;
+  }
+  step(signals: Float64Array, tilt: number): number {
+    const a = this.angle.step(mixOf(this.mix, signals)) + tilt;
+    return this.limit * Math.tanh(a / this.limit);
+  }
+  reset(): void {
+    this.angle.reset();
+  }
+}
+
+export interface CueingCounters {
+  samples: number;
+  rejectedInputs: number;
+  spikes: number;
+  nonFiniteOutputs: number;
+}
+
+export class CueingChain {
+  readonly rateHz: number;
+  readonly dt: number;
+  /** x, y, z, roll, pitch, yaw. */
+  readonly pose = new Float64Array(6);
+  /** Reconstructed, guarded input signals of the last tick (lane order of SIGNALS). */
+  readonly signals: Float64Array;
+  /** Tilt angles of the last tick: [roll, pitch], rad. */
+  readonly tilt = new Float64Array(2);
+  private readonly guards: InputGuard[];
+  private readonly guarded = new Float64Array(N_SIGNALS);
+  private readonly raw = new Float64Array(N_SIGNALS);
+  private readonly reconstruction: Reconstructor;
+  private readonly surge: TranslationalChannel;
+  private readonly sway: TranslationalChannel;
+  private readonly heave: TranslationalChannel;
+  private readonly roll: RotationalChannel;
+  private readonly pitch: RotationalChannel;
+  private readonly yaw: RotationalChannel;
+  private readonly tiltLowX: Biquad;
+  private readonly tiltLowY: Biquad;
+  private readonly tiltPitch: RateAccelLimiter;
+  private readonly tiltRoll: RateAccelLimiter;
+  private readonly tiltMax: number;
+  private readonly pitchGain: number;
+  private readonly rollGain: number;
+  private lastSampleT = -Infinity;
+  private counters: CueingCounters = { samples: 0, rejectedInputs: 0, spikes: 0, nonFiniteOutputs: 0 };
+
+  constructor(profile: CueProfile, rateHz: number) {
+    if (!(rateHz >= 50 && rateHz <= 5000)) throw new RangeError(`loop rate ${rateHz} Hz is outside 50..5000`);
+    this.rateHz = rateHz;
+    this.dt = 1 / rateHz;
+    const g = profile.guards;
+    const settingsFor = (s: SignalName) => {
+      const limit = s === 'p' || s === 'q' || s === 'r' ? g.rateLimit : s === 'steer' || s === 'steerRate' ? g.steerLimit : s === 'speed' ? g.speedLimit : g.accelLimit;
+      // The spike threshold is given for accelerations; other signals scale it by their limit.
+      return { limit, spikeThreshold: (g.spikeThreshold * limit) / g.accelLimit, spikeHoldS: g.spikeHoldMs / 1000, blendS: g.blendMs / 1000 };
+    };
+    this.guards = SIGNALS.map((s) => new InputGuard(settingsFor(s)));
+    this.reconstruction = new Reconstructor(N_SIGNALS, profile.reconstruction.mode, profile.reconstruction.predictBlendMs / 1000);
+    this.signals = this.reconstruction.out;
+    this.surge = new TranslationalChannel(profile.surge, rateHz);
+    this.sway = new TranslationalChannel(profile.sway, rateHz);
+    this.heave = new TranslationalChannel(profile.heave, rateHz);
+    this.roll = new RotationalChannel(profile.roll, rateHz);
+    this.pitch = new RotationalChannel(profile.pitch, rateHz);
+    this.yaw = new RotationalChannel(profile.yaw, rateHz);
+    const t = profile.tilt;
+    this.tiltLowX = lowPass2(t.lowpass.omegaN, t.lowpass.zeta, rateHz);
+    this.tiltLowY = lowPass2(t.lowpass.omegaN, t.lowpass.zeta, rateHz);
+    this.tiltPitch = new RateAccelLimiter(t.rateLimitDegPerS * DEG, t.accelLimitDegPerS2 * DEG, this.dt);
+    this.tiltRoll = new RateAccelLimiter(t.rateLimitDegPerS * DEG, t.accelLimitDegPerS2 * DEG, this.dt);
+    this.tiltMax = t.maxDeg * DEG;
+    this.pitchGain = t.pitchGain;
+    this.rollGain = t.rollGain;
+  }
+
+  get stats(): CueingCounters {
+    let rejected = 0;
+    let spikes = 0;
+    for (const g of this.guards) {
+      rejected += g.rejected;
+      spikes += g.spikes;
+    }
+    this.counters.rejectedInputs = rejected;
+    this.counters.spikes = spikes;
+    return this.counters;
+  }
+
+  /** Back to neutral with empty filter state (after a fault, or a profile switch through hold). */
+  resetFilters(): void {
+    for (const c of [this.surge, this.sway, this.heave, this.roll, this.pitch, this.yaw]) c.reset();
+    this.tiltLowX.reset();
+    this.tiltLowY.reset();
+    this.tiltPitch.reset();
+    this.tiltRoll.reset();
+  }
+
+  /** A new telemetry sample that arrived at chain time `t` (s). */
+  pushSample(s: MotionSample, t: number): void {
+    const r = this.raw;
+    r[0] = s.ax - STANDARD_GRAVITY * s.gx;
+    r[1] = s.ay - STANDARD_GRAVITY * s.gy;
+    r[2] = s.az - STANDARD_GRAVITY * s.gz - STANDARD_GRAVITY;
+    r[3] = s.p;
+    r[4] = s.q;
+    r[5] = s.r;
+    r[6] = s.steer;
+    r[7] = s.steerRate;
+    r[8] = s.speed;
+    this.pushSignals(r, t);
+  }
+
+  /** Same as pushSample, with the signals already in lane order (fz minus 1 g). */
+  pushSignals(values: Float64Array, t: number): void {
+    const dt = this.lastSampleT === -Infinity ? 1 / 60 : Math.max(1e-4, t - this.lastSampleT);
+    this.lastSampleT = t;
+    for (let i = 0; i < N_SIGNALS; i++) this.guarded[i] = this.guards[i]!.update(values[i]!, dt);
+    // Bring the reconstruction up to now before it takes the new sample.
+    this.reconstruction.evaluate(t);
+    this.reconstruction.push(this.guarded, t);
+    this.counters.samples++;
+  }
+
+  /** One control tick at chain time `t` (s); the pose is in `this.pose`. */
+  tick(t: number): Float64Array {
+    const sig = this.reconstruction.evaluate(t);
+    const pose = this.pose;
+
+    // Tilt coordination on sustained specific force.
+    const fxLow = this.tiltLowX.step(sig[0]!);
+    const fyLow = this.tiltLowY.step(sig[1]!);
+    let ax = fxLow / STANDARD_GRAVITY;
+    let ay = fyLow / STANDARD_GRAVITY;
+    ax = ax > 1 ? 1 : ax < -1 ? -1 : ax;
+    ay = ay > 1 ? 1 : ay < -1 ? -1 : ay;
+    let pitchTarget = -this.pitchGain * Math.asin(ax);
+    let rollTarget = this.rollGain * Math.asin(ay);
+    const m = this.tiltMax;
+    pitchTarget = pitchTarget > m ? m : pitchTarget < -m ? -m : pitchTarget;
+    rollTarget = rollTarget > m ? m : rollTarget < -m ? -m : rollTarget;
+    const tiltPitch = this.tiltPitch.step(pitchTarget);
+    const tiltRoll = this.tiltRoll.step(rollTarget);
+    this.tilt[0] = tiltRoll;
+    this.tilt[1] = tiltPitch;
+
+    pose[0] = this.surge.step(sig);
+    pose[1] = this.sway.step(sig);
+    pose[2] = this.heave.step(sig);
+    pose[3] = this.roll.step(sig, tiltRoll);
+    pose[4] = this.pitch.step(sig, tiltPitch);
+    pose[5] = this.yaw.step(sig, 0);
+
+    for (let i = 0; i < 6; i++) {
+      if (!Number.isFinite(pose[i]!)) {
+        // Cannot happen with guarded inputs; if it ever does, neutral is the safe answer.
+        this.counters.nonFiniteOutputs++;
+        pose.fill(0);
+        this.resetFilters();
+        break;
+      }
+    }
+    return pose;
+  }
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * The cueing part of a profile (`cue:`). Key names of issue 3 are fixed; the rest are
+ * additions with defaults. Units: rad/s for filter frequencies, m for translation limits,
+ * degrees only where the key says Deg. Unknown keys are refused (a typo must not silently
+ * leave a default in place).
+ */
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+
+/** Mixer: signal name → gain. Signals are described in docs/cueing.md. */
+export const SIGNALS = ['fx', 'fy', 'fz', 'p', 'q', 'r', 'steer', 'steerRate', 'speed'] as const;
+export type SignalName = (typeof SIGNALS)[number];
+const mixSchema = z.strictObject(Object.fromEntries(SIGNALS.map((s) => [s, z.number().optional()])) as Record<SignalName, z.ZodOptional<z.ZodNumber>>);
+
+const translational = (defaults: { signal: SignalName; gain: number; omegaN: number; zeta: number; omegaB: number; limit: number; saturation: number }) =>
+  z
+    .strictObject({
+      gain: z.number().default(defaults.gain),
+      highpass: z
+        .strictObject({ omegaN: positive.default(defaults.omegaN), zeta: positive.default(defaults.zeta), omegaB: nonNegative.default(defaults.omegaB) })
+        .prefault({}),
+      /** Output travel limit, m (soft: tanh). */
+      limit: positive.default(defaults.limit),
+      /** Input mix; default the channel's own specific force. */
+      mix: mixSchema.default({ [defaults.signal]: 1 } as Record<SignalName, number>),
+      /** Mixed input below this magnitude is ignored, input units. */
+      deadband: nonNegative.default(0),
+      /** Mixed input is softly saturated (tanh) to this magnitude, input units. */
+      saturation: positive.default(defaults.saturation),
+    })
+    .prefault({});
+
+const rotational = (defaults: { signal: SignalName; gain: number; omega: number; limitDeg: number; saturation: number }) =>
+  z
+    .strictObject({
+      gain: z.number().default(defaults.gain),
+      /** First order when zeta is absent, second order with it. */
+      highpass: z.strictObject({ omega: positive.default(defaults.omega), zeta: positive.optional() }).prefault({}),
+      limitDeg: positive.max(45).default(defaults.limitDeg),
+      mix: mixSchema.default({ [defaults.signal]: 1 } as Record<SignalName, number>),
+      deadband: nonNegative.default(0),
+      saturation: positive.default(defaults.saturation),
+    })
+    .prefault({});
+
+export const cueSchema = z
+  .strictObject({
+    reconstruction: z
+      .strictObject({
+        mode: z.enum(['hold', 'interpolate', 'predict']).default('interpolate'),
+        predictBlendMs: positive.default(12),
+      })
+      .prefault({}),
+    guards: z
+      .strictObject({
+        /** Source limit for specific force, m/s². */
+        accelLimit: positive.default(60),
+        /** Source limit for angular velocity, rad/s. */
+        rateLimit: positive.default(6),
+        steerLimit: positive.default(20),
+        speedLimit: positive.default(150),
+        /** Jump from the last accepted value that counts as a spike, m/s² (rad/s: scaled by rateLimit/accelLimit). */
+        spikeThreshold: positive.default(35),
+        spikeHoldMs: nonNegative.default(50),
+        blendMs: positive.default(60),
+      })
+      .prefault({}),
+    surge: translational({ signal: 'fx', gain: 0.08, omegaN: 2.5, zeta: 1, omegaB: 0.5, limit: 0.1, saturation: 25 }),
+    sway: translational({ signal: 'fy', gain: 0.08, omegaN: 2.5, zeta: 1, omegaB: 0.5, limit: 0.1, saturation: 25 }),
+    heave: translational({ signal: 'fz', gain: 0.05, omegaN: 4, zeta: 1, omegaB: 1, limit: 0.05, saturation: 25 }),
+    tilt: z
+      .strictObject({
+        lowpass: z.strictObject({ omegaN: positive.default(5), zeta: positive.default(1) }).prefault({}),
+        rateLimitDegPerS: nonNegative.default(3),
+        accelLimitDegPerS2: nonNegative.default(8),
+        maxDeg: positive.max(30).default(10),
+        pitchGain: z.number().default(1),
+        rollGain: z.number().default(1),
+      })
+      .prefault({}),
+    roll: rotational({ signal: 'p', gain: 0.5, omega: 1, limitDeg: 10, saturation: 3 }),
+    pitch: rotational({ signal: 'q', gain: 0.5, omega: 1, limitDeg: 10, saturation: 3 }),
+    yaw: rotational({ signal: 'r', gain: 0.4, omega: 0.5, limitDeg: 15, saturation: 3 }),
+  })
+  .prefault({});
+
+export type CueProfile = z.infer<typeof cueSchema>;
+export type TranslationalSettings = CueProfile['surge'];
+export type RotationalSettings = CueProfile['roll'];
+
+/** A profile file: `cue:` now; rig and match keys belong to later stages. */
+export const profileFileSchema = z.looseObject({ cue: cueSchema });
+
+export function defaultCueProfile(): CueProfile {
+  return cueSchema.parse({});
+}
