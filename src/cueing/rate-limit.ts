@@ -1,7 +1,7 @@
 /**
  * Follows a target angle with bounded rate and bounded acceleration: what keeps tilt
  * coordination below the driver's rotation-perception threshold. The commanded rate is the
- * largest that can still brake to a stop at the target (√(2·a·|e|)), never above the rate
+ * largest that can still brake to a stop at the target (passing it by at most a·dt²), never above the rate
  * limit, and it changes by at most a·dt per tick. A limit of 0 means "unlimited".
  */
 export class RateAccelLimiter {
@@ -21,7 +21,15 @@ export class RateAccelLimiter {
     const accel = this.maxAccel > 0 ? this.maxAccel : Infinity;
     // Fastest rate that reaches the target this tick without passing it, and that can still
     // decelerate in time.
-    let desired = Math.min(rateCap, Math.abs(e) / dt, Math.sqrt(2 * accel * Math.abs(e)));
+    const distance = Math.abs(e);
+    let desired = Math.min(rateCap, distance / dt);
+    // Braking bound, exact for this discrete update: braking from rate m·a·dt (new rate used for
+    // the whole step) covers a·dt²·m(m+1)/2, so m ≤ (√(1 + 8e/(a·dt²)) − 1)/2. The continuous
+    // √(2·a·e) overshoots. (Only with a finite acceleration limit: ∞·0 would be NaN.)
+    if (accel !== Infinity) {
+      const adt = accel * dt;
+      desired = Math.min(desired, (adt * (Math.sqrt(1 + (8 * distance) / (adt * dt)) - 1)) / 2);
+    }
     desired = e < 0 ? -desired : desired;
     const maxChange = accel * dt;
     let next = desired;

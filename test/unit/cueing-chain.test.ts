@@ -1,0 +1,225 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CueingChain } from '../../src/cueing/chain.js';
+import { InputGuard } from '../../src/cueing/guards.js';
+import { cueSchema, defaultCueProfile } from '../../src/cueing/profile.js';
+import { Reconstructor } from '../../src/cueing/reconstruction.js';
+import { Gt7Packet, decodePacket } from '../../src/telemetry/gt7/packet.js';
+import { VelocityDifferentiator, gt7ToMotionSample } from '../../src/telemetry/gt7/motion.js';
+import { MotionSample, STANDARD_GRAVITY, copyMotionSample } from '../../src/telemetry/motion-sample.js';
+import { readCapture } from '../../src/telemetry/recording.js';
+import { runChain, syntheticSamples } from '../helpers/cue-input.js';
+import { dataPath, haveSharedData } from '../helpers/shared-data.js';
+
+const DEG = Math.PI / 180;
+
+function levelSample(ax = 0, ay = 0): MotionSample {
+  const s = new MotionSample();
+  s.ax = ax;
+  s.ay = ay;
+  s.gx = 0;
+  s.gy = 0;
+  s.gz = -1;
+  s.hasGravity = true;
+  return s;
+}
+
+describe('cueing chain', () => {
+  it('sustained 1 m/s² forward: tilt settles at asin(1/g) nose up; surge washes out to 0', () => {
+    const profile = cueSchema.parse({ tilt: { rateLimitDegPerS: 0, accelLimitDegPerS2: 0 } });
+    const samples = Array.from({ length: 60 * 30 }, () => levelSample(1, 0));
+    const { rows, tilt } = runChain(profile, 1000, samples);
+    expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin(1 / STANDARD_GRAVITY), 6);
+    expect(Math.abs(rows.at(-1)![1]!)).toBeLessThan(1e-4);
+    // Lateral: +fy rolls right side down (+roll).
+    const lat = runChain(profile, 1000, Array.from({ length: 60 * 30 }, () => levelSample(0, 1))).tilt.at(-1)!;
+    expect(lat[0]).toBeCloseTo(Math.asin(1 / STANDARD_GRAVITY), 6);
+  });
+
+  it('with the default limits, tilt reaches asin(1/g) too, never faster than 3°/s or 8°/s²', () => {
+    const { tilt } = runChain(defaultCueProfile(), 1000, Array.from({ length: 60 * 20 }, () => levelSample(1, 0)));
+    expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin(1 / STANDARD_GRAVITY), 4);
+    for (let k = 2; k < tilt.length; k++) {
+      const rate = (tilt[k]![1]! - tilt[k - 1]![1]!) * 1000;
+      const prevRate = (tilt[k - 1]![1]! - tilt[k - 2]![1]!) * 1000;
+      expect(Math.abs(rate)).toBeLessThanOrEqual(3 * DEG + 1e-9);
+      expect(Math.abs(rate - prevRate) * 1000).toBeLessThanOrEqual(8 * DEG + 1e-6);
+    }
+  });
+
+  it('the same profile at 250, 500 and 1000 Hz gives the same pose trajectory within 1 %', () => {
+    const samples = syntheticSamples(40);
+    const runs = [250, 500, 1000].map((rate) => ({ rate, rows: runChain(defaultCueProfile(), rate, samples).rows }));
+    const ref = runs[0]!;
+    for (const other of runs.slice(1)) {
+      const step = other.rate / ref.rate;
+      for (let axis = 1; axis <= 6; axis++) {
+        const peak = Math.max(...ref.rows.map((r) => Math.abs(r[axis]!)));
+        expect(peak).toBeGreaterThan(0);
+        let worst = 0;
+        ref.rows.forEach((r, k) => {
+          const o = other.rows[k * step];
+          if (o) worst = Math.max(worst, Math.abs(o[axis]! - r[axis]!));
+        });
+        expect(worst / peak, `axis ${axis} at ${other.rate} Hz`).toBeLessThan(0.01);
+      }
+    }
+  });
+
+  it('NaN, ±Inf and ±1e30 inputs never reach the pose; counters say what happened', () => {
+    const chain = new CueingChain(defaultCueProfile(), 1000);
+    const bad = [NaN, Infinity, -Infinity, 1e30, -1e30];
+    for (let i = 0; i < 600; i++) {
+      const s = levelSample(Math.sin(i / 10) * 5, 2);
+      if (i % 7 === 0) {
+        const v = bad[i % bad.length]!;
+        s.ax = v;
+        s.p = v;
+        s.gz = v;
+        s.speed = v;
+      }
+      chain.pushSample(s, i / 60);
+      for (let k = 0; k < 16; k++) {
+        const pose = chain.tick(i / 60 + k / 1000);
+        for (const v of pose) expect(Number.isFinite(v)).toBe(true);
+      }
+    }
+    expect(chain.stats.rejectedInputs).toBeGreaterThan(0);
+    expect(chain.stats.nonFiniteOutputs).toBe(0);
+  });
+
+  it('property: for any input sequence (NaN, ±1e30, steps, flapping), tilt keeps its rate and acceleration limits, asin stays real, pose stays within limits', () => {
+    const profile = defaultCueProfile();
+    const value = fc.oneof(
+      fc.double({ min: -200, max: 200, noNaN: true }),
+      fc.constantFrom(NaN, Infinity, -Infinity, 1e30, -1e30, 0, 130, -130),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(value, value, value, value, value, value, value), { minLength: 5, maxLength: 120 }), (steps) => {
+        const chain = new CueingChain(profile, 500);
+        let prevTilt = [0, 0];
+        let prevRate = [0, 0];
+        let t = 0;
+        for (const [ax, ay, az, p, q, r, gz] of steps) {
+          const s = levelSample(ax, ay);
+          s.az = az;
+          s.p = p;
+          s.q = q;
+          s.r = r;
+          s.gz = gz;
+          chain.pushSample(s, t);
+          for (let k = 0; k < 8; k++) {
+            const pose = chain.tick(t);
+            t += 1 / 500;
+            const limits = [0.1, 0.1, 0.05, 10 * DEG, 10 * DEG, 15 * DEG];
+            pose.forEach((v, i) => {
+              if (!(Math.abs(v) <= limits[i]!)) throw new Error(`pose[${i}] = ${v}`);
+            });
+            for (let a = 0; a < 2; a++) {
+              const rate = (chain.tilt[a]! - prevTilt[a]!) * 500;
+              if (Math.abs(rate) > 3 * DEG + 1e-9) throw new Error(`tilt rate ${rate}`);
+              if (Math.abs(rate - prevRate[a]!) * 500 > 8 * DEG + 1e-6) throw new Error(`tilt accel`);
+              if (Math.abs(chain.tilt[a]!) > 10 * DEG + 1e-6) throw new Error('tilt max');
+              prevRate[a] = rate;
+            }
+            prevTilt = [chain.tilt[0]!, chain.tilt[1]!];
+          }
+        }
+        return chain.stats.nonFiniteOutputs === 0;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.skipIf(!haveSharedData)('real data: replay-tilde through the default profile stays inside the limits and moves', () => {
+    const cap = readCapture(dataPath('gt7', 'recordings', 'replay-tilde.lpr'));
+    const pkt = new Gt7Packet();
+    const diff = new VelocityDifferentiator();
+    const samples = cap.records.map((r) => {
+      decodePacket(r.datagram, pkt);
+      return copyMotionSample(gt7ToMotionSample(pkt, 0, new MotionSample(), diff), new MotionSample());
+    });
+    const { rows, chain } = runChain(defaultCueProfile(), 1000, samples);
+    const peak = [1, 2, 3, 4, 5, 6].map((i) => Math.max(...rows.map((r) => Math.abs(r[i]!))));
+    const limits = [0.1, 0.1, 0.05, 10 * DEG, 10 * DEG, 15 * DEG];
+    peak.forEach((p, i) => {
+      expect(p).toBeLessThanOrEqual(limits[i]!);
+      expect(p, `axis ${i} moves`).toBeGreaterThan(limits[i]! * 0.05);
+    });
+    // Kerb strikes are in this lap (sway to ±38 m/s², heave spikes): the spike filter saw some.
+    expect(chain.stats.spikes).toBeGreaterThan(0);
+  });
+});
+
+describe('input guards', () => {
+  const settings = { limit: 60, spikeThreshold: 35, spikeHoldS: 0.05, blendS: 0.06 };
+  it('a two-frame kerb spike of 130 m/s² never comes through', () => {
+    const g = new InputGuard(settings);
+    const seq = [5, 5, 130, 130, 5, 5];
+    const out = seq.map((x) => g.update(x, 1 / 60));
+    expect(Math.max(...out)).toBe(5);
+    expect(g.spikes).toBe(1);
+  });
+  it('a jump that persists is accepted after the hold and blended in, never stepped', () => {
+    const g = new InputGuard(settings);
+    const out: number[] = [];
+    for (let i = 0; i < 60; i++) out.push(g.update(i < 10 ? 0 : 50, 1 / 60));
+    expect(out[11]).toBe(0); // held
+    const steps = out.slice(1).map((v, i) => v - out[i]!);
+    expect(Math.max(...steps)).toBeLessThan(50 * (1 - Math.exp(-1 / 60 / 0.06)) + 1e-9);
+    expect(out.at(-1)!).toBeCloseTo(50, 3);
+  });
+  it('clamps to the source limit and holds the last good value on NaN', () => {
+    const g = new InputGuard(settings);
+    expect(g.update(10, 1 / 60)).toBe(10);
+    expect(g.update(NaN, 1 / 60)).toBe(10);
+    expect(g.rejected).toBe(1);
+    const h = new InputGuard(settings);
+    expect(h.update(1e9, 1 / 60)).toBe(60);
+  });
+});
+
+describe('reconstruction lag (1 Hz sine sampled at 60 Hz, evaluated at 1 kHz)', () => {
+  function lagMs(mode: 'hold' | 'interpolate' | 'predict'): { lag: number; maxStep: number } {
+    const rec = new Reconstructor(1, mode);
+    const v = new Float64Array(1);
+    const out: number[] = [];
+    const truth: number[] = [];
+    for (let k = 0; k < 5000; k++) {
+      const t = k / 1000;
+      const sampleIdx = Math.floor(t * 60 + 1e-9);
+      if (k === 0 || Math.floor((k - 1) / 1000 * 60 + 1e-9) !== sampleIdx) {
+        rec.evaluate(t);
+        v[0] = Math.sin(2 * Math.PI * (sampleIdx / 60));
+        rec.push(v, t);
+      }
+      out.push(rec.evaluate(t)[0]!);
+      truth.push(Math.sin(2 * Math.PI * t));
+    }
+    // Lag = shift (ms) that best aligns output with truth, past the start-up second.
+    let best = 0;
+    let bestErr = Infinity;
+    for (let s = 0; s <= 40; s++) {
+      let e = 0;
+      for (let k = 1000; k < 5000; k++) e += (out[k]! - truth[k - s]!) ** 2;
+      if (e < bestErr) (bestErr = e), (best = s);
+    }
+    const maxStep = Math.max(...out.slice(1000).map((x, i) => Math.abs(x - out[999 + i]!)));
+    return { lag: best, maxStep };
+  }
+  it('hold ≈ ½ sample, interpolate ≈ 1 sample, predict ≈ 0; interpolate and predict never step', () => {
+    const hold = lagMs('hold');
+    const interp = lagMs('interpolate');
+    const pred = lagMs('predict');
+    console.log(JSON.stringify({ reconstructionLagMs: { hold: hold.lag, interpolate: interp.lag, predict: pred.lag }, maxStepPerMs: { hold: hold.maxStep, interpolate: interp.maxStep, predict: pred.maxStep } }));
+    expect(hold.lag).toBeGreaterThanOrEqual(7);
+    expect(hold.lag).toBeLessThanOrEqual(10);
+    expect(interp.lag).toBeGreaterThanOrEqual(15);
+    expect(interp.lag).toBeLessThanOrEqual(19);
+    expect(pred.lag).toBeLessThanOrEqual(5);
+    // The true signal moves at most 2π·1 Hz × 1 ms = 0.0063 per ms; hold jumps a whole sample.
+    expect(hold.maxStep).toBeGreaterThan(0.05);
+    expect(interp.maxStep).toBeLessThan(0.0075);
+    expect(pred.maxStep).toBeLessThan(0.012);
+  });
+});
