@@ -21,7 +21,10 @@ export function runChain(profile: CueProfile, rate: number, samples: MotionSampl
   let next = 0;
   for (let k = 0; k < ticks; k++) {
     const t = k / rate;
-    while (next < samples.length && next / 60 <= t + 1e-12) chain.pushSample(samples[next]!, next / 60), next++;
+    while (next < samples.length && next / 60 <= t + 1e-12) {
+      chain.pushSample(samples[next]!, next / 60);
+      next++;
+    }
     const p = chain.tick(t);
     rows.push([t, ...p]);
     tilt.push([chain.tilt[0]!, chain.tilt[1]!]);

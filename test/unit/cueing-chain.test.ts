@@ -98,7 +98,7 @@ describe('cueing chain', () => {
       fc.property(fc.array(fc.tuple(value, value, value, value, value, value, value), { minLength: 5, maxLength: 120 }), (steps) => {
         const chain = new CueingChain(profile, 500);
         let prevTilt = [0, 0];
-        let prevRate = [0, 0];
+        const prevRate = [0, 0];
         let t = 0;
         for (const [ax, ay, az, p, q, r, gz] of steps) {
           const s = levelSample(ax, ay);
@@ -202,7 +202,10 @@ describe('reconstruction lag (1 Hz sine sampled at 60 Hz, evaluated at 1 kHz)', 
     for (let s = 0; s <= 40; s++) {
       let e = 0;
       for (let k = 1000; k < 5000; k++) e += (out[k]! - truth[k - s]!) ** 2;
-      if (e < bestErr) (bestErr = e), (best = s);
+      if (e < bestErr) {
+        bestErr = e;
+        best = s;
+      }
     }
     const maxStep = Math.max(...out.slice(1000).map((x, i) => Math.abs(x - out[999 + i]!)));
     return { lag: best, maxStep };
