@@ -48,7 +48,7 @@ export function parseYamlWith<S extends z.ZodType>(text: string, schema: S, file
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line, key: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ file, line: counter.linePos(e.pos[0]).line, key: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })),
     );
   }
   const result = schema.safeParse(doc.toJS() ?? {});
