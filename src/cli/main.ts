@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { runDecode, runDemo, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
+import { runCue } from './cue-command.js';
 import { USAGE, UsageError } from './usage.js';
 
 /** The only place that parses argv and prints for humans. */
@@ -53,6 +54,14 @@ async function main(argv: string[]): Promise<number> {
         game: { type: 'string' },
       } });
       return runSimulateConsole(values, controller.signal);
+    }
+    case 'cue': {
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: { profile: { type: 'string' }, input: { type: 'string' }, rate: { type: 'string' }, format: { type: 'string' }, plot: { type: 'string' }, out: { type: 'string' }, rig: { type: 'string' } },
+      });
+      return runCue(values);
     }
     case undefined:
     case 'help':

@@ -12,5 +12,7 @@ Usage:
   motion-rig discover [--broadcast ADDR] [--timeout MS] [--json]
   motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR]
                        [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--discovery-port 9302]
+  motion-rig cue --input FILE [--profile FILE] [--rate 1000] [--format csv] [--out FILE] [--plot FILE.svg]
+                                        cueing chain over a recording or CSV: t,x,y,z,roll,pitch,yaw per tick
   motion-rig help
 `;
