@@ -132,7 +132,8 @@ export class CueingChain {
   private readonly tiltMax: number;
   private readonly pitchGain: number;
   private readonly rollGain: number;
-  private lastSampleT = -Infinity;
+  /** [time of the last sample (s), 1 once a sample was seen] — a typed array so stores never box. */
+  private readonly lastSample = new Float64Array(2);
   private counters: CueingCounters = { samples: 0, rejectedInputs: 0, spikes: 0, nonFiniteOutputs: 0 };
 
   constructor(profile: CueProfile, rateHz: number) {
@@ -202,8 +203,13 @@ export class CueingChain {
 
   /** Same as pushSample, with the signals already in lane order (fz minus 1 g). */
   pushSignals(values: Float64Array, t: number): void {
-    const dt = this.lastSampleT === -Infinity ? 1 / 60 : Math.max(1e-4, t - this.lastSampleT);
-    this.lastSampleT = t;
+    let dt = 1 / 60;
+    if (this.lastSample[1] === 1) {
+      dt = t - this.lastSample[0]!;
+      if (dt < 1e-4) dt = 1e-4;
+    }
+    this.lastSample[0] = t;
+    this.lastSample[1] = 1;
     for (let i = 0; i < N_SIGNALS; i++) this.guarded[i] = this.guards[i]!.update(values[i]!, dt);
     // Bring the reconstruction up to now before it takes the new sample.
     this.reconstruction.evaluate(t);
