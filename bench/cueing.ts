@@ -3,7 +3,7 @@ import { defaultCueProfile } from '../src/cueing/profile.js';
 import { gt7ToMotionSample } from '../src/telemetry/gt7/motion.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
-import { bytesPerCall, percentiles, resources, round } from './measure.js';
+import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
 
 /**
  * One control tick of the full cueing chain at 1000 Hz with a new 60 Hz sample every 16–17
@@ -23,8 +23,16 @@ function oneTick(): void {
     chain.pushSample(samples[sampleIdx % samples.length]!, t);
     sampleIdx++;
   }
-  chain.tick(t);
+  chain.tick(tick);
   tick++;
+}
+
+function tickOnly(): void {
+  chain.tick(tick++);
+}
+let pushes = 0;
+function pushOnly(): void {
+  chain.pushSample(samples[pushes % samples.length]!, pushes++ / 60);
 }
 
 for (let i = 0; i < 200_000; i++) oneTick();
@@ -33,21 +41,18 @@ const BATCH = 1000;
 const BATCHES = 2000;
 const wall = performance.now();
 const cpu = process.cpuUsage();
-const perTick: number[] = [];
-for (let b = 0; b < BATCHES; b++) {
-  const t0 = performance.now();
-  for (let i = 0; i < BATCH; i++) oneTick();
-  perTick.push(((performance.now() - t0) * 1e6) / BATCH);
-}
+const timing = timeBatches(oneTick, BATCH, BATCHES);
 const res = resources(cpu, wall);
-const p = percentiles(perTick);
+const p = percentiles(timing.nsPerCall);
 console.log(
   JSON.stringify({
     bench: 'cueing',
     what: 'full cueing chain per control tick at 1000 Hz (guards, reconstruction, mixer, washout, tilt), mean over batches of 1000 ticks',
     nsPerTick: { p50: round(p.p50), p99: round(p.p99), max: round(p.max), over: `${BATCHES} batches of ${BATCH}` },
     targetNsPerTick: 5000,
-    allocatedBytesPerTick: bytesPerCall(oneTick, 200_000),
+    allocatedBytesPerTickWithSamples: bytesPerCall(oneTick, 200_000),
+    allocatedBytesPerTickAlone: bytesPerCall(tickOnly, 200_000),
+    allocatedBytesPerSamplePush: bytesPerCall(pushOnly, 50_000),
     ...res,
     node: process.version,
   }),

@@ -3,7 +3,7 @@ import { VelocityDifferentiator, gt7ToMotionSample } from '../src/telemetry/gt7/
 import { Gt7Packet, decodePacket, encodePacket } from '../src/telemetry/gt7/packet.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
-import { bytesPerCall, percentiles, resources, round } from './measure.js';
+import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
 
 /**
  * The receive path per packet: Salsa20 decrypt → decode into a reused Gt7Packet → reused
@@ -48,20 +48,14 @@ const BATCH = 10_000;
 const BATCHES = 100;
 const wall = performance.now();
 const cpu = process.cpuUsage();
-const perPacketNs: number[] = [];
-for (let b = 0; b < BATCHES; b++) {
-  const t0 = performance.now();
-  for (let i = 0; i < BATCH; i++) fullPath();
-  perPacketNs.push(((performance.now() - t0) * 1e6) / BATCH);
-}
+const timing = timeBatches(fullPath, BATCH, BATCHES);
 const res = resources(cpu, wall);
-const totalS = (performance.now() - wall) / 1000;
-const p = percentiles(perPacketNs);
+const p = percentiles(timing.nsPerCall);
 
 const result = {
   bench: 'gt7-decode',
   what: 'decrypt + decode + MotionSample per packet (format B, 316 bytes), one core',
-  packetsPerSecond: Math.round((BATCH * BATCHES) / totalS),
+  packetsPerSecond: Math.round((BATCH * BATCHES) / timing.seconds),
   nsPerPacket: { p50: round(p.p50), p99: round(p.p99), max: round(p.max), over: `${BATCHES} batches of ${BATCH}` },
   targetPacketsPerSecond: 300_000,
   allocatedBytesPerPacket: {

@@ -17,6 +17,18 @@ export function percentiles(values: number[]): Percentiles {
   return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
 }
 
+/** Runs `fn` in `batches` batches of `batch` calls; ns per call of each batch, and wall seconds. */
+export function timeBatches(fn: () => void, batch: number, batches: number): { nsPerCall: number[]; seconds: number } {
+  const start = performance.now();
+  const nsPerCall: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    nsPerCall.push(((performance.now() - t0) * 1e6) / batch);
+  }
+  return { nsPerCall, seconds: (performance.now() - start) / 1000 };
+}
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /**

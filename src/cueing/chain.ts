@@ -51,12 +51,13 @@ function makeMix(settings: { mix: Partial<Record<SignalName, number | undefined>
   };
 }
 
-function mixOf(m: Mix, signals: Float64Array): number {
+/** io[i] ← channel gain · S·tanh(deadband(Σ gain·signal) / S). */
+function mixInto(m: Mix, signals: Float64Array, io: Float64Array, i: number): void {
   let x = 0;
-  for (let i = 0; i < m.lanes.length; i++) x += m.gains[i]! * signals[m.lanes[i]!]!;
+  for (let k = 0; k < m.lanes.length; k++) x += m.gains[k]! * signals[m.lanes[k]!]!;
   const a = Math.abs(x) - m.deadband;
   x = a <= 0 ? 0 : x < 0 ? -a : a;
-  return m.gain * m.saturation * Math.tanh(x / m.saturation);
+  io[i] = m.gain * m.saturation * Math.tanh(x / m.saturation);
 }
 
 class TranslationalChannel {
@@ -70,10 +71,12 @@ class TranslationalChannel {
     this.washout = s.highpass.omegaB > 0 ? highPass1(s.highpass.omegaB, rateHz) : undefined;
     this.limit = s.limit;
   }
-  step(signals: Float64Array): number {
-    let x = this.position.step(mixOf(this.mix, signals));
-    if (this.washout) x = this.washout.step(x);
-    return this.limit * Math.tanh(x / this.limit);
+  /** out[i] ← limited position for this tick's signals. */
+  apply(signals: Float64Array, out: Float64Array, i: number): void {
+    mixInto(this.mix, signals, out, i);
+    this.position.apply(out, i);
+    if (this.washout !== undefined) this.washout.apply(out, i);
+    out[i] = this.limit * Math.tanh(out[i]! / this.limit);
   }
   reset(): void {
     this.position.reset();
@@ -90,9 +93,12 @@ class RotationalChannel {
     this.angle = s.highpass.zeta === undefined ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
     this.limit = s.limitDeg * DEG;
   }
-  step(signals: Float64Array, tilt: number): number {
-    const a = this.angle.step(mixOf(this.mix, signals)) + tilt;
-    return this.limit * Math.tanh(a / this.limit);
+  /** out[i] ← limited (washed-out angle + tilt[tiltIndex]); tiltIndex −1 for none. */
+  apply(signals: Float64Array, tilt: Float64Array, tiltIndex: number, out: Float64Array, i: number): void {
+    mixInto(this.mix, signals, out, i);
+    this.angle.apply(out, i);
+    const a = tiltIndex >= 0 ? out[i]! + tilt[tiltIndex]! : out[i]!;
+    out[i] = this.limit * Math.tanh(a / this.limit);
   }
   reset(): void {
     this.angle.reset();
@@ -116,8 +122,11 @@ export class CueingChain {
   /** Tilt angles of the last tick: [roll, pitch], rad. */
   readonly tilt = new Float64Array(2);
   private readonly guards: InputGuard[];
-  private readonly guarded = new Float64Array(N_SIGNALS);
   private readonly raw = new Float64Array(N_SIGNALS);
+  /** [seconds since the previous sample] for the guards. */
+  private readonly sampleDt = new Float64Array(1);
+  /** Per-tick scratch: [fx low-passed, fy low-passed]. */
+  private readonly work = new Float64Array(2);
   private readonly reconstruction: Reconstructor;
   private readonly surge: TranslationalChannel;
   private readonly sway: TranslationalChannel;
@@ -201,50 +210,60 @@ export class CueingChain {
     this.pushSignals(r, t);
   }
 
-  /** Same as pushSample, with the signals already in lane order (fz minus 1 g). */
+  /** Same as pushSample, with the signals already in lane order (fz minus 1 g); guards them in place. */
   pushSignals(values: Float64Array, t: number): void {
-    let dt = 1 / 60;
+    const dt = this.sampleDt;
+    dt[0] = 1 / 60;
     if (this.lastSample[1] === 1) {
-      dt = t - this.lastSample[0]!;
-      if (dt < 1e-4) dt = 1e-4;
+      dt[0] = t - this.lastSample[0]!;
+      if (dt[0] < 1e-4) dt[0] = 1e-4;
     }
     this.lastSample[0] = t;
     this.lastSample[1] = 1;
-    for (let i = 0; i < N_SIGNALS; i++) this.guarded[i] = this.guards[i]!.update(values[i]!, dt);
+    // Guarded in place (values is ours when called from pushSample).
+    for (let i = 0; i < N_SIGNALS; i++) this.guards[i]!.apply(values, i, dt);
     // Bring the reconstruction up to now before it takes the new sample.
-    this.reconstruction.evaluate(t);
-    this.reconstruction.push(this.guarded, t);
+    this.reconstruction.clock[0] = t;
+    this.reconstruction.evaluate();
+    this.reconstruction.push(values);
     this.counters.samples++;
   }
 
-  /** One control tick at chain time `t` (s); the pose is in `this.pose`. */
-  tick(t: number): Float64Array {
-    const sig = this.reconstruction.evaluate(t);
+  /**
+   * Control tick number `k` (chain time k/rate s); the pose is in `this.pose`. An integer
+   * index rather than a time in seconds: small integers never box, a double argument to a
+   * call V8 does not inline does (measured 8–16 B/tick).
+   */
+  tick(k: number): Float64Array {
+    this.reconstruction.clock[0] = k * this.dt;
+    const sig = this.reconstruction.evaluate();
     const pose = this.pose;
+    const w = this.work;
+    const tilt = this.tilt;
 
     // Tilt coordination on sustained specific force.
-    const fxLow = this.tiltLowX.step(sig[0]!);
-    const fyLow = this.tiltLowY.step(sig[1]!);
-    let ax = fxLow / STANDARD_GRAVITY;
-    let ay = fyLow / STANDARD_GRAVITY;
+    w[0] = sig[0]!;
+    w[1] = sig[1]!;
+    this.tiltLowX.apply(w, 0);
+    this.tiltLowY.apply(w, 1);
+    let ax = w[0]! / STANDARD_GRAVITY;
+    let ay = w[1]! / STANDARD_GRAVITY;
     ax = ax > 1 ? 1 : ax < -1 ? -1 : ax;
     ay = ay > 1 ? 1 : ay < -1 ? -1 : ay;
-    let pitchTarget = -this.pitchGain * Math.asin(ax);
-    let rollTarget = this.rollGain * Math.asin(ay);
+    const pitchTarget = -this.pitchGain * Math.asin(ax);
+    const rollTarget = this.rollGain * Math.asin(ay);
     const m = this.tiltMax;
-    pitchTarget = pitchTarget > m ? m : pitchTarget < -m ? -m : pitchTarget;
-    rollTarget = rollTarget > m ? m : rollTarget < -m ? -m : rollTarget;
-    const tiltPitch = this.tiltPitch.step(pitchTarget);
-    const tiltRoll = this.tiltRoll.step(rollTarget);
-    this.tilt[0] = tiltRoll;
-    this.tilt[1] = tiltPitch;
+    tilt[0] = rollTarget > m ? m : rollTarget < -m ? -m : rollTarget;
+    tilt[1] = pitchTarget > m ? m : pitchTarget < -m ? -m : pitchTarget;
+    this.tiltRoll.apply(tilt, 0);
+    this.tiltPitch.apply(tilt, 1);
 
-    pose[0] = this.surge.step(sig);
-    pose[1] = this.sway.step(sig);
-    pose[2] = this.heave.step(sig);
-    pose[3] = this.roll.step(sig, tiltRoll);
-    pose[4] = this.pitch.step(sig, tiltPitch);
-    pose[5] = this.yaw.step(sig, 0);
+    this.surge.apply(sig, pose, 0);
+    this.sway.apply(sig, pose, 1);
+    this.heave.apply(sig, pose, 2);
+    this.roll.apply(sig, tilt, 0, pose, 3);
+    this.pitch.apply(sig, tilt, 1, pose, 4);
+    this.yaw.apply(sig, tilt, -1, pose, 5);
 
     for (let i = 0; i < 6; i++) {
       if (!Number.isFinite(pose[i]!)) {

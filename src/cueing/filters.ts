@@ -2,7 +2,12 @@
  * Discrete filters designed from physical parameters (rad/s, damping) by the bilinear
  * transform, pre-warped at the filter's characteristic frequency so that frequency is
  * exact at any sample rate. Changing the loop rate redesigns the coefficients and leaves
- * the motion unchanged. Each filter is one object with its own state; `step` allocates nothing.
+ * the motion unchanged. Each filter is one object with its own state.
+ *
+ * Hot-path convention (all of src/cueing): per-tick work goes through `apply(io, i)`, which
+ * filters io[i] in place. No double crosses a call boundary, so nothing is boxed even where
+ * V8 declines to inline (a double argument or return value becomes a heap number then).
+ * `step(x)` is the same filter for tests and offline use.
  *
  * Transposed direct form II: y = b0·x + s1; s1 = b1·x − a1·y + s2; s2 = b2·x − a2·y.
  */
@@ -13,14 +18,24 @@ export class Biquad {
   b2 = 0;
   a1 = 0;
   a2 = 0;
-  private s1 = 0;
-  private s2 = 0;
+  /** [s1, s2]: state in a typed array so stores never box. */
+  private readonly s = new Float64Array(2);
+
+  /** io[i] ← filter(io[i]). */
+  apply(io: Float64Array, i: number): void {
+    const x = io[i]!;
+    const s = this.s;
+    const y = this.b0 * x + s[0]!;
+    s[0] = this.b1 * x - this.a1 * y + s[1]!;
+    s[1] = this.b2 * x - this.a2 * y;
+    io[i] = y;
+  }
 
   step(x: number): number {
-    const y = this.b0 * x + this.s1;
-    this.s1 = this.b1 * x - this.a1 * y + this.s2;
-    this.s2 = this.b2 * x - this.a2 * y;
-    return y;
+    const io = new Float64Array(1);
+    io[0] = x;
+    this.apply(io, 0);
+    return io[0]!;
   }
 
   /** Sets the state as if the input had been `x` forever (no start-up transient). */
@@ -28,13 +43,12 @@ export class Biquad {
     // Steady state: y = H(1)·x; s2 = (b2 − a2·H1)·x; s1 = (b1 − a1·H1)·x + s2.
     const h1 = (this.b0 + this.b1 + this.b2) / (1 + this.a1 + this.a2);
     const y = h1 * x;
-    this.s2 = this.b2 * x - this.a2 * y;
-    this.s1 = this.b1 * x - this.a1 * y + this.s2;
+    this.s[1] = this.b2 * x - this.a2 * y;
+    this.s[0] = this.b1 * x - this.a1 * y + this.s[1]!;
   }
 
   reset(): void {
-    this.s1 = 0;
-    this.s2 = 0;
+    this.s.fill(0);
   }
 
   /** |H(e^{jωT})| at analog-equivalent frequency ω (rad/s), for checks and docs. */

@@ -16,51 +16,73 @@ export interface GuardSettings {
   blendS: number;
 }
 
+const VALUE = 0;
+/** The last accepted input, without the blend offset. */
+const ACCEPTED = 1;
+/** Output minus accepted input, decaying to 0 after a real jump. */
+const OFFSET = 2;
+const HELD_FOR = 3;
+
 export class InputGuard {
-  /** Guarded output. */
-  value = 0;
   rejected = 0;
   spikes = 0;
-  /** The last accepted input, without the blend offset. */
-  private accepted = 0;
-  /** Output minus accepted input, decaying to 0 after a real jump. */
-  private offset = 0;
-  private heldFor = 0;
   private started = false;
+  /** Numeric state in a typed array (see filters.ts on the hot-path convention). */
+  private readonly st = new Float64Array(4);
 
   constructor(private readonly s: GuardSettings) {}
 
-  /** Accepts one raw sample taken `dt` seconds after the previous one; returns the guarded value. */
-  update(raw: number, dt: number): number {
+  /** Guarded output. */
+  get value(): number {
+    return this.st[VALUE]!;
+  }
+
+  /** Hot path: io[i] holds a raw sample taken dt[0] seconds after the previous one; receives the guarded value. */
+  apply(io: Float64Array, i: number, dt: Float64Array): void {
+    const st = this.st;
+    const raw = io[i]!;
     if (!Number.isFinite(raw)) {
       this.rejected++;
-      return this.value;
+      io[i] = st[VALUE]!;
+      return;
     }
     const lim = this.s.limit;
     const x = raw > lim ? lim : raw < -lim ? -lim : raw;
     if (!this.started) {
       this.started = true;
-      this.accepted = this.value = x;
-      return x;
+      st[ACCEPTED] = st[VALUE] = x;
+      io[i] = x;
+      return;
     }
-    if (Math.abs(x - this.accepted) > this.s.spikeThreshold) {
-      if (this.heldFor === 0) this.spikes++;
-      this.heldFor += dt;
-      if (this.heldFor <= this.s.spikeHoldS + 1e-9) return this.value;
+    if (Math.abs(x - st[ACCEPTED]!) > this.s.spikeThreshold) {
+      if (st[HELD_FOR] === 0) this.spikes++;
+      st[HELD_FOR] = st[HELD_FOR]! + dt[0]!;
+      if (st[HELD_FOR]! <= this.s.spikeHoldS + 1e-9) {
+        io[i] = st[VALUE]!;
+        return;
+      }
       // Still there after the hold: a real change. Carry the difference as an offset that
       // decays, so the output moves to the new level smoothly.
-      this.offset = this.value - x;
+      st[OFFSET] = st[VALUE]! - x;
     }
-    this.heldFor = 0;
-    this.accepted = x;
-    this.offset *= Math.exp(-dt / this.s.blendS);
-    if (Math.abs(this.offset) < 1e-9) this.offset = 0;
-    this.value = x + this.offset;
-    return this.value;
+    st[HELD_FOR] = 0;
+    st[ACCEPTED] = x;
+    let offset = st[OFFSET]! * Math.exp(-dt[0]! / this.s.blendS);
+    if (Math.abs(offset) < 1e-9) offset = 0;
+    st[OFFSET] = offset;
+    st[VALUE] = x + offset;
+    io[i] = st[VALUE]!;
+  }
+
+  /** One sample `raw`, `dt` s after the previous; returns the guarded value (tests, offline). */
+  update(raw: number, dt: number): number {
+    const io = Float64Array.of(raw);
+    this.apply(io, 0, Float64Array.of(dt));
+    return io[0]!;
   }
 
   reset(): void {
     this.started = false;
-    this.value = this.accepted = this.offset = this.heldFor = 0;
+    this.st.fill(0);
   }
 }

@@ -4,7 +4,7 @@ import type { CueProfile } from './profile.js';
 
 /**
  * Runs timed samples through a cueing chain at `rateHz`, as the control loop would: at each
- * tick, every sample received by then is pushed, then the tick runs. `onTick` sees the chain
+ * tick k (time k/rate), every sample received by then is pushed, then the tick runs. `onTick` sees the chain
  * after each tick (pose, tilt, reconstructed signals). Used by `motion-rig cue` and the tests.
  */
 export function runCueing(profile: CueProfile, rateHz: number, samples: TimedSample[], onTick: (t: number, chain: CueingChain) => void): CueingChain {
@@ -20,7 +20,7 @@ export function runCueing(profile: CueProfile, rateHz: number, samples: TimedSam
       chain.pushSample(samples[next]!.sample, samples[next]!.t - t0);
       next++;
     }
-    chain.tick(t);
+    chain.tick(k);
     onTick(t, chain);
   }
   return chain;

@@ -36,12 +36,13 @@ export class RateAccelLimiter {
     return this.state[1]!;
   }
 
-  step(target: number): number {
+  /** Hot path: io[i] holds the target, and receives the new angle. */
+  apply(io: Float64Array, i: number): void {
     const dt = this.dt;
     const st = this.state;
     const angle = st[0]!;
     const rate = st[1]!;
-    const e = target - angle;
+    const e = io[i]! - angle;
     const distance = e < 0 ? -e : e;
     let desired = distance / dt;
     if (desired > this.rateCap) desired = this.rateCap;
@@ -64,7 +65,14 @@ export class RateAccelLimiter {
     else if (next < -this.rateCap) next = -this.rateCap;
     st[1] = next;
     st[0] = angle + next * dt;
-    return st[0];
+    io[i] = st[0];
+  }
+
+  step(target: number): number {
+    const io = new Float64Array(1);
+    io[0] = target;
+    this.apply(io, 0);
+    return io[0]!;
   }
 
   reset(angle = 0): void {

@@ -14,14 +14,15 @@
 export type ReconstructionMode = 'hold' | 'interpolate' | 'predict';
 
 export class Reconstructor {
+  /** Now, in seconds: set by the caller before `push` and `evaluate` (no double arguments on the hot path). */
+  readonly clock = new Float64Array(1);
   readonly out: Float64Array;
   private readonly prev: Float64Array;
   private readonly latest: Float64Array;
   private readonly slope: Float64Array;
   private readonly offset: Float64Array;
-  private latestT = 0;
-  /** Smoothed sample interval, s. */
-  interval = 1 / 60;
+  /** [time of the newest sample (s), smoothed sample interval (s)] */
+  private readonly times = Float64Array.of(0, 1 / 60);
   private count = 0;
 
   constructor(
@@ -36,14 +37,22 @@ export class Reconstructor {
     this.offset = new Float64Array(lanes);
   }
 
-  /** A new sample `values` that arrived at time `t` (s). Call `evaluate` first for the current tick. */
-  push(values: Float64Array, t: number): void {
+  /** Smoothed sample interval, s. */
+  get interval(): number {
+    return this.times[1]!;
+  }
+
+  /** A new sample `values` that arrived now (clock[0]). Call `evaluate` first for the current tick. */
+  push(values: Float64Array): void {
     const n = this.lanes;
+    const t = this.clock[0]!;
+    const times = this.times;
     if (this.count > 0) {
-      const dt = t - this.latestT;
+      const dt = t - times[0]!;
       // Sample interval, smoothed; receive jitter must not shake the interpolation.
-      if (dt > 0.002 && dt < 0.25) this.interval += 0.1 * (dt - this.interval);
+      if (dt > 0.002 && dt < 0.25) times[1] = times[1]! + 0.1 * (dt - times[1]!);
     }
+    const interval = times[1]!;
     for (let i = 0; i < n; i++) {
       if (this.count === 0) {
         this.prev[i] = values[i]!;
@@ -52,31 +61,32 @@ export class Reconstructor {
         this.prev[i] = this.mode === 'interpolate' ? this.out[i]! : this.latest[i]!;
       }
       if (this.mode === 'predict' && this.count > 0) {
-        const raw = (values[i]! - this.latest[i]!) / this.interval;
+        const raw = (values[i]! - this.latest[i]!) / interval;
         this.slope[i] = this.slope[i]! + 0.5 * (raw - this.slope[i]!);
         // Where the old extrapolation is now, relative to the new one at its start.
         this.offset[i] = this.out[i]! - values[i]!;
       }
       this.latest[i] = values[i]!;
     }
-    this.latestT = t;
+    times[0] = t;
     this.count++;
   }
 
-  /** Signal values at time `t` (s) into `this.out`. */
-  evaluate(t: number): Float64Array {
+  /** Signal values now (clock[0]) into `this.out`. */
+  evaluate(): Float64Array {
     const n = this.lanes;
     if (this.count === 0) return this.out;
-    const since = t - this.latestT;
+    const interval = this.times[1]!;
+    const since = this.clock[0]! - this.times[0]!;
     if (this.mode === 'hold') {
       for (let i = 0; i < n; i++) this.out[i] = this.latest[i]!;
     } else if (this.mode === 'interpolate') {
       // From wherever the output was when this sample arrived, to the sample, in one interval.
-      let f = since / this.interval;
+      let f = since / interval;
       f = f < 0 ? 0 : f > 1 ? 1 : f;
       for (let i = 0; i < n; i++) this.out[i] = this.prev[i]! + (this.latest[i]! - this.prev[i]!) * f;
     } else {
-      const ahead = since < 0 ? 0 : since > this.interval ? this.interval : since;
+      const ahead = since < 0 ? 0 : since > interval ? interval : since;
       const decay = Math.exp(-(since < 0 ? 0 : since) / this.predictBlendS);
       for (let i = 0; i < n; i++) this.out[i] = this.latest[i]! + this.slope[i]! * ahead + this.offset[i]! * decay;
     }
