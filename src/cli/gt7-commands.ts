@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { createLogger } from '../log.js';
-import { PacketCipher, isPlaintext } from '../telemetry/gt7/cipher.js';
+import { PacketCipher, openDatagram } from '../telemetry/gt7/cipher.js';
 import { Gt7Client, type Gt7ClientOptions } from '../telemetry/gt7/client.js';
 import { ConsoleSimulator, parsePhases } from '../telemetry/gt7/console-simulator.js';
 import { DiscoveryError, discoverPlayStation } from '../telemetry/gt7/discovery.js';
 import { Gt7EventTracker } from '../telemetry/gt7/events.js';
-import { type Game, type Heartbeat, formatForLength, isHeartbeat } from '../telemetry/gt7/formats.js';
+import { type Game, type Heartbeat, isHeartbeat } from '../telemetry/gt7/formats.js';
 import { VelocityDifferentiator, gt7ToMotionSample } from '../telemetry/gt7/motion.js';
 import { Gt7Packet, decodePacket, packetToJson } from '../telemetry/gt7/packet.js';
 import { MotionSample } from '../telemetry/motion-sample.js';
@@ -114,23 +114,18 @@ export function runDecode(file: string, v: { json?: boolean }): number {
   let ok = 0;
   let bad = 0;
   for (const [i, r] of capture.records.entries()) {
-    let bytes: Uint8Array = r.datagram;
-    let encrypted = false;
-    if (formatForLength(bytes.length) === undefined) {
+    const bytes = openDatagram(r.datagram, ciphers);
+    if (bytes === 'bad-length') {
       bad++;
-      process.stderr.write(`record ${i}: ${bytes.length} bytes is no GT7 format; skipped\n`);
+      process.stderr.write(`record ${i}: ${r.datagram.length} bytes is no GT7 format; skipped\n`);
       continue;
     }
-    if (!isPlaintext(bytes)) {
-      const out = new Uint8Array(bytes.length);
-      if (!ciphers.some((c) => c.decrypt(bytes, out) === 'ok')) {
-        bad++;
-        process.stderr.write(`record ${i}: does not decrypt with the GT7 or GT Sport key; skipped\n`);
-        continue;
-      }
-      bytes = out;
-      encrypted = true;
+    if (bytes === 'no-key') {
+      bad++;
+      process.stderr.write(`record ${i}: does not decrypt with the GT7 or GT Sport key; skipped\n`);
+      continue;
     }
+    const encrypted = bytes !== r.datagram;
     decodePacket(bytes, packet);
     ok++;
     if (v.json) {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PacketCipher, isPlaintext } from './gt7/cipher.js';
-import { formatForLength } from './gt7/formats.js';
+import { PacketCipher, openDatagram } from './gt7/cipher.js';
 import { VelocityDifferentiator, gt7ToMotionSample } from './gt7/motion.js';
 import { Gt7Packet, decodePacket } from './gt7/packet.js';
 import { MotionSample } from './motion-sample.js';
@@ -68,13 +67,8 @@ export function gt7CaptureSamples(bytes: Uint8Array, name: string): TimedSample[
   const diff = new VelocityDifferentiator();
   const out: TimedSample[] = [];
   for (const r of capture.records) {
-    if (formatForLength(r.datagram.length) === undefined) continue;
-    let bytes: Uint8Array = r.datagram;
-    if (!isPlaintext(bytes)) {
-      const plain = new Uint8Array(bytes.length);
-      if (!ciphers.some((c) => c.decrypt(bytes, plain) === 'ok')) continue;
-      bytes = plain;
-    }
+    const bytes = openDatagram(r.datagram, ciphers);
+    if (typeof bytes === 'string') continue;
     decodePacket(bytes, packet);
     out.push({ t: r.offsetNs / 1e9, sample: gt7ToMotionSample(packet, r.offsetNs, new MotionSample(), diff) });
   }

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PacketCipher, isPlaintext, keyFor } from '../../src/telemetry/gt7/cipher.js';
+import { PacketCipher, isPlaintext, keyFor, openDatagram } from '../../src/telemetry/gt7/cipher.js';
 import { FORMATS, GT7_MAGIC, formatContains, formatForLength } from '../../src/telemetry/gt7/formats.js';
 import { readCapture } from '../../src/telemetry/recording.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
@@ -77,5 +77,16 @@ describe.skipIf(!haveSharedData)('GT7 decryption on real captures', () => {
     padded.set(cap.records[0]!.datagram);
     expect(cipher.decrypt(padded, new Uint8Array(316))).toBe('bad-magic');
     expect(cipher.decrypt(new Uint8Array(100), new Uint8Array(100))).toBe('bad-length');
+  });
+
+  it('openDatagram: plaintext passes through, ciphertext is opened by the key that fits, else says why', () => {
+    const enc = readCapture(dataPath('gt7', 'encrypted-A', 'nurburgring-gp.lpr')).records[0]!.datagram;
+    const plain = readCapture(dataPath('gt7', 'recordings', 'replay-A.lpr')).records[0]!.datagram;
+    expect(openDatagram(plain, [])).toBe(plain);
+    const opened = openDatagram(enc, [new PacketCipher('gtsport'), new PacketCipher('gt7')]);
+    expect(opened).toBeInstanceOf(Uint8Array);
+    expect(isPlaintext(opened as Uint8Array)).toBe(true);
+    expect(openDatagram(enc, [new PacketCipher('gtsport')])).toBe('no-key');
+    expect(openDatagram(new Uint8Array(100), [cipher])).toBe('bad-length');
   });
 });

@@ -73,3 +73,15 @@ export function isPlaintext(datagram: Uint8Array): boolean {
   const magic = (datagram[0]! | (datagram[1]! << 8) | (datagram[2]! << 16) | (datagram[3]! << 24)) >>> 0;
   return magic === GT7_MAGIC;
 }
+
+/**
+ * A stored datagram as plaintext: itself when the magic is already in clear, else decrypted
+ * (into a new buffer) by the first cipher whose key gives the magic. Says why when neither:
+ * the length is no GT7 format, or no key fits. For capture files, not the receive path.
+ */
+export function openDatagram(datagram: Uint8Array, ciphers: readonly PacketCipher[]): Uint8Array | 'bad-length' | 'no-key' {
+  if (formatForLength(datagram.length) === undefined) return 'bad-length';
+  if (isPlaintext(datagram)) return datagram;
+  const out = new Uint8Array(datagram.length);
+  return ciphers.some((c) => c.decrypt(datagram, out) === 'ok') ? out : 'no-key';
+}

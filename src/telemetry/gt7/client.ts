@@ -115,7 +115,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     private readonly opts: Gt7ClientOptions,
     private readonly log: Logger,
     private target: string,
-    private readonly broadcasting: boolean,
+    broadcasting: boolean,
   ) {
     this.heartbeat = opts.heartbeat ?? 'B';
     this.heartbeatByte = Buffer.from(this.heartbeat, 'latin1');

@@ -2,8 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Capture } from '../recording.js';
-import { PacketCipher, isPlaintext } from './cipher.js';
-import { FORMATS, type Game, type Heartbeat, PORTS, isHeartbeat, formatForLength } from './formats.js';
+import { PacketCipher, openDatagram } from './cipher.js';
+import { FORMATS, type Game, type Heartbeat, PORTS, isHeartbeat } from './formats.js';
 import { FLAG_BITS } from './layout.js';
 import { Gt7Packet, decodePacket, encodePacket } from './packet.js';
 import { type DrivePhase, SyntheticDrive } from './synthetic-drive.js';
@@ -151,13 +151,8 @@ export class ConsoleSimulator {
 
   private loadRecording(capture: Capture): void {
     for (const r of capture.records) {
-      if (formatForLength(r.datagram.length) === undefined) continue;
-      if (isPlaintext(r.datagram)) {
-        this.frames.push(r.datagram);
-        continue;
-      }
-      const out = new Uint8Array(r.datagram.length);
-      if (this.cipher.decrypt(r.datagram, out) === 'ok') this.frames.push(out);
+      const plain = openDatagram(r.datagram, [this.cipher]);
+      if (typeof plain !== 'string') this.frames.push(plain);
     }
     if (this.frames.length === 0) throw new Error('the recording holds no GT7 packet this simulator can decrypt');
   }

@@ -409,10 +409,12 @@ export class SyntheticDrive {
     // axis likewise (the map is a proper rotation), its angle unchanged.
     isoToGt(st.position[0]!, st.position[1]!, st.position[2]!, this.tmp);
     p.position.set(this.tmp);
-    if (inMenu || !moving) p.velocity.fill(0);
-    if (!inMenu && moving) {
+    // Menus and pauses freeze the car (moving is false in both).
+    if (moving) {
       isoToGt(v[0]!, v[1]!, v[2]!, this.tmp);
       p.velocity.set(this.tmp);
+    } else {
+      p.velocity.fill(0);
     }
     eulerToQuaternion(st.roll, st.pitch, st.yaw, this.quat);
     isoToGt(this.quat[0]!, this.quat[1]!, this.quat[2]!, this.tmp);
