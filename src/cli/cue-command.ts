@@ -2,19 +2,21 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { ConfigError, loadYamlFile } from '../config/load-yaml.js';
 import { runCueing } from '../cueing/offline.js';
 import { type CueProfile, defaultCueProfile, profileFileSchema } from '../cueing/profile.js';
+import type { RigKinematics } from '../kinematics/rig.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
+import { loadRigForCli } from './ik-command.js';
 import { svgPlot } from './plot.js';
 import { UsageError } from './usage.js';
 
 /**
  * `motion-rig cue --profile FILE --input FILE [--rate 1000] [--format csv] [--plot FILE.svg]`:
  * the cueing chain over a recording or CSV, one CSV row per control tick: t,x,y,z,roll,pitch,yaw
- * (s, m, rad).
+ * (s, m, rad). With `--rig FILE`, each row also carries the actuator values a1..aN after
+ * reachability scaling (m of extension or rad of crank; the yaw table last).
  */
 export async function runCue(v: { profile?: string; input?: string; rate?: string; format?: string; plot?: string; out?: string; rig?: string }): Promise<number> {
   if (!v.input) throw new UsageError('cue needs --input FILE (a GT7 recording, *.lpr, or CSV t,ax,ay,az,p,q,r,steer,speed)');
   if (v.format !== undefined && v.format !== 'csv') throw new UsageError(`--format: only csv is supported (got "${v.format}")`);
-  if (v.rig !== undefined) throw new UsageError('--rig: rig kinematics are not built yet (issue 4); run without --rig');
   const rate = v.rate === undefined ? 1000 : Number(v.rate);
   if (!(rate >= 100 && rate <= 2000)) throw new UsageError(`--rate must be 100..2000 Hz (got "${v.rate}")`);
   let profile: CueProfile;
@@ -27,6 +29,12 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
     }
     throw err;
   }
+  let rig: RigKinematics | undefined;
+  if (v.rig !== undefined) {
+    const loaded = loadRigForCli(v.rig);
+    if (typeof loaded === 'number') return loaded;
+    rig = loaded;
+  }
   const samples = readMotionFile(v.input);
   if (samples.length === 0) {
     process.stderr.write(`${v.input}: no motion samples found\n`);
@@ -35,12 +43,23 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
   const out = v.out ? createWriteStream(v.out) : process.stdout;
   const plot = v.plot ? { t: [] as number[], cols: Array.from({ length: 13 }, () => [] as number[]) } : undefined;
   const plotEvery = Math.max(1, Math.round(rate / 200));
-  out.write('t,x,y,z,roll,pitch,yaw\n');
+  const actuatorColumns = rig ? Array.from({ length: rig.actuatorCount }, (_, i) => `,a${i + 1}`).join('') : '';
+  out.write(`t,x,y,z,roll,pitch,yaw${actuatorColumns}\n`);
   let k = 0;
   let buffer = '';
+  let scaledTicks = 0;
+  let minScale = 1;
   const chain = runCueing(profile, rate, samples, (t, c) => {
     const p = c.pose;
-    buffer += `${t.toFixed(6)},${p[0]!.toFixed(6)},${p[1]!.toFixed(6)},${p[2]!.toFixed(6)},${p[3]!.toFixed(6)},${p[4]!.toFixed(6)},${p[5]!.toFixed(6)}\n`;
+    buffer += `${t.toFixed(6)},${p[0]!.toFixed(6)},${p[1]!.toFixed(6)},${p[2]!.toFixed(6)},${p[3]!.toFixed(6)},${p[4]!.toFixed(6)},${p[5]!.toFixed(6)}`;
+    if (rig) {
+      if (!rig.solve(p, 0)) {
+        scaledTicks++;
+        minScale = Math.min(minScale, rig.scale);
+      }
+      for (let i = 0; i < rig.actuatorCount; i++) buffer += `,${rig.actuators[i]!.toFixed(6)}`;
+    }
+    buffer += '\n';
     if (buffer.length > 1 << 16) {
       out.write(buffer);
       buffer = '';
@@ -65,6 +84,7 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
     writeFileSync(v.plot, svg);
   }
   const st = chain.stats;
-  process.stderr.write(`${samples.length} samples → ${k} ticks at ${rate} Hz; spikes filtered ${st.spikes}, inputs rejected ${st.rejectedInputs}${v.plot ? `; plot ${v.plot}` : ''}\n`);
+  const reach = rig ? `; rig ${rig.geometry.name}: ${scaledTicks} ticks scaled toward neutral (smallest scale ${minScale.toFixed(4)})` : '';
+  process.stderr.write(`${samples.length} samples → ${k} ticks at ${rate} Hz; spikes filtered ${st.spikes}, inputs rejected ${st.rejectedInputs}${reach}${v.plot ? `; plot ${v.plot}` : ''}\n`);
   return 0;
 }

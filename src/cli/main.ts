@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { runDecode, runDemo, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
 import { runCue } from './cue-command.js';
+import { runIk } from './ik-command.js';
 import { USAGE, UsageError } from './usage.js';
 
 /** The only place that parses argv and prints for humans. */
@@ -62,6 +63,10 @@ async function main(argv: string[]): Promise<number> {
         options: { profile: { type: 'string' }, input: { type: 'string' }, rate: { type: 'string' }, format: { type: 'string' }, plot: { type: 'string' }, out: { type: 'string' }, rig: { type: 'string' } },
       });
       return runCue(values);
+    }
+    case 'ik': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { rig: { type: 'string' }, pose: { type: 'string' }, json: { type: 'boolean' } } });
+      return runIk(values);
     }
     case undefined:
     case 'help':

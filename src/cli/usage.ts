@@ -13,6 +13,9 @@ Usage:
   motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR]
                        [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--discovery-port 9302]
   motion-rig cue --input FILE [--profile FILE] [--rate 1000] [--format csv] [--out FILE] [--plot FILE.svg]
-                                        cueing chain over a recording or CSV: t,x,y,z,roll,pitch,yaw per tick
+                 [--rig FILE]           cueing chain over a recording or CSV: t,x,y,z,roll,pitch,yaw per tick
+                                        (with --rig, plus actuator values a1..aN after reachability)
+  motion-rig ik --rig FILE --pose x,y,z,roll,pitch,yaw [--json]
+                                        actuator values for one pose (m, rad; relative to neutral)
   motion-rig help
 `;
