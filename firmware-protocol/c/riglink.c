@@ -1,0 +1,173 @@
+#include "riglink.h"
+
+#include <string.h>
+
+/* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, xorout 0. Bitwise: 16 bytes
+ * of code instead of a 512-byte table, fast enough for a few kB/s on any MCU. */
+uint16_t rl_crc16(const uint8_t *data, size_t len) {
+  uint16_t crc = 0xFFFF;
+  for (size_t i = 0; i < len; i++) {
+    crc ^= (uint16_t)data[i] << 8;
+    for (int b = 0; b < 8; b++) crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+  }
+  return crc;
+}
+
+size_t rl_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap) {
+  if (cap == 0) return 0;
+  size_t code_at = 0, o = 1;
+  uint8_t code = 1;
+  for (size_t i = 0; i < len; i++) {
+    if (in[i] == 0) {
+      out[code_at] = code;
+      code_at = o++;
+      code = 1;
+      if (o > cap) return 0;
+    } else {
+      if (o >= cap) return 0;
+      out[o++] = in[i];
+      if (++code == 0xFF) {
+        out[code_at] = code;
+        code_at = o++;
+        code = 1;
+        if (o > cap) return 0;
+      }
+    }
+  }
+  out[code_at] = code;
+  return o;
+}
+
+int rl_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap) {
+  size_t i = 0, o = 0;
+  while (i < len) {
+    uint8_t code = in[i++];
+    if (code == 0) return -1;
+    for (uint8_t k = 1; k < code; k++) {
+      if (i >= len || in[i] == 0 || o >= cap) return -1;
+      out[o++] = in[i++];
+    }
+    if (code != 0xFF && i < len) {
+      if (o >= cap) return -1;
+      out[o++] = 0;
+    }
+  }
+  return (int)o;
+}
+
+int rl_length_ok(uint8_t type, const uint8_t *payload, size_t len) {
+  switch (type) {
+    case RL_HELLO: return len == 1;
+    case RL_SETPOINT: return len >= 2 && payload[1] <= RIGLINK_MAX_AXES && len == 2u + 2u * payload[1];
+    case RL_ENABLE: case RL_PARK: case RL_ESTOP: case RL_CLEAR_ESTOP: case RL_GET_COUNTERS: return len == 0;
+    case RL_SET_WATCHDOG: return len == 4;
+    case RL_HELLO_ACK: return len >= 2 && len <= 2 + 64;
+    case RL_STATUS: return len >= 6 && payload[5] <= RIGLINK_MAX_AXES && len == 6u + 2u * payload[5];
+    case RL_ACK: return len == 4;
+    case RL_COUNTERS: return len == 24;
+    default: return -1;
+  }
+}
+
+void rl_parser_init(rl_parser *p) { memset(p, 0, sizeof *p); }
+
+static rl_event finish(rl_parser *p) {
+  int n = rl_cobs_decode(p->buf, p->len, p->body, sizeof p->body);
+  p->len = 0;
+  if (n < 0) { p->counters.bad_cobs++; return RL_ERR_BAD_COBS; }
+  if (n < 5) { p->counters.truncated++; return RL_ERR_TRUNCATED; }
+  size_t body_len = (size_t)n;
+  uint16_t crc = rl_get_u16(p->body + body_len - 2);
+  if (rl_crc16(p->body, body_len - 2) != crc) { p->counters.bad_crc++; return RL_ERR_BAD_CRC; }
+  const uint8_t *payload = p->body + 3;
+  size_t payload_len = body_len - 5;
+  int ok = rl_length_ok(p->body[0], payload, payload_len);
+  if (ok < 0) { p->counters.unknown_type++; return RL_ERR_UNKNOWN_TYPE; }
+  if (ok == 0) { p->counters.bad_length++; return RL_ERR_BAD_LENGTH; }
+  p->frame.type = p->body[0];
+  p->frame.seq = rl_get_u16(p->body + 1);
+  p->frame.payload = payload;
+  p->frame.payload_len = (uint8_t)payload_len;
+  p->counters.rx_frames++;
+  return RL_FRAME;
+}
+
+rl_event rl_parser_feed(rl_parser *p, uint8_t byte) {
+  if (byte == 0) {
+    if (p->discarding) {
+      p->discarding = 0;
+      p->len = 0;
+      p->counters.oversize++;
+      return RL_ERR_OVERSIZE;
+    }
+    if (p->len == 0) return RL_NONE; /* empty frame: extra delimiters are allowed */
+    return finish(p);
+  }
+  if (p->discarding) return RL_NONE;
+  if (p->len >= sizeof p->buf) {
+    p->discarding = 1;
+    return RL_NONE;
+  }
+  p->buf[p->len++] = byte;
+  return RL_NONE;
+}
+
+size_t rl_encode(uint8_t type, uint16_t seq, const uint8_t *payload, size_t len, uint8_t *out) {
+  uint8_t body[RIGLINK_MAX_BODY];
+  if (len > RIGLINK_MAX_PAYLOAD) return 0;
+  body[0] = type;
+  rl_put_u16(body + 1, seq);
+  if (len) memcpy(body + 3, payload, len);
+  rl_put_u16(body + 3 + len, rl_crc16(body, 3 + len));
+  size_t n = rl_cobs_encode(body, len + 5, out, RIGLINK_MAX_ENCODED);
+  if (n == 0) return 0;
+  out[n] = 0;
+  return n + 1;
+}
+
+size_t rl_encode_hello_ack(uint16_t seq, uint8_t axes, const char *firmware, uint8_t *out) {
+  uint8_t payload[2 + 64];
+  size_t name = strlen(firmware);
+  if (name > 64) name = 64;
+  payload[0] = RIGLINK_VERSION;
+  payload[1] = axes;
+  memcpy(payload + 2, firmware, name);
+  return rl_encode(RL_HELLO_ACK, seq, payload, 2 + name, out);
+}
+
+size_t rl_encode_status(uint16_t seq, uint8_t state, uint16_t faults, uint16_t last_seq, uint8_t n, const uint16_t *positions, uint8_t *out) {
+  uint8_t payload[6 + 2 * RIGLINK_MAX_AXES];
+  if (n > RIGLINK_MAX_AXES) return 0;
+  payload[0] = state;
+  rl_put_u16(payload + 1, faults);
+  rl_put_u16(payload + 3, last_seq);
+  payload[5] = n;
+  for (uint8_t i = 0; i < n; i++) rl_put_u16(payload + 6 + 2 * i, positions[i]);
+  return rl_encode(RL_STATUS, seq, payload, 6u + 2u * n, out);
+}
+
+size_t rl_encode_ack(uint16_t seq, uint8_t acked_type, uint16_t acked_seq, uint8_t result, uint8_t *out) {
+  uint8_t payload[4] = {acked_type, 0, 0, result};
+  rl_put_u16(payload + 1, acked_seq);
+  return rl_encode(RL_ACK, seq, payload, 4, out);
+}
+
+size_t rl_encode_counters(uint16_t seq, const rl_counters *c, uint8_t *out) {
+  uint8_t payload[24];
+  rl_put_u32(payload, c->rx_frames);
+  rl_put_u32(payload + 4, c->bad_crc);
+  rl_put_u32(payload + 8, c->bad_cobs + c->truncated);
+  rl_put_u32(payload + 12, c->oversize);
+  rl_put_u32(payload + 16, c->unknown_type);
+  rl_put_u32(payload + 20, c->bad_length);
+  return rl_encode(RL_COUNTERS, seq, payload, 24, out);
+}
+
+size_t rl_encode_setpoint(uint16_t seq, uint8_t flags, uint8_t n, const uint16_t *targets, uint8_t *out) {
+  uint8_t payload[2 + 2 * RIGLINK_MAX_AXES];
+  if (n > RIGLINK_MAX_AXES) return 0;
+  payload[0] = flags;
+  payload[1] = n;
+  for (uint8_t i = 0; i < n; i++) rl_put_u16(payload + 2 + 2 * i, targets[i]);
+  return rl_encode(RL_SETPOINT, seq, payload, 2u + 2u * n, out);
+}

@@ -1,0 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './shared-data.js';
+
+/** Builds the reference C codec's host programs (make + the machine's C compiler) and returns their paths. */
+export const FIRMWARE_DIR = join(REPO_ROOT, 'firmware-protocol');
+export const C_BUILD = join(FIRMWARE_DIR, 'c', 'build');
+
+export function buildFirmwareHostPrograms(): { vectorRunner: string; fuzz: string; mcuSim: string } {
+  const r = spawnSync('make', ['-s', '-C', join(FIRMWARE_DIR, 'c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`make -C firmware-protocol/c failed (is a C compiler installed?):\n${r.stdout}${r.stderr}`);
+  return { vectorRunner: join(C_BUILD, 'vector_runner'), fuzz: join(C_BUILD, 'fuzz'), mcuSim: join(C_BUILD, 'mcu_sim') };
+}
