@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A real pty pair made by socat, with the MCU simulator on one end: what the serial tests
+ * and the demo use instead of a rig. `host` is the path the service opens.
+ */
+export function haveSocat(): boolean {
+  return spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
+}
+
+export class PtyRig {
+  readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-pty-'));
+  readonly host = join(this.dir, 'host');
+  readonly mcu = join(this.dir, 'mcu');
+  readonly log = join(this.dir, 'mcu.log');
+  private socat: ChildProcess | undefined;
+  private sim: ChildProcess | undefined;
+
+  constructor(
+    private readonly mcuSim: string,
+    private readonly simArgs: string[] = [],
+  ) {}
+
+  async startSocat(): Promise<void> {
+    this.socat = spawn('socat', [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`], { stdio: 'ignore' });
+    await waitFor(() => existsSync(this.host) && existsSync(this.mcu), 3000, 'socat pty links');
+  }
+
+  /** Kills socat (both pty ends vanish, like pulling the USB cable) and waits for it to be gone. */
+  async unplug(): Promise<void> {
+    const s = this.socat;
+    this.socat = undefined;
+    if (!s || s.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      s.once('exit', () => resolve());
+      s.kill('SIGKILL');
+    });
+  }
+
+  async startSim(): Promise<void> {
+    this.sim = spawn(this.mcuSim, ['--device', this.mcu, '--log', this.log, ...this.simArgs], { stdio: 'ignore' });
+    await waitFor(() => existsSync(this.log) && readFileSync(this.log, 'utf8').includes('state parked'), 3000, 'MCU simulator start');
+  }
+
+  async start(): Promise<void> {
+    await this.startSocat();
+    await this.startSim();
+  }
+
+  simLog(): string {
+    return existsSync(this.log) ? readFileSync(this.log, 'utf8') : '';
+  }
+
+  async stop(): Promise<void> {
+    const sim = this.sim;
+    this.sim = undefined;
+    if (sim && sim.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        sim.once('exit', () => resolve());
+        sim.kill('SIGTERM');
+      });
+    }
+    await this.unplug();
+  }
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
