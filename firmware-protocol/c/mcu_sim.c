@@ -1,0 +1,252 @@
+/*
+ * RigLink MCU simulator: behaves like a rig's microcontroller on a serial device (in tests,
+ * one end of a socat pty pair). Uses the reference codec, as real firmware would.
+ *
+ *   mcu_sim --device PATH [--axes 6] [--log FILE] [--speed UNITS_PER_S] [--status-ms 20]
+ *           [--hold-ms 100] [--park-ms 500] [--park 0]
+ *
+ * State machine and watchdog as in ../PROTOCOL.md. Positions follow targets at --speed
+ * (target units per second, default a full stroke in 0.5 s). The log gets one line per
+ * received frame ("rx TYPE SEQ [flags targets...]"), per state change ("state NAME") and
+ * per link event; SIGTERM writes the counters and exits 0. When the device goes away
+ * (socat killed) the simulator keeps running its watchdog and reopens the path when it
+ * comes back, like an MCU whose USB cable was pulled and plugged in again.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "riglink.h"
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *STATE_NAMES[] = {"parked", "enabled", "holding", "parking", "estop", "fault"};
+
+static FILE *logf;
+static double t0;
+static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include <stdarg.h>
+static void logline(const char *fmt, ...) {
+  if (!logf) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(logf, "%.3f ", now_ms() - t0);
+  vfprintf(logf, fmt, ap);
+  fputc('\n', logf);
+  va_end(ap);
+  fflush(logf);
+}
+
+static int open_device(const char *path) {
+  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return -1;
+  struct termios t;
+  if (tcgetattr(fd, &t) == 0) {
+    cfmakeraw(&t);
+    tcsetattr(fd, TCSANOW, &t);
+  }
+  return fd;
+}
+
+int main(int argc, char **argv) {
+  const char *device = NULL, *log_path = NULL;
+  int axes = 6, status_ms = 20, hold_ms = 100, park_ms = 500;
+  double speed = 131070.0;
+  uint16_t park = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--device")) device = argv[i + 1];
+    else if (!strcmp(argv[i], "--axes")) axes = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--log")) log_path = argv[i + 1];
+    else if (!strcmp(argv[i], "--speed")) speed = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--status-ms")) status_ms = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--hold-ms")) hold_ms = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--park-ms")) park_ms = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--park")) park = (uint16_t)atoi(argv[i + 1]);
+    else { fprintf(stderr, "mcu_sim: unknown option %s\n", argv[i]); return 2; }
+  }
+  if (!device || axes < 1 || axes > RIGLINK_MAX_AXES) {
+    fprintf(stderr, "usage: mcu_sim --device PATH [--axes 1..16] [--log FILE] [--speed U/s] [--status-ms 20] [--hold-ms 100] [--park-ms 500] [--park 0]\n");
+    return 2;
+  }
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+  t0 = now_ms();
+  if (log_path) logf = fopen(log_path, "w");
+
+  rl_parser parser;
+  rl_parser_init(&parser);
+  double pos[RIGLINK_MAX_AXES], target[RIGLINK_MAX_AXES];
+  for (int i = 0; i < axes; i++) pos[i] = target[i] = park;
+  uint8_t state = RL_STATE_PARKED;
+  uint16_t tx_seq = 0, last_seq = 0;
+  double last_valid = now_ms(), last_status = 0, last_step = now_ms();
+  uint8_t out[RIGLINK_MAX_FRAME];
+  uint8_t rx[512];
+
+  int fd = open_device(device);
+  logline(fd >= 0 ? "link up" : "link down");
+  logline("state %s", STATE_NAMES[state]);
+
+#define SET_STATE(s)                                \
+  do {                                              \
+    if (state != (s)) {                             \
+      state = (s);                                  \
+      logline("state %s", STATE_NAMES[state]);      \
+    }                                               \
+  } while (0)
+#define SEND(n)                                                     \
+  do {                                                              \
+    size_t len_ = (n);                                              \
+    if (fd >= 0 && len_ && write(fd, out, len_) != (ssize_t)len_) { \
+      /* a full pty buffer or a vanished link: the host judges liveness by STATUS */ \
+    }                                                               \
+  } while (0)
+
+  while (!stop) {
+    if (fd < 0) {
+      usleep(1000);
+      fd = open_device(device);
+      if (fd >= 0) {
+        logline("link up");
+        rl_parser_init(&parser);
+      }
+    } else {
+      struct pollfd pfd = {fd, POLLIN, 0};
+      int r = poll(&pfd, 1, 1);
+      if (r > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd.revents & POLLIN)) {
+        close(fd);
+        fd = -1;
+        logline("link down");
+      } else if (r > 0) {
+        ssize_t n = read(fd, rx, sizeof rx);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+          close(fd);
+          fd = -1;
+          logline("link down");
+        }
+        for (ssize_t i = 0; i < n; i++) {
+          rl_event e = rl_parser_feed(&parser, rx[i]);
+          if (e != RL_FRAME) continue;
+          const rl_frame *f = &parser.frame;
+          const uint8_t *p = f->payload;
+          last_valid = now_ms();
+          last_seq = f->seq;
+          uint8_t result = RL_RESULT_OK;
+          switch (f->type) {
+            case RL_HELLO:
+              logline("rx HELLO %u version %u", f->seq, p[0]);
+              SEND(rl_encode_hello_ack(tx_seq++, (uint8_t)axes, "riglink-mcu-sim 1.0", out));
+              break;
+            case RL_SETPOINT: {
+              if (logf) {
+                fprintf(logf, "%.3f rx SETPOINT %u %u", now_ms() - t0, f->seq, p[0]);
+                for (int k = 0; k < p[1]; k++) fprintf(logf, " %u", rl_get_u16(p + 2 + 2 * k));
+                fputc('\n', logf);
+              }
+              if (state == RL_STATE_HOLDING) SET_STATE(RL_STATE_ENABLED);
+              if (state == RL_STATE_ENABLED && p[1] == axes)
+                for (int k = 0; k < axes; k++) target[k] = rl_get_u16(p + 2 + 2 * k);
+              break;
+            }
+            case RL_ENABLE:
+              logline("rx ENABLE %u", f->seq);
+              if (state == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
+              else if (state == RL_STATE_FAULT) result = RL_RESULT_BAD_STATE;
+              else {
+                for (int k = 0; k < axes; k++) target[k] = pos[k];
+                SET_STATE(RL_STATE_ENABLED);
+              }
+              SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+              break;
+            case RL_PARK:
+              logline("rx PARK %u", f->seq);
+              if (state == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
+              else {
+                for (int k = 0; k < axes; k++) target[k] = park;
+                SET_STATE(RL_STATE_PARKING);
+              }
+              SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+              break;
+            case RL_ESTOP:
+              logline("rx ESTOP %u", f->seq);
+              for (int k = 0; k < axes; k++) target[k] = pos[k];
+              SET_STATE(RL_STATE_ESTOP);
+              SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+              break;
+            case RL_CLEAR_ESTOP:
+              logline("rx CLEAR_ESTOP %u", f->seq);
+              if (state == RL_STATE_ESTOP) SET_STATE(RL_STATE_PARKED);
+              else result = RL_RESULT_BAD_STATE;
+              SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+              break;
+            case RL_SET_WATCHDOG:
+              logline("rx SET_WATCHDOG %u %u %u", f->seq, rl_get_u16(p), rl_get_u16(p + 2));
+              if (rl_get_u16(p) == 0 || rl_get_u16(p + 2) < rl_get_u16(p)) result = RL_RESULT_BAD_PAYLOAD;
+              else {
+                hold_ms = rl_get_u16(p);
+                park_ms = rl_get_u16(p + 2);
+              }
+              SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+              break;
+            case RL_GET_COUNTERS:
+              SEND(rl_encode_counters(tx_seq++, &parser.counters, out));
+              break;
+            default:
+              logline("rx type 0x%02x %u (not for an MCU)", f->type, f->seq);
+              break;
+          }
+        }
+      }
+    }
+
+    double t = now_ms();
+    /* Watchdog: hold, then a controlled park. A link that is down is silence too. */
+    double silent = t - last_valid;
+    if ((state == RL_STATE_ENABLED) && silent > hold_ms) {
+      for (int k = 0; k < axes; k++) target[k] = pos[k];
+      SET_STATE(RL_STATE_HOLDING);
+    }
+    if ((state == RL_STATE_HOLDING) && silent > park_ms) {
+      for (int k = 0; k < axes; k++) target[k] = park;
+      SET_STATE(RL_STATE_PARKING);
+    }
+    /* Actuators move toward their targets at a bounded speed; in estop they stop where they are. */
+    double dt = (t - last_step) / 1e3;
+    last_step = t;
+    int at_target = 1;
+    for (int k = 0; k < axes; k++) {
+      double d = target[k] - pos[k], step = speed * dt;
+      if (d > step) d = step;
+      else if (d < -step) d = -step;
+      if (state != RL_STATE_ESTOP) pos[k] += d;
+      if (pos[k] != target[k]) at_target = 0;
+    }
+    if (state == RL_STATE_PARKING && at_target) SET_STATE(RL_STATE_PARKED);
+    if (t - last_status >= status_ms) {
+      last_status = t;
+      uint16_t positions[RIGLINK_MAX_AXES];
+      for (int k = 0; k < axes; k++) positions[k] = (uint16_t)(pos[k] + 0.5);
+      SEND(rl_encode_status(tx_seq++, state, 0, last_seq, (uint8_t)axes, positions, out));
+    }
+  }
+  logline("counters rxFrames %u badCrc %u badCobs %u truncated %u oversize %u unknownType %u badLength %u", parser.counters.rx_frames, parser.counters.bad_crc,
+          parser.counters.bad_cobs, parser.counters.truncated, parser.counters.oversize, parser.counters.unknown_type, parser.counters.bad_length);
+  if (logf) fclose(logf);
+  return 0;
+}
