@@ -73,7 +73,7 @@ describe.skipIf(!socat)('RigLink over a socat pty pair to the MCU simulator', ()
     });
     const seconds = (performance.now() - start) / 1000;
     expect(sent).toBe(10_000);
-    expect(seconds).toBeLessThan(11);
+    expect(seconds).toBeLessThan(12);
     expect(link.counters.setpointsWritten - firstSeq).toBe(10_000);
     expect(link.counters.writeErrors).toBe(0);
     // The simulator's positions follow the last targets (bounded speed: give it a moment).
@@ -108,11 +108,11 @@ describe.skipIf(!socat)('RigLink over a socat pty pair to the MCU simulator', ()
     });
     await waitState('parked', 3000);
     off();
-    // STATUS comes every 20 ms, so each state is seen up to 20 ms (plus scheduling) after the MCU enters it.
+    // STATUS comes every 20 ms, so each state is seen up to 20 ms after the MCU enters it, plus scheduling on a loaded CI machine.
     expect(holdingAt).toBeGreaterThanOrEqual(100);
-    expect(holdingAt).toBeLessThan(160);
+    expect(holdingAt).toBeLessThan(200);
     expect(parkingAt).toBeGreaterThanOrEqual(500);
-    expect(parkingAt).toBeLessThan(580);
+    expect(parkingAt).toBeLessThan(620);
   });
 
   it('PARK: acknowledged, moves to park and reports parked', async () => {
