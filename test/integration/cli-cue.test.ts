@@ -1,18 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, runCli } from '../helpers/cli.js';
 import { REPO_ROOT, dataPath, haveSharedData } from '../helpers/shared-data.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-cue-'));
-const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+const run = runCli;
 
-beforeAll(() => {
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-});
+beforeAll(buildCli);
 
 function parseCsv(text: string): number[][] {
   const [header, ...rows] = text.trim().split('\n');

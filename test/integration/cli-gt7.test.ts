@@ -1,23 +1,16 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleSimulator } from '../../src/telemetry/gt7/console-simulator.js';
 import { readCapture } from '../../src/telemetry/recording.js';
-import { REPO_ROOT, dataPath, haveSharedData } from '../helpers/shared-data.js';
+import { CLI, buildCli, runCli } from '../helpers/cli.js';
+import { dataPath, haveSharedData } from '../helpers/shared-data.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const run = (args: string[], timeoutMs = 20_000) => runCli(args, timeoutMs);
 
-function run(args: string[], timeoutMs = 20_000) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-}
-
-beforeAll(() => {
-  // The test command builds first; a direct `vitest` run needs a build too.
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-});
+beforeAll(buildCli);
 
 describe('motion-rig CLI (GT7)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-cli-'));

@@ -1,19 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const RIGS = join(REPO_ROOT, 'profiles', 'rigs');
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-ik-'));
-const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+const run = runCli;
 
-beforeAll(() => {
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-});
+beforeAll(buildCli);
 
 describe('motion-rig ik', () => {
   it('--json: four-corner rams follow the corner heights (closed form)', () => {

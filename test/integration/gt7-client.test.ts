@@ -7,6 +7,7 @@ import { PacketCipher } from '../../src/telemetry/gt7/cipher.js';
 import { AccelerationSource } from '../../src/telemetry/motion-sample.js';
 import { readCapture } from '../../src/telemetry/recording.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
+import { waitFor } from '../helpers/wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -25,18 +26,6 @@ async function client(s: ConsoleSimulator, opts: Parameters<typeof Gt7Client.sta
   return c;
 }
 
-function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (cond()) resolve();
-      else if (Date.now() - start > timeoutMs) reject(new Error(`condition not met in ${timeoutMs} ms`));
-      else setTimeout(check, 10);
-    };
-    check();
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A UDP socket bound on a loopback address, closed after the test. */
@@ -52,7 +41,7 @@ describe('GT7 client and console simulator on loopback', () => {
     it(`heartbeat ${hb} is honoured: packets arrive in that format at ~60 Hz`, async () => {
       const s = await sim();
       const c = await client(s, { heartbeat: hb });
-      await until(() => c.stats.accepted >= 30);
+      await waitFor(() => c.stats.accepted >= 30);
       const t0 = c.stats.accepted;
       await sleep(500);
       const rate = (c.stats.accepted - t0) / 0.5;
@@ -69,9 +58,9 @@ describe('GT7 client and console simulator on loopback', () => {
   it('GT Sport: its own key end to end; a GT7 client cannot read it', async () => {
     const s = await sim({ game: 'gtsport' });
     const c = await client(s, { game: 'gtsport' });
-    await until(() => c.stats.accepted > 5);
+    await waitFor(() => c.stats.accepted > 5);
     const wrong = await client(s, { game: 'gt7' });
-    await until(() => wrong.stats.garbage > 5);
+    await waitFor(() => wrong.stats.garbage > 5);
     expect(wrong.stats.accepted).toBe(0);
   });
 
@@ -89,9 +78,9 @@ describe('GT7 client and console simulator on loopback', () => {
     const c = await client(s, { heartbeatIntervalMs: 60_000, silenceResendMs: 300 });
     const notices: Gt7Notice[] = [];
     c.onNotice((n) => notices.push(n));
-    await until(() => c.stats.accepted > 10);
-    await until(() => notices.some((n) => n.kind === 'stream-stalled'), 4000);
-    await until(() => notices.some((n) => n.kind === 'stream-resumed'), 4000);
+    await waitFor(() => c.stats.accepted > 10);
+    await waitFor(() => notices.some((n) => n.kind === 'stream-stalled'), 4000);
+    await waitFor(() => notices.some((n) => n.kind === 'stream-resumed'), 4000);
     const after = c.stats.accepted;
     await sleep(300);
     expect(c.stats.accepted).toBeGreaterThan(after + 10);
@@ -101,20 +90,20 @@ describe('GT7 client and console simulator on loopback', () => {
   it('recovers when the console goes silent while heartbeats keep flowing', async () => {
     const s = await sim();
     const c = await client(s);
-    await until(() => c.stats.accepted > 10);
+    await waitFor(() => c.stats.accepted > 10);
     s.setPhase('silent');
     await sleep(400);
     const frozen = c.stats.accepted;
     await sleep(200);
     expect(c.stats.accepted).toBe(frozen);
     s.setPhase('drive');
-    await until(() => c.stats.accepted > frozen + 10);
+    await waitFor(() => c.stats.accepted > frozen + 10);
   });
 
   it('drops packets from anyone but the console and counts garbage, never throwing', async () => {
     const s = await sim();
     const c = await client(s);
-    await until(() => c.stats.accepted > 5);
+    await waitFor(() => c.stats.accepted > 5);
     const impostor = await udpOn('127.0.0.2');
     const valid = new Uint8Array(316);
     const plain = c.latest()!;
@@ -127,22 +116,22 @@ describe('GT7 client and console simulator on loopback', () => {
     const garbageSender = await udpOn('127.0.0.1');
     const junk = [Buffer.alloc(0), Buffer.from('B'), Buffer.alloc(316, 7), Buffer.alloc(2000, 1), Buffer.alloc(296, 0xff)];
     for (const j of junk) garbageSender.send(j, c.port, '127.0.0.1');
-    await until(() => c.stats.foreign >= 5 && c.stats.garbage >= junk.length);
+    await waitFor(() => c.stats.foreign >= 5 && c.stats.garbage >= junk.length);
     expect(c.stats.foreign).toBe(5);
     expect(c.stats.garbage).toBe(junk.length);
     const before = c.stats.accepted;
-    await until(() => c.stats.accepted > before + 5);
+    await waitFor(() => c.stats.accepted > before + 5);
   });
 
   it('says once, with the reason, when another app locked a smaller format, and keeps working with derived acceleration', async () => {
     const s = await sim();
     const other = await udpOn('127.0.0.1');
     other.send(Buffer.from('A'), s.port, '127.0.0.1');
-    await until(() => s.streamFormat === 'A');
+    await waitFor(() => s.streamFormat === 'A');
     const c = await client(s, { heartbeat: 'B' });
     const notices: Gt7Notice[] = [];
     c.onNotice((n) => notices.push(n));
-    await until(() => c.stats.accepted > 30);
+    await waitFor(() => c.stats.accepted > 30);
     const shortfalls = notices.filter((n) => n.kind === 'format-shortfall');
     expect(shortfalls).toHaveLength(1);
     expect(shortfalls[0]!.message).toMatch(/asked for format B but the console sends A/);
@@ -157,11 +146,11 @@ describe('GT7 client and console simulator on loopback', () => {
     const s = await sim();
     const other = await udpOn('127.0.0.1');
     other.send(Buffer.from('C'), s.port, '127.0.0.1');
-    await until(() => s.streamFormat === 'C');
+    await waitFor(() => s.streamFormat === 'C');
     const c = await client(s, { heartbeat: 'B' });
     const notices: Gt7Notice[] = [];
     c.onNotice((n) => notices.push(n));
-    await until(() => c.stats.accepted > 10);
+    await waitFor(() => c.stats.accepted > 10);
     expect(c.receivedFormat).toBe('C');
     expect(c.stats.formatShortfall).toBe(0);
     expect(notices.filter((n) => n.kind === 'format-shortfall')).toHaveLength(0);
@@ -177,7 +166,7 @@ describe('GT7 client and console simulator on loopback', () => {
     expect(c.consoleAddress).toBeUndefined();
     const notices: Gt7Notice[] = [];
     c.onNotice((n) => notices.push(n));
-    await until(() => c.stats.accepted > 3);
+    await waitFor(() => c.stats.accepted > 3);
     expect(c.consoleAddress).toBe('127.0.0.1');
     expect(notices.some((n) => n.kind === 'console-learned')).toBe(true);
   });
@@ -197,10 +186,10 @@ describe('GT7 client and console simulator on loopback', () => {
     c.onTelemetry(async () => {
       b++;
     });
-    await until(() => a >= 5);
+    await waitFor(() => a >= 5);
     offA();
     const frozen = a;
-    await until(() => b >= frozen + 10);
+    await waitFor(() => b >= frozen + 10);
     expect(a).toBe(frozen);
   });
 
@@ -242,7 +231,7 @@ describe('GT7 client and console simulator on loopback', () => {
       send(id);
       await sleep(5);
     }
-    await until(() => c.stats.datagrams >= 6);
+    await waitFor(() => c.stats.datagrams >= 6);
     expect(c.stats.accepted).toBe(4); // 100 101 104 105
     expect(c.stats.lost).toBe(2); // 102 103 skipped at 104
     expect(c.stats.duplicated).toBe(1);
@@ -261,7 +250,7 @@ describe('PlayStation discovery on loopback', () => {
     const c = await Gt7Client.start({ discover: { broadcastAddress: '127.0.0.1', ports: { ps5: s.discoveryPort, ps4: s.discoveryPort } }, consolePort: s.port, telemetryPort: 0, bindAddress: '127.0.0.1' });
     cleanups.push(() => c.close());
     expect(c.consoleAddress).toBe('127.0.0.1');
-    await until(() => c.stats.accepted > 3);
+    await waitFor(() => c.stats.accepted > 3);
   });
 
   it('reports standby as a clear error', async () => {
@@ -282,7 +271,7 @@ describe('PlayStation discovery on loopback', () => {
     // Discovery would time out (nothing on port 9); with an address it is never tried.
     const c = await Gt7Client.start({ console: '127.0.0.1', discover: { broadcastAddress: '127.0.0.1', ports: { ps5: 9, ps4: 9 }, timeoutMs: 5000 }, consolePort: s.port, telemetryPort: 0, bindAddress: '127.0.0.1' });
     cleanups.push(() => c.close());
-    await until(() => c.stats.accepted > 3, 1000);
+    await waitFor(() => c.stats.accepted > 3, 1000);
   });
 });
 
@@ -290,7 +279,7 @@ describe.skipIf(!haveSharedData)('simulator playing a real capture', () => {
   it('serves the encrypted-A capture; a B request gets A and derived acceleration', async () => {
     const s = await sim({ recording: readCapture(dataPath('gt7', 'encrypted-A', 'nurburgring-gp.lpr')) });
     const c = await client(s, { heartbeat: 'B' });
-    await until(() => c.stats.accepted > 20);
+    await waitFor(() => c.stats.accepted > 20);
     expect(c.receivedFormat).toBe('A');
     expect(c.latest()!.packet.carCode).toBeGreaterThan(0);
   });
@@ -299,7 +288,7 @@ describe.skipIf(!haveSharedData)('simulator playing a real capture', () => {
     const cap = readCapture(dataPath('gt7', 'recordings', 'replay-tilde.lpr'));
     const s = await sim({ recording: cap });
     const c = await client(s, { heartbeat: 'B' });
-    await until(() => c.stats.accepted > 20);
+    await waitFor(() => c.stats.accepted > 20);
     expect(c.receivedFormat).toBe('B');
     expect(c.latest()!.packet.carCode).toBe(2108);
   });

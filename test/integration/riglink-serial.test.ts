@@ -4,7 +4,8 @@ import { AckResult } from '../../src/output/riglink/protocol.js';
 import { type McuStateName } from '../../src/output/riglink/protocol.js';
 import { SerialLink } from '../../src/output/serial-link.js';
 import { buildFirmwareHostPrograms } from '../helpers/firmware.js';
-import { PtyRig, haveSocat, waitFor } from '../helpers/pty-rig.js';
+import { PtyRig, haveSocat } from '../helpers/pty-rig.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The host's serial link against the C MCU simulator over a real pty pair (socat): what a
