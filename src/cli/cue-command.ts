@@ -1,10 +1,9 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { ConfigError, loadYamlFile } from '../config/load-yaml.js';
+import { loadYamlFile } from '../config/load-yaml.js';
 import { runCueing } from '../cueing/offline.js';
-import { type CueProfile, defaultCueProfile, profileFileSchema } from '../cueing/profile.js';
-import type { RigKinematics } from '../kinematics/rig.js';
+import { defaultCueProfile, profileFileSchema } from '../cueing/profile.js';
+import { loadRigFile } from '../kinematics/load-rig.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
-import { loadRigForCli } from './ik-command.js';
 import { svgPlot } from './plot.js';
 import { UsageError } from './usage.js';
 
@@ -19,22 +18,8 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
   if (v.format !== undefined && v.format !== 'csv') throw new UsageError(`--format: only csv is supported (got "${v.format}")`);
   const rate = v.rate === undefined ? 1000 : Number(v.rate);
   if (!(rate >= 100 && rate <= 2000)) throw new UsageError(`--rate must be 100..2000 Hz (got "${v.rate}")`);
-  let profile: CueProfile;
-  try {
-    profile = v.profile ? loadYamlFile(v.profile, profileFileSchema).cue : defaultCueProfile();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  let rig: RigKinematics | undefined;
-  if (v.rig !== undefined) {
-    const loaded = loadRigForCli(v.rig);
-    if (typeof loaded === 'number') return loaded;
-    rig = loaded;
-  }
+  const profile = v.profile ? loadYamlFile(v.profile, profileFileSchema).cue : defaultCueProfile();
+  const rig = v.rig !== undefined ? loadRigFile(v.rig) : undefined;
   const samples = readMotionFile(v.input);
   if (samples.length === 0) {
     process.stderr.write(`${v.input}: no motion samples found\n`);

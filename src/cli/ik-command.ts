@@ -1,20 +1,5 @@
-import { ConfigError } from '../config/load-yaml.js';
 import { loadRigFile } from '../kinematics/load-rig.js';
-import type { RigKinematics } from '../kinematics/rig.js';
 import { UsageError } from './usage.js';
-
-/** Loads a rig file for a CLI command; a bad file is printed (file:line: key: reason) and gives exit code 2. */
-export function loadRigForCli(path: string): RigKinematics | number {
-  try {
-    return loadRigFile(path);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-}
 
 /**
  * `motion-rig ik --rig FILE --pose x,y,z,roll,pitch,yaw [--json]`: one inverse-kinematics
@@ -29,8 +14,7 @@ export function runIk(v: { rig?: string; pose?: string; json?: boolean }): numbe
   if (parts.length !== 6 || parts.some((s) => s === '') || pose.some((n) => !Number.isFinite(n))) {
     throw new UsageError(`--pose needs six finite numbers x,y,z,roll,pitch,yaw (got "${v.pose}")`);
   }
-  const rig = loadRigForCli(v.rig);
-  if (typeof rig === 'number') return rig;
+  const rig = loadRigFile(v.rig);
   const reachable = rig.solve(pose, 0);
   const result = { legs: Array.from(rig.legs), actuators: Array.from(rig.actuators), reachable, scale: rig.scale };
   if (v.json) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { runDecode, runDemo, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
+import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
 import { runIk } from './ik-command.js';
 import { USAGE, UsageError } from './usage.js';
@@ -92,6 +93,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`motion-rig: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (err instanceof ConfigError) {
+      // A refused config or rig file: every problem as file:line: key: reason.
+      process.stderr.write(`${err.message}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`motion-rig: ${err instanceof Error ? err.message : String(err)}\n`);
