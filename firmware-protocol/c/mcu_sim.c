@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,6 @@ static const char *STATE_NAMES[] = {"parked", "enabled", "holding", "parking", "
 static FILE *logf;
 static double t0;
 static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#include <stdarg.h>
 static void logline(const char *fmt, ...) {
   if (!logf) return;
   va_list ap;

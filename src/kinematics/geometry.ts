@@ -91,6 +91,9 @@ function hexapodAngles(spacing: number, forBase: boolean): number[] {
 
 const onCircle = (r: number, a: number): Vec3 => [r * Math.cos(a), r * Math.sin(a), 0];
 
+/** Pair spacing (rad, about 11°) when a hexapod generator leaves baseSpacing/platformSpacing out. */
+const DEFAULT_PAIR_SPACING = 0.2;
+
 /** Platform anchors of the small rigs, in actuator order (left before right, front before rear). */
 function smallRigPlatform(spec: RigSpec, problems: RigProblem[]): Vec3[] | undefined {
   const need = (key: 'length' | 'width' | 'actuatorX'): number | undefined => {
@@ -138,6 +141,7 @@ export function resolveRig(spec: RigSpec): { geometry: RigGeometry; problems: []
   const n = LEG_COUNT[spec.type];
   const kind = legKindOf(spec);
   const isHexapod = spec.type === 'stewart-linear' || spec.type === 'stewart-rotary';
+  const hexapodBaseAngles = isHexapod ? hexapodAngles(spec.baseSpacing ?? DEFAULT_PAIR_SPACING, true) : [];
 
   if (spec.actuator !== undefined && isHexapod) problems.push({ path: ['actuator'], message: `not used by ${spec.type} (the type fixes the actuator)` });
   if (spec.actuator === 'crank' && spec.type === 'four-corner') problems.push({ path: ['actuator'], message: 'four-corner rigs use vertical linear actuators' });
@@ -164,7 +168,7 @@ export function resolveRig(spec: RigSpec): { geometry: RigGeometry; problems: []
     else platform = spec.platform.map((p) => [...p] as Vec3);
   } else if (isHexapod) {
     if (spec.platformRadius === undefined) problems.push({ path: ['platformRadius'], message: 'required when "platform" anchors are not given' });
-    else platform = hexapodAngles(spec.platformSpacing ?? 0.2, false).map((a) => onCircle(spec.platformRadius!, a));
+    else platform = hexapodAngles(spec.platformSpacing ?? DEFAULT_PAIR_SPACING, false).map((a) => onCircle(spec.platformRadius!, a));
   } else {
     platform = smallRigPlatform(spec, problems);
   }
@@ -177,8 +181,7 @@ export function resolveRig(spec: RigSpec): { geometry: RigGeometry; problems: []
       else hornAngles = [...spec.hornAngles];
     } else if (isHexapod) {
       // Tangential horns, each turned toward the platform pair its leg reaches for.
-      const baseAngles = hexapodAngles(spec.baseSpacing ?? 0.2, true);
-      hornAngles = baseAngles.map((a, i) => (i % 2 === 0 ? a - Math.PI / 2 : a + Math.PI / 2));
+      hornAngles = hexapodBaseAngles.map((a, i) => (i % 2 === 0 ? a - Math.PI / 2 : a + Math.PI / 2));
       if (spec.base) problems.push({ path: ['hornAngles'], message: 'required with explicit "base" anchors (the horn directions depend on them)' });
     } else {
       hornAngles = new Array<number>(n).fill(0);
@@ -192,7 +195,7 @@ export function resolveRig(spec: RigSpec): { geometry: RigGeometry; problems: []
     else base = spec.base.map((b) => [...b] as Vec3);
   } else if (isHexapod) {
     if (spec.baseRadius === undefined) problems.push({ path: ['baseRadius'], message: 'required when "base" anchors are not given' });
-    else base = hexapodAngles(spec.baseSpacing ?? 0.2, true).map((a) => onCircle(spec.baseRadius!, a));
+    else base = hexapodBaseAngles.map((a) => onCircle(spec.baseRadius!, a));
   } else if (platform) {
     // Small rigs: actuators stand under their platform anchors; a crank's shaft sits one horn length back so its rod is vertical with the horn level.
     const a = kind === 'crank' ? (spec.hornLength ?? 0) : 0;

@@ -52,9 +52,9 @@ export const rigSpecSchema = z.strictObject({
   // Hexapod generators: anchors in three pairs on circles; base pairs centred at 0°, 120°, 240° from base x, platform pairs at 60°, 180°, 300°.
   baseRadius: positive.optional(),
   platformRadius: positive.optional(),
-  /** Angle between the two anchors of a base pair (rad). */
+  /** Angle between the two anchors of a base pair (rad); default 0.2. */
   baseSpacing: z.number().min(0).max(Math.PI / 1.5).optional(),
-  /** Angle between the two anchors of a platform pair (rad). */
+  /** Angle between the two anchors of a platform pair (rad); default 0.2. */
   platformSpacing: z.number().min(0).max(Math.PI / 1.5).optional(),
 
   // Generators for the 2-, 3- and 4-actuator rigs.

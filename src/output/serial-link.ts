@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { type Logger, silentLogger } from '../log.js';
 import { FrameParser, type ParserCounters } from './riglink/parser.js';
-import { AckResult, FrameEncoder, MCU_STATE_NAMES, MessageType, type McuStateName, RIGLINK_VERSION, SetpointEncoder } from './riglink/protocol.js';
+import { FrameEncoder, MCU_STATE_NAMES, MessageType, type McuStateName, RIGLINK_VERSION, SetpointEncoder } from './riglink/protocol.js';
 
 /**
  * The host end of RigLink on a serial port: open without resetting the board, handshake,
@@ -326,5 +326,3 @@ export class SerialLink {
     }
   }
 }
-
-export { AckResult };
