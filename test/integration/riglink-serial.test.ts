@@ -93,9 +93,11 @@ describe.skipIf(!socat)('RigLink over a socat pty pair to the MCU simulator', ()
   }, 30_000);
 
   it('watchdog: host silence → holding after 100 ms, controlled park after 500 ms', async () => {
-    // Stream until the MCU reports enabled again, then fall silent: t0 is the last frame written.
+    // Stream until a STATUS sent well after streaming began reports enabled (an older one may still say
+    // holding from the previous test's silence), then fall silent: t0 is the last frame written.
     const targets = new Uint16Array(AXES).fill(32768);
-    while (link.status.state !== 'enabled') {
+    const streamStart = performance.now();
+    while (!(link.status.state === 'enabled' && link.status.receivedAt - streamStart > 60)) {
       link.writeSetpoint(targets, true);
       await new Promise((r) => setTimeout(r, 2));
     }
