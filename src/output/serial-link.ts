@@ -1,6 +1,6 @@
-import { writeSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { type Logger, silentLogger } from '../log.js';
+import { writeFrame } from './write-frame.js';
 import { FrameParser, type ParserCounters } from './riglink/parser.js';
 import { FrameEncoder, MCU_STATE_NAMES, MessageType, type McuStateName, RIGLINK_VERSION, SetpointEncoder } from './riglink/protocol.js';
 
@@ -194,20 +194,9 @@ export class SerialLink {
   }
 
   private writeFrame(frame: Uint8Array, length: number): boolean {
-    if (this.fd < 0) return false;
-    try {
-      let done = writeSync(this.fd, frame, 0, length);
-      // A tty may take part of a frame when its buffer is nearly full; finish it or count a loss.
-      for (let tries = 0; done < length && tries < 3; tries++) done += writeSync(this.fd, frame, done, length - done);
-      if (done < length) {
-        this.counters.writeErrors++;
-        return false;
-      }
-      return true;
-    } catch {
-      this.counters.writeErrors++;
-      return false;
-    }
+    if (writeFrame(this.fd, frame, length)) return true;
+    this.counters.writeErrors++;
+    return false;
   }
 
   private setState(s: LinkState): void {

@@ -45,6 +45,14 @@ export class MotionSample {
   hasSteer = false;
   /** Speed over ground, m/s. */
   speed = 0;
+  /**
+   * World position of the car, m, in the game's own world frame (only distances between
+   * samples are used: a jump no car can drive is a teleport, e.g. a reset to track).
+   */
+  px = 0;
+  py = 0;
+  pz = 0;
+  hasPosition = false;
   onTrack = false;
   paused = false;
   loading = false;
@@ -80,6 +88,10 @@ export function copyMotionSample(from: MotionSample, to: MotionSample): MotionSa
   to.steerRate = from.steerRate;
   to.hasSteer = from.hasSteer;
   to.speed = from.speed;
+  to.px = from.px;
+  to.py = from.py;
+  to.pz = from.pz;
+  to.hasPosition = from.hasPosition;
   to.onTrack = from.onTrack;
   to.paused = from.paused;
   to.loading = from.loading;

@@ -133,6 +133,10 @@ export function gt7ToMotionSample(
   out.r = scratch[2]!;
 
   out.speed = packet.speed;
+  out.px = packet.position[0]!;
+  out.py = packet.position[1]!;
+  out.pz = packet.position[2]!;
+  out.hasPosition = true;
   out.onTrack = packet.carOnTrack;
   out.paused = packet.paused;
   out.loading = packet.loading;

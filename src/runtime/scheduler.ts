@@ -1,0 +1,88 @@
+/**
+ * The control loop's clock: tick k is due at start + k·period (a drift-free grid). It sleeps
+ * with Atomics.wait until shortly before the deadline and spins the rest, because a timed
+ * wait wakes tens of µs late (timer slack, scheduling). The spin margin adapts to the
+ * oversleep it sees: a decaying maximum plus 20 µs, between 30 µs and 1 ms.
+ *
+ * A tick that starts later than `lateThresholdMs` after its deadline is counted late. When
+ * a whole period or more was lost (a stall), the missed grid points are skipped and counted,
+ * never run back to back: the rig gets one frame per tick, at most one per period.
+ *
+ * This is the only clock the control loop reads. Allocation-free.
+ */
+export class DeadlineScheduler {
+  readonly periodMs: number;
+  /** µs histogram of tick lateness (start − deadline), one count per tick. */
+  readonly lateness: Int32Array;
+  /** [start ms, spin margin ms, max oversleep ms (decaying), now ms of this tick, max lateness ms]. */
+  private readonly times = new Float64Array(5);
+  /** [next tick index, late ticks, skipped ticks]. */
+  private readonly counts = new Float64Array(3);
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
+  private readonly lateThresholdMs: number;
+
+  constructor(rateHz: number, lateness: Int32Array, startDelayMs = 2) {
+    this.periodMs = 1000 / rateHz;
+    this.lateness = lateness;
+    this.lateThresholdMs = this.periodMs * 0.1;
+    this.times[0] = performance.now() + startDelayMs;
+    this.times[1] = 0.15;
+  }
+
+  /** performance.now() of tick 0's deadline. */
+  get startMs(): number {
+    return this.times[0]!;
+  }
+  /** performance.now() at the start of the current tick. */
+  get nowMs(): number {
+    return this.times[3]!;
+  }
+  get lateTicks(): number {
+    return this.counts[1]!;
+  }
+  get skippedTicks(): number {
+    return this.counts[2]!;
+  }
+  get maxLatenessMs(): number {
+    return this.times[4]!;
+  }
+
+  /** Waits for the next tick's deadline; returns its index k. */
+  next(): number {
+    const t = this.times;
+    const c = this.counts;
+    const period = this.periodMs;
+    let k = c[0]!;
+    let deadline = t[0]! + k * period;
+    let now = performance.now();
+    if (now > deadline + period) {
+      // Stalled past a whole period: skip to the newest grid point instead of catching up.
+      const behind = Math.floor((now - deadline) / period);
+      k += behind;
+      c[2] = c[2]! + behind;
+      deadline = t[0]! + k * period;
+    }
+    const wakeAt = deadline - t[1]!;
+    if (now < wakeAt) {
+      Atomics.wait(this.sleeper, 0, 0, wakeAt - now);
+      now = performance.now();
+      const over = now - wakeAt;
+      let m = t[2]! * 0.999;
+      if (over > m) m = over;
+      t[2] = m;
+      let margin = m + 0.02;
+      margin = margin < 0.03 ? 0.03 : margin > 1 ? 1 : margin;
+      t[1] = margin;
+    }
+    while (now < deadline) now = performance.now();
+    const late = now - deadline;
+    if (late > this.lateThresholdMs) c[1] = c[1]! + 1;
+    if (late > t[4]!) t[4] = late;
+    let us = Math.round(late * 1000);
+    if (us >= this.lateness.length) us = this.lateness.length - 1;
+    Atomics.add(this.lateness, us, 1);
+    t[3] = now;
+    c[0] = k + 1;
+    return k;
+  }
+}

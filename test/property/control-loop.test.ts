@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { defaultCueProfile } from '../../src/cueing/profile.js';
+import { SupervisorState as S } from '../../src/safety/supervisor.js';
+import { ClosedLoop } from '../helpers/closed-loop.js';
+
+/**
+ * The whole tick (cue → supervisor → IK → limiter → frame) under random and adversarial
+ * telemetry and flapping states, with the virtual MCU in the loop: every setpoint inside the
+ * usable travel, and wherever the rig is moving (unparking, online, hold, parking) every step
+ * within maxVelocity·dt and every change of step within maxAcceleration·dt². The bounds are
+ * the rig file's numbers, not the limiter's.
+ */
+
+type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'shutdown' | 'mcuPark' | 'profile';
+const eventArb = fc.record({
+  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'shutdown', 'mcuPark', 'profile'),
+  value: fc.double({ min: -1, max: 1, noNaN: true }),
+  ticks: fc.integer({ min: 1, max: 1500 }),
+});
+
+const MOVING = new Set<number>([S.unparking, S.online, S.hold, S.parking]);
+
+function runScenario(events: { kind: Kind; value: number; ticks: number }[], rigFile: string): number {
+  const c = new ClosedLoop(rigFile);
+  const loop = c.loop;
+  const n = loop.rig.actuatorCount;
+  const g = loop.rig.geometry;
+  const lim = (i: number) => (g.yaw !== undefined && i === n - 1 ? g.yaw : g.actuators);
+  const dt = 1 / loop.rateHz;
+  const prev = Float64Array.from(loop.limiter.position);
+  const prevStep = new Float64Array(n);
+  let prevMoving = false;
+  let ticks = 0;
+  for (const ev of events) {
+    const s = c.sample;
+    c.streaming = ev.kind !== 'stale';
+    s.paused = ev.kind === 'pause';
+    c.linkUp = ev.kind !== 'link';
+    if (ev.kind === 'link') c.linkGeneration++;
+    loop.inputs.estopTrigger = ev.kind === 'estop';
+    if (ev.kind === 'clear') loop.inputs.clearRequests++;
+    loop.inputs.shutdown = ev.kind === 'shutdown';
+    if (ev.kind === 'teleport') s.px += 1e4 * ev.value;
+    if (ev.kind === 'car') s.carId = Math.round(ev.value * 1000);
+    if (ev.kind === 'mcuPark') c.mcu.state = 3; // the MCU's watchdog parks on its own
+    if (ev.kind === 'profile') {
+      const p = defaultCueProfile();
+      p.surge.gain = 0.2 * Math.abs(ev.value);
+      loop.setProfile(p);
+    }
+    c.shape = (smp, t) => {
+      const v = ev.value;
+      switch (ev.kind) {
+        case 'nan': smp.ax = Number.NaN; smp.p = Number.NaN; smp.ay = 5 * v; break;
+        case 'huge': smp.ax = 1e30 * v; smp.ay = -1e30; smp.q = 1e30 * v; smp.steer = 1e30; break;
+        case 'spike': smp.ax = (Math.floor(t * 60) % 2 ? 60 : -60) * v; smp.r = 6 * v; break;
+        default: smp.ax = 15 * Math.sin(2 * Math.PI * (0.2 + Math.abs(v)) * t); smp.ay = 12 * v; smp.az = 3 * Math.sin(9 * t); smp.q = v; smp.r = -v;
+      }
+    };
+    for (let t = 0; t < ev.ticks; t++, ticks++) {
+      c.step();
+      const pos = loop.limiter.position;
+      const moving = MOVING.has(loop.supervisor.state);
+      for (let i = 0; i < n; i++) {
+        const p = pos[i]!;
+        if (!(p >= loop.rig.low[i]! && p <= loop.rig.high[i]!)) throw new Error(`tick ${ticks} actuator ${i + 1}: ${p} outside [${loop.rig.low[i]}, ${loop.rig.high[i]}] (${ev.kind})`);
+        const w = loop.wire[i]!;
+        const back = loop.travelMin[i]! + (w / 65535) * (loop.travelMax[i]! - loop.travelMin[i]!);
+        if (Math.abs(back - p) > (0.5 + 1e-9) * ((loop.travelMax[i]! - loop.travelMin[i]!) / 65535)) throw new Error(`tick ${ticks}: wire ${w} is not round(${p})`);
+        const step = p - prev[i]!;
+        if (moving) {
+          const vmax = lim(i).maxVelocity;
+          const amax = lim(i).maxAcceleration;
+          if (!(Math.abs(step) <= vmax * dt * (1 + 1e-9) + 1e-15)) throw new Error(`tick ${ticks} actuator ${i + 1}: |Δ| ${Math.abs(step)} > ${vmax * dt} (${ev.kind})`);
+          const accel = prevMoving ? Math.abs(step - prevStep[i]!) : Math.abs(step);
+          if (!(accel <= amax * dt * dt * (1 + 1e-9) + 1e-15)) throw new Error(`tick ${ticks} actuator ${i + 1}: |Δ²| ${accel} > ${amax * dt * dt} (${ev.kind})`);
+        }
+        prev[i] = p;
+        prevStep[i] = moving ? step : 0;
+      }
+      prevMoving = moving;
+    }
+  }
+  return ticks;
+}
+
+describe('control loop safety invariants (fast-check, virtual MCU in the loop)', () => {
+  for (const [rig, runs] of [
+    ['profiles/rigs/stewart-linear.yaml', 45],
+    ['profiles/rigs/two-actuator.yaml', 25],
+  ] as const) {
+    it(`${rig}: no frame leaves the envelope or the rate limits`, () => {
+      let total = 0;
+      fc.assert(
+        fc.property(fc.array(eventArb, { minLength: 10, maxLength: 40 }), (events) => {
+          total += runScenario(events, rig);
+        }),
+        { numRuns: runs, seed: 611 },
+      );
+      expect(total).toBeGreaterThan(runs * 10_000);
+    }, 300_000);
+  }
+});
