@@ -9,7 +9,7 @@ export type { Logger };
  */
 const PRIORITY: Record<string, number> = { trace: 7, debug: 7, info: 6, warn: 4, error: 3, fatal: 2 };
 
-export function createLogger(opts: { level?: string; name?: string; destination?: 1 | 2 } = {}): Logger {
+export function createLogger(opts: { level?: string; name?: string; destination?: 1 | 2; file?: string } = {}): Logger {
   return pino(
     {
       name: opts.name ?? 'motion-rig',
@@ -18,7 +18,7 @@ export function createLogger(opts: { level?: string; name?: string; destination?
         level: (label) => ({ level: label, PRIORITY: PRIORITY[label] ?? 6 }),
       },
     },
-    pino.destination({ fd: opts.destination ?? 1, sync: false }),
+    opts.file !== undefined ? pino.destination({ dest: opts.file, sync: false, mkdir: true }) : pino.destination({ fd: opts.destination ?? 1, sync: false }),
   );
 }
 

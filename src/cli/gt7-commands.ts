@@ -211,17 +211,3 @@ export async function runSimulateConsole(
   process.stderr.write(`sent ${sim.stats.packetsSent} packets\n`);
   return 0;
 }
-
-/**
- * `npm start` for now: the console simulator on loopback and the live telemetry view against
- * it, no PlayStation needed. (The full service demo replaces this when the pipeline lands.)
- */
-export async function runDemo(v: { count?: string; json?: boolean }, signal: AbortSignal): Promise<number> {
-  const sim = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0, phases: parsePhases('drive:40,pause:3,drive:20,menu:3,replay:5') });
-  process.stderr.write(`motion-rig demo: built-in console simulator on 127.0.0.1:${sim.port} (synthetic lap), heartbeat B. Ctrl-C stops.\n`);
-  try {
-    return await runTelemetry({ console: '127.0.0.1', 'console-port': String(sim.port), port: '0', heartbeat: 'B', count: v.count, json: v.json }, signal);
-  } finally {
-    await sim.close();
-  }
-}

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { runDecode, runDemo, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
+import { runDecode, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
 import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
 import { runIk } from './ik-command.js';
+import { runCheckConfig, runClearEstop, runDemo, runService, runStatus } from './service-commands.js';
 import { USAGE, UsageError } from './usage.js';
 
 /** The only place that parses argv and prints for humans. */
@@ -26,8 +27,29 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   switch (command) {
     case 'demo': {
-      const { values } = parseArgs({ args: rest, strict: true, options: { count: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values } = parseArgs({ args: rest, strict: true, options: { virtual: { type: 'boolean' }, json: { type: 'boolean' }, seconds: { type: 'string' } } });
       return runDemo(values, controller.signal);
+    }
+    case 'run': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { config: { type: 'string' }, set: { type: 'string', multiple: true } } });
+      return runService(values, controller.signal);
+    }
+    case 'check-config': {
+      const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { set: { type: 'string', multiple: true } } });
+      if (positionals.length !== 1) throw new UsageError('check-config takes exactly one FILE');
+      return runCheckConfig(positionals[0]!, values);
+    }
+    case 'clear-estop': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { config: { type: 'string' }, status: { type: 'string' }, set: { type: 'string', multiple: true } } });
+      return runClearEstop(values);
+    }
+    case 'status': {
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: { config: { type: 'string' }, status: { type: 'string' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' }, once: { type: 'boolean' } },
+      });
+      return runStatus(values, controller.signal);
     }
     case 'telemetry': {
       const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, count: { type: 'string' }, json: { type: 'boolean' } } });

@@ -4,7 +4,17 @@ export class UsageError extends Error {}
 export const USAGE = `motion-rig — sim-racing motion platform service
 
 Usage:
-  motion-rig demo                       built-in console simulator + live telemetry view (npm start)
+  motion-rig run --config FILE [--set key.path=value ...]
+                                        the service (systemd runs this); SIGTERM parks and exits
+  motion-rig check-config FILE [--set key.path=value ...]
+                                        validate a config (and its rig and profiles) without running
+  motion-rig status [--config FILE | --status FILE] [--json] [--once]
+                                        the running service's state, live
+  motion-rig clear-estop [--config FILE | --status FILE]
+                                        re-arm after an e-stop whose trigger is gone
+  motion-rig demo [--virtual] [--seconds N] [--json]
+                                        the whole service on built-in defaults: console simulator →
+                                        pipeline → RigLink over a socat pty → MCU simulator (npm start)
   motion-rig telemetry [--console ADDR | --discover] [--heartbeat A|B|~|C] [--count N] [--json]
                        [--port LOCAL_PORT] [--console-port PORT] [--broadcast ADDR] [--game gt7|gtsport]
   motion-rig decode FILE [--json]       decode a recording or *.lpr file (encrypted or plaintext)

@@ -4,7 +4,7 @@ import { AckResult } from '../../src/output/riglink/protocol.js';
 import { type McuStateName } from '../../src/output/riglink/protocol.js';
 import { SerialLink } from '../../src/output/serial-link.js';
 import { buildFirmwareHostPrograms } from '../helpers/firmware.js';
-import { PtyRig, haveSocat } from '../helpers/pty-rig.js';
+import { PtyRig, haveSocat } from '../../src/service/pty-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**

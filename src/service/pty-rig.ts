@@ -2,28 +2,44 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './wait.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { waitFor } from '../util/wait.js';
 
 /**
- * A real pty pair made by socat, with the MCU simulator on one end: what the serial tests
- * and the demo use instead of a rig. `host` is the path the service opens.
+ * A real pty pair made by socat, with the MCU simulator (firmware-protocol/c/mcu_sim) on one
+ * end: what the serial tests and the demo use instead of a rig. `host` is the path the
+ * service opens.
  */
 export function haveSocat(): boolean {
   return spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
 }
 
+/** Builds the MCU simulator with make and the C compiler; returns its path, or an error message. */
+export function buildMcuSim(): { path: string } | { error: string } {
+  const dir = join(PACKAGE_ROOT, 'firmware-protocol', 'c');
+  const r = spawnSync('make', ['-s', '-C', dir, 'build/mcu_sim'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return { error: `make -C firmware-protocol/c build/mcu_sim failed: ${r.error?.message ?? `${r.stdout}${r.stderr}`.trim()}` };
+  return { path: join(dir, 'build', 'mcu_sim') };
+}
+
 export class PtyRig {
-  readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-pty-'));
-  readonly host = join(this.dir, 'host');
-  readonly mcu = join(this.dir, 'mcu');
-  readonly log = join(this.dir, 'mcu.log');
+  readonly dir: string;
+  readonly host: string;
+  readonly mcu: string;
+  readonly log: string;
   private socat: ChildProcess | undefined;
   private sim: ChildProcess | undefined;
 
   constructor(
     private readonly mcuSim: string,
     private readonly simArgs: string[] = [],
-  ) {}
+    dir?: string,
+  ) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'motion-rig-pty-'));
+    this.host = join(this.dir, 'host');
+    this.mcu = join(this.dir, 'mcu');
+    this.log = join(this.dir, 'mcu.log');
+  }
 
   async startSocat(): Promise<void> {
     this.socat = spawn('socat', [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`], { stdio: 'ignore' });

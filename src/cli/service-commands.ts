@@ -1,0 +1,193 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServiceConfig, parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
+import { rigFromSpec } from '../kinematics/load-rig.js';
+import { createLogger } from '../log.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { PtyRig, buildMcuSim, haveSocat } from '../service/pty-rig.js';
+import { MotionService, type ServiceStatus } from '../service/service.js';
+import { UsageError } from './usage.js';
+import { LiveBlock } from './view.js';
+
+/** `run`, `check-config`, `clear-estop`, `status` and the demo: the service for humans. */
+
+export async function runService(v: { config?: string; set?: string[] }, signal: AbortSignal): Promise<number> {
+  if (!v.config) throw new UsageError('run needs --config FILE');
+  const cfg = loadServiceConfig(v.config, v.set ?? []);
+  const log = createLogger({ level: cfg.log.level });
+  const service = new MotionService(cfg, log);
+  service.overrides = v.set ?? [];
+  await service.start();
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await service.stop();
+  return process.exitCode === 1 ? 1 : 0;
+}
+
+export function runCheckConfig(file: string, v: { set?: string[] }): number {
+  const cfg = loadServiceConfig(file, v.set ?? []);
+  // Profiles are part of a usable config: load them the way the service will.
+  const service = new MotionService(cfg, createLogger({ level: 'silent' }));
+  process.stdout.write(`${file}: OK (${describe(cfg)}; profile ${service.status().telemetry.profile})\n`);
+  return 0;
+}
+
+function describe(cfg: ServiceConfig): string {
+  const out = cfg.output.type === 'virtual' ? 'virtual rig' : `${cfg.output.type} on ${cfg.output.serial.path} @ ${cfg.output.serial.baud}`;
+  return `${cfg.rig.type}${cfg.rig.name ? ` "${cfg.rig.name}"` : ''}, ${cfg.source.type} source, ${out}, ${cfg.loop.rateHz} Hz`;
+}
+
+function statusFileOf(v: { config?: string; status?: string; set?: string[] }): string {
+  if (v.status) return v.status;
+  if (!v.config) throw new UsageError('give --config FILE (its status.file) or --status FILE');
+  const file = loadServiceConfig(v.config, v.set ?? []).status.file;
+  if (!file) throw new UsageError(`${v.config} sets no status.file, so there is no running service to talk to`);
+  return file;
+}
+
+function readStatus(file: string): ServiceStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ServiceStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Re-arms a latched e-stop: SIGUSR2 to the service named by the status file, then reports what happened. */
+export async function runClearEstop(v: { config?: string; status?: string; set?: string[] }): Promise<number> {
+  const file = statusFileOf(v);
+  const before = readStatus(file);
+  if (!before) {
+    process.stderr.write(`no status at ${file}: is the service running?\n`);
+    return 1;
+  }
+  if (before.state !== 'estop') {
+    process.stdout.write(`not in e-stop (state ${before.state}); nothing to clear\n`);
+    return 0;
+  }
+  if (before.estop.trigger) {
+    const why = [before.estop.configKey ? 'safety.estop is true in the config' : '', before.estop.filePresent ? `${before.estop.file} exists` : ''].filter(Boolean).join(' and ');
+    process.stderr.write(`e-stop stays latched: the trigger is still present (${why}). Remove it first.\n`);
+    return 1;
+  }
+  try {
+    process.kill(before.pid, 'SIGUSR2');
+  } catch (err) {
+    process.stderr.write(`cannot signal the service (pid ${before.pid}): ${(err as Error).message}\n`);
+    return 1;
+  }
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const s = readStatus(file);
+    if (s && s.state !== 'estop') {
+      process.stdout.write(`e-stop cleared: state ${s.state}; the rig unparks through the normal ramp when telemetry is fresh\n`);
+      return 0;
+    }
+    if (Date.now() > deadline) {
+      process.stderr.write('the service did not leave e-stop within 3 s (is the MCU connected?)\n');
+      return 1;
+    }
+  }
+}
+
+export async function runStatus(v: { config?: string; status?: string; set?: string[]; json?: boolean; once?: boolean }, signal: AbortSignal): Promise<number> {
+  const file = statusFileOf(v);
+  const once = v.once || v.json || !process.stdout.isTTY;
+  const block = new LiveBlock(process.stdout);
+  for (;;) {
+    const s = readStatus(file);
+    if (once) {
+      if (!s) {
+        process.stderr.write(`no status at ${file}: is the service running?\n`);
+        return 1;
+      }
+      process.stdout.write(v.json ? `${JSON.stringify(s)}\n` : `${statusView(s)}\n`);
+      return 0;
+    }
+    block.draw(s ? statusView(s) : `waiting for ${file} …`);
+    await new Promise((r) => setTimeout(r, 100));
+    if (signal.aborted) return 0;
+  }
+}
+
+const BAR = 24;
+function bar(u: number): string {
+  const n = Math.max(0, Math.min(BAR, Math.round(u * BAR)));
+  return `[${'#'.repeat(n)}${'.'.repeat(BAR - n)}]`;
+}
+
+/** The human view of a status snapshot: state, cue, actuator bars. */
+export function statusView(s: ServiceStatus): string {
+  const age = (Date.now() - Date.parse(s.updatedAt)) / 1000;
+  const f = (x: number, d = 3) => (x >= 0 ? ' ' : '') + x.toFixed(d);
+  const lines = [
+    `state     ${s.state.toUpperCase()}${s.state === 'hold' ? ` (${s.holdReason})` : ''}   engagement ${s.engagement.toFixed(2)}   cause ${s.cause}${age > 1 ? `   [status ${age.toFixed(0)} s old]` : ''}`,
+    `e-stop    ${s.estop.trigger ? 'TRIGGER PRESENT' : 'armed'}${s.estop.file ? `   file ${s.estop.file}` : ''}`,
+    `link      ${s.link.type} ${s.link.state}, MCU ${s.link.mcu}${s.link.firmware ? ` (${s.link.firmware})` : ''}, reconnects ${s.link.reconnects}, bad frames ${s.link.badFrames}`,
+    `telemetry ${s.telemetry.source}, ${s.telemetry.ratePerS.toFixed(0)}/s, car ${s.telemetry.carId}, profile ${s.telemetry.profile}`,
+    `loop      ${s.loop.rateHz} Hz, tick ${s.loop.tick}, late ${s.loop.lateTicks}, skipped ${s.loop.skippedTicks}, lateness p50 ${s.loop.latenessP50Us} µs p99 ${s.loop.latenessP99Us} µs; packet→frame p50 ${s.latency.p50Us} µs`,
+    `frames    ${s.output.framesWritten} written, ${s.output.writeErrors} errors, last command ${s.output.lastCommand}`,
+    `cue       x${f(s.cue.x!)} y${f(s.cue.y!)} z${f(s.cue.z!)} m  roll${f(s.cue.roll!)} pitch${f(s.cue.pitch!)} yaw${f(s.cue.yaw!)} rad`,
+    `pose      x${f(s.pose.x!)} y${f(s.pose.y!)} z${f(s.pose.z!)} m  roll${f(s.pose.roll!)} pitch${f(s.pose.pitch!)} yaw${f(s.pose.yaw!)} rad  scale ${s.scale.toFixed(3)}`,
+    ...s.wire.map((w, i) => `a${i + 1}        ${bar(w / 65535)} ${f(s.actuators[i]!, 4)}`),
+  ];
+  if (s.config.lastError) lines.push(`config    last change refused: ${s.config.lastError.split('\n')[0]}`);
+  return lines.join('\n');
+}
+
+/**
+ * `npm start`: the whole service on built-in defaults — the console simulator's synthetic
+ * drive over loopback UDP, the real pipeline, RigLink over a socat pty pair to the C MCU
+ * simulator (or, without socat or a C compiler, the in-process virtual rig).
+ */
+export async function runDemo(v: { virtual?: boolean; json?: boolean; seconds?: string }, signal: AbortSignal): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'motion-rig-demo-'));
+  const seconds = v.seconds === undefined ? Infinity : Number(v.seconds);
+  if (!(seconds > 0)) throw new UsageError('--seconds must be a positive number');
+  const text = (output: string, path: string) => `
+source: { type: simulator }
+loop: { rateHz: 1000 }
+rig: profiles/rigs/stewart-linear.yaml
+output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 500000, lowLatency: false } }
+profiles: { dir: profiles, default: default.yaml }
+status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
+`;
+  let cfg = parseServiceConfig(text('virtual', '-'), '(demo defaults)', [], PACKAGE_ROOT);
+  let pty: PtyRig | undefined;
+  let why = '';
+  if (!v.virtual) {
+    const sim = haveSocat() ? buildMcuSim() : { error: 'socat is not installed (Debian/Ubuntu/Raspberry Pi OS: sudo apt-get install socat)' };
+    if ('error' in sim) why = sim.error;
+    else {
+      const rig = rigFromSpec(cfg.rig);
+      const g = rig.geometry.actuators;
+      const parkWire = Math.round(((g.park - g.min) / (g.max - g.min)) * 65535);
+      pty = new PtyRig(sim.path, ['--axes', String(rig.actuatorCount), '--speed', '400000', '--park', String(parkWire)], dir);
+      await pty.start();
+      cfg = parseServiceConfig(text('riglink', pty.host), '(demo defaults)', [], PACKAGE_ROOT);
+    }
+  }
+  const logFile = join(dir, 'motion-rig.log');
+  const log = createLogger({ level: 'info', file: logFile });
+  const err = process.stderr;
+  err.write(`motion-rig demo: console simulator (synthetic lap with pause, menu, replay and silence) → service at 1000 Hz → `);
+  err.write(pty ? `RigLink over a socat pty pair → MCU simulator (log ${pty.log})\n` : `in-process virtual rig\n  (no pty path: ${why || '--virtual'}; the C MCU simulator needs socat, make and a C compiler)\n`);
+  err.write(`  logs: ${logFile}   status: ${cfg.status.file}   Ctrl-C parks the rig and exits.\n`);
+  const service = new MotionService(cfg, log);
+  await service.start();
+  const block = new LiveBlock(process.stdout);
+  const started = Date.now();
+  while (!signal.aborted && Date.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!v.json && process.stdout.isTTY) block.draw(statusView(service.status()));
+  }
+  err.write('parking…\n');
+  await service.stop();
+  const s = service.status();
+  if (v.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+  else if (!process.stdout.isTTY) process.stdout.write(`${statusView(s)}\n`);
+  await pty?.stop();
+  err.write(`stopped: ${s.state}, ${s.output.framesWritten} frames written${pty && existsSync(pty.log) ? `; MCU log ${pty.log}` : ''}\n`);
+  return 0;
+}

@@ -1,0 +1,157 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { rigFileSchema, rigSchema } from '../kinematics/load-rig.js';
+import type { RigSpec } from '../kinematics/rig-schema.js';
+import { checkRigLinkBandwidth } from '../output/bandwidth.js';
+import { TEMPLATE_PRESETS, type TemplateOptions } from '../output/template.js';
+import { legCountOf } from '../kinematics/geometry.js';
+import { ConfigError, type YamlSource, applyOverrides, parseYamlSource, readYamlSource, validateYaml } from './load-yaml.js';
+
+/**
+ * The service's one config file (config.example.yaml documents every key). Relative paths
+ * are relative to the config file. Validation names file, line, key and reason; a running
+ * service that reads an invalid change keeps its last good config.
+ */
+const positive = z.number().positive();
+
+const gt7Schema = z
+  .strictObject({
+    /** Console IP address, or "discover" (PlayStation discovery on the LAN). */
+    console: z.string().min(1).default('discover'),
+    heartbeat: z.enum(['A', 'B', '~', 'C']).default('B'),
+    /** Local telemetry port (0: any free port). */
+    telemetryPort: z.number().int().min(0).max(65535).default(0),
+  })
+  .prefault({});
+
+export const serviceConfigSchema = z.strictObject({
+  source: z
+    .strictObject({
+      type: z.enum(['gt7', 'f1', 'replay', 'simulator']).default('simulator'),
+      gt7: gt7Schema,
+      f1: z.strictObject({ port: z.number().int().min(1).max(65535).default(20777), bind: z.string().default('0.0.0.0') }).prefault({}),
+      replay: z.strictObject({ file: z.string().min(1).optional(), loop: z.boolean().default(true) }).prefault({}),
+      simulator: z
+        .strictObject({
+          /** Phases of the built-in console simulator's synthetic drive, NAME:SECONDS, cycled. */
+          phases: z.string().default('drive:40,pause:3,drive:20,menu:3,replay:5,silent:2'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  loop: z.strictObject({ rateHz: z.number().int().min(100).max(2000).default(1000) }).prefault({}),
+  /** A rig file path, or the rig itself (the kinematics schema). */
+  rig: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).default('profiles/rigs/stewart-linear.yaml'),
+  output: z
+    .strictObject({
+      type: z.enum(['riglink', 'template', 'virtual']).default('riglink'),
+      serial: z
+        .strictObject({
+          path: z.string().min(1).default('/dev/motion-rig'),
+          baud: z.number().int().positive().default(500000),
+          dtr: z.boolean().default(false),
+          rts: z.boolean().default(false),
+          lowLatency: z.boolean().default(true),
+        })
+        .prefault({}),
+      template: z
+        .strictObject({
+          preset: z.enum(['smc3', 'generic16']).optional(),
+          template: z.string().min(1).optional(),
+          bits: z.number().int().min(8).max(24).optional(),
+          format: z.enum(['binary', 'decimal', 'hex']).optional(),
+          start: z.string().optional(),
+          stop: z.string().optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  profiles: z.strictObject({ dir: z.string().min(1).default('profiles'), default: z.string().min(1).default('default.yaml') }).prefault({}),
+  safety: z
+    .strictObject({
+      estop: z.boolean().default(false),
+      estopFile: z.string().min(1).optional(),
+      engageSeconds: positive.max(30).default(1.5),
+      disengageSeconds: positive.max(10).default(0.5),
+      parkSpeedFraction: positive.max(1).default(0.25),
+      staleMs: positive.max(1000).default(100),
+      settleMs: z.number().min(0).max(5000).default(250),
+      teleportHoldMs: z.number().min(0).max(10000).default(1000),
+      carChangeHoldMs: z.number().min(0).max(10000).default(500),
+      /** How long SIGTERM waits for the rig to park before exiting anyway. */
+      shutdownTimeoutMs: positive.max(60000).default(10000),
+    })
+    .prefault({}),
+  status: z.strictObject({ file: z.string().min(1).optional() }).prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+});
+
+export type ServiceConfigFile = z.infer<typeof serviceConfigSchema>;
+
+/** The validated config with paths resolved and the rig loaded. */
+export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig'> {
+  file: string;
+  rig: RigSpec;
+  /** Where the rig came from (a file, or the config itself). */
+  rigFile: string | undefined;
+  template: TemplateOptions | undefined;
+}
+
+/** Loads, overrides (`--set`), validates and cross-checks a config file. Throws ConfigError. */
+export function loadServiceConfig(file: string, sets: string[] = []): ServiceConfig {
+  return fromSource(readYamlSource(file), sets);
+}
+
+/** The same from text (the demo's embedded defaults). `file` names it in errors; relative paths resolve against `baseDir`. */
+export function parseServiceConfig(text: string, file: string, sets: string[] = [], baseDir?: string): ServiceConfig {
+  return fromSource(parseYamlSource(text, file), sets, baseDir);
+}
+
+function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(src.file))): ServiceConfig {
+  applyOverrides(src, sets);
+  const cfg = validateYaml(src, serviceConfigSchema);
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  let rig: RigSpec;
+  let rigFile: string | undefined;
+  if (typeof cfg.rig === 'string') {
+    rigFile = at(cfg.rig);
+    rig = validateYaml(readYamlSource(rigFile), rigFileSchema).rig;
+  } else rig = validateYaml(src, rigSchema, cfg.rig, ['rig']);
+
+  const problems: { key: string; reason: string }[] = [];
+  const axes = legCountOf(rig.type) + (rig.yaw ? 1 : 0);
+  let template: TemplateOptions | undefined;
+  if (cfg.output.type === 'riglink') {
+    const bw = checkRigLinkBandwidth(cfg.output.serial.baud, cfg.loop.rateHz, axes);
+    if (!bw.ok) problems.push({ key: 'loop.rateHz', reason: bw.message });
+  }
+  if (cfg.output.type === 'template') {
+    const t = cfg.output.template;
+    const preset: TemplateOptions | undefined = t.preset === 'smc3' ? TEMPLATE_PRESETS.smc3 : t.preset === 'generic16' ? TEMPLATE_PRESETS.generic16(axes) : undefined;
+    if (!preset && !t.template) problems.push({ key: 'output.template', reason: 'give a preset (smc3, generic16) or a template string' });
+    else {
+      template = {
+        template: t.template ?? preset!.template,
+        bits: t.bits ?? preset?.bits ?? 16,
+        format: t.format ?? preset?.format ?? 'binary',
+        start: t.start ?? preset?.start,
+        stop: t.stop ?? preset?.stop,
+      };
+    }
+  }
+  if (cfg.source.type === 'replay' && !cfg.source.replay.file) problems.push({ key: 'source.replay.file', reason: 'source.type replay needs a recording file (.mrrec or .lpr)' });
+  if (problems.length > 0) {
+    throw new ConfigError(problems.map((p) => ({ file: src.file, line: undefined, ...p })));
+  }
+  return {
+    ...cfg,
+    file: src.file,
+    rig,
+    rigFile,
+    template,
+    profiles: { dir: at(cfg.profiles.dir), default: cfg.profiles.default },
+    source: { ...cfg.source, replay: { ...cfg.source.replay, file: cfg.source.replay.file && at(cfg.source.replay.file) } },
+    safety: { ...cfg.safety, estopFile: cfg.safety.estopFile && at(cfg.safety.estopFile) },
+    status: { file: cfg.status.file && at(cfg.status.file) },
+  };
+}
