@@ -12,7 +12,7 @@ import { MotionSample } from '../telemetry/motion-sample.js';
 import { ControlLoop } from './control-loop.js';
 import { DeadlineScheduler } from './scheduler.js';
 import { SeqlockSlot } from './shared-slot.js';
-import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, type SharedBuffers, Status, unpackSample } from './slots.js';
+import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, type SharedBuffers, Status, TRANSITION_RING, unpackSample } from './slots.js';
 
 /**
  * The control worker: owns time. Each tick on the fixed grid it takes the newest sample and
@@ -43,6 +43,8 @@ export function runControlWorker(data: ControlWorkerData): void {
   const linkSlot = new SeqlockSlot(data.buffers.link);
   const statusSlot = new SeqlockSlot(data.buffers.status);
   const latency = new Int32Array(data.buffers.latency);
+  const transitions = new Int32Array(data.buffers.transitions);
+  let loggedChanges = 0;
   const sched = new DeadlineScheduler(data.rateHz, new Int32Array(data.buffers.lateness));
   const sampleValues = new Float64Array(SAMPLE_SLOT_LENGTH);
   const linkValues = new Float64Array(LINK_SLOT_LENGTH);
@@ -85,7 +87,7 @@ export function runControlWorker(data: ControlWorkerData): void {
         inp.mcu = virtual.state;
         loop.setMcuPositions(virtual.positions);
       } else {
-        inp.mcu = data.output === 'template' ? Mcu.unknown : linkValues[Link.mcu]!;
+        inp.mcu = data.output === 'template' ? Mcu.noFeedback : linkValues[Link.statusCount]! > 0 ? linkValues[Link.mcu]! : Mcu.unknown;
         if (linkValues[Link.statusCount]! > 0) loop.setMcuPositions(linkValues.subarray(Link.positions, Link.positions + n));
       }
     }
@@ -105,6 +107,16 @@ export function runControlWorker(data: ControlWorkerData): void {
     inp.shutdown = Atomics.load(control, Control.shutdown) === 1;
 
     loop.tick(k);
+    if (sup.changes !== loggedChanges) {
+      loggedChanges = sup.changes;
+      const count = transitions[0]!;
+      const at = 1 + (count % TRANSITION_RING) * 4;
+      transitions[at] = sup.state;
+      transitions[at + 1] = sup.cause;
+      transitions[at + 2] = inp.holdReason;
+      transitions[at + 3] = k;
+      Atomics.store(transitions, 0, count + 1);
+    }
 
     // Output: a command first (ESTOP must not wait behind a setpoint), then this tick's frame.
     if (inp.linkUp && fd !== -1) {

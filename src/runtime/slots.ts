@@ -153,6 +153,14 @@ export function histogramCount(h: Int32Array): number {
   return total;
 }
 
+// ---- state changes -------------------------------------------------------------------------
+/**
+ * A ring of supervisor state changes (worker → main), so every change gets its log line even
+ * when several happen between two polls: word 0 counts entries written; entry i lives at
+ * 1 + (i mod TRANSITION_RING)·4 as [state, cause, hold reason, tick].
+ */
+export const TRANSITION_RING = 64;
+
 /** Everything the worker needs, passed as workerData (structured clone; SABs are shared). */
 export interface SharedBuffers {
   sample: SharedArrayBuffer;
@@ -161,6 +169,7 @@ export interface SharedBuffers {
   status: SharedArrayBuffer;
   lateness: SharedArrayBuffer;
   latency: SharedArrayBuffer;
+  transitions: SharedArrayBuffer;
 }
 
 export function createSharedBuffers(): SharedBuffers {
@@ -171,5 +180,6 @@ export function createSharedBuffers(): SharedBuffers {
     status: new SharedArrayBuffer(8 + 8 * STATUS_SLOT_LENGTH),
     lateness: new SharedArrayBuffer(4 * HISTOGRAM_BUCKETS),
     latency: new SharedArrayBuffer(4 * HISTOGRAM_BUCKETS),
+    transitions: new SharedArrayBuffer(4 * (1 + 4 * TRANSITION_RING)),
   };
 }

@@ -20,8 +20,11 @@ export const COMMAND_NAMES = ['none', 'enable', 'park', 'estop', 'clearEstop'] a
 /** What the limiter heads for. */
 export const Target = { track: 0, neutral: 1, cue: 2, park: 3 } as const;
 
-/** MCU states as RigLink reports them; `unknown` for outputs without feedback (template). */
-export const Mcu = { parked: 0, enabled: 1, holding: 2, parking: 3, estop: 4, fault: 5, unknown: -1 } as const;
+/**
+ * MCU states as RigLink reports them; `unknown` until the first STATUS of a session (wait,
+ * never assume); `noFeedback` for outputs that have none (template).
+ */
+export const Mcu = { parked: 0, enabled: 1, holding: 2, parking: 3, estop: 4, fault: 5, unknown: -1, noFeedback: -2 } as const;
 
 /** Why the last transition happened (for the one log line per change). */
 export const Cause = {
@@ -68,7 +71,7 @@ export class SupervisorInputs {
   linkUp = false;
   /** Bumped on every fresh handshake. */
   linkGeneration = 0;
-  /** Mcu.* from the newest STATUS, Mcu.unknown without feedback. */
+  /** Mcu.* from the newest STATUS of this session; Mcu.unknown before it, Mcu.noFeedback without feedback. */
   mcu: number = Mcu.unknown;
   /** The configured e-stop trigger is present (config key or file). */
   estopTrigger = false;
@@ -144,7 +147,7 @@ export class Supervisor {
         this.target = Target.track;
         if (!inp.linkUp) break;
         if (!this.clearSent) {
-          if (mcu !== Mcu.estop && mcu !== Mcu.unknown) this.retry(Command.estop, k);
+          if (mcu >= 0 && mcu !== Mcu.estop) this.retry(Command.estop, k);
           // Only a clear-estop given after the trigger is gone counts.
           if (inp.estopTrigger) this.estopClearMark = inp.clearRequests;
           else if (inp.clearRequests !== this.estopClearMark) {
@@ -157,7 +160,7 @@ export class Supervisor {
           this.send(Command.estop, k);
         } else if (mcu === Mcu.estop) {
           this.retry(Command.clearEstop, k);
-        } else {
+        } else if (mcu !== Mcu.unknown) {
           this.enter(SupervisorState.parked, Cause.estopCleared);
         }
         break;
@@ -175,7 +178,7 @@ export class Supervisor {
         this.target = Target.track;
         if (!inp.linkUp) break;
         const go = !inp.shutdown && inp.holdReason === HoldReason.none && !inp.reconfigure;
-        if (mcu === Mcu.unknown) {
+        if (mcu === Mcu.noFeedback) {
           if (go) this.enter(SupervisorState.unparking, Cause.telemetry);
         } else if (mcu === Mcu.enabled && this.enableSent) {
           this.enter(SupervisorState.unparking, Cause.mcuEnabled);
@@ -224,7 +227,7 @@ export class Supervisor {
         this.target = Target.park;
         if (mcu === Mcu.parked && this.parkSent) this.enter(SupervisorState.parked, Cause.parked);
         else if (inp.settledOn === Target.park || this.parkSent) {
-          if (mcu === Mcu.unknown) this.enter(SupervisorState.parked, Cause.parked);
+          if (mcu === Mcu.noFeedback) this.enter(SupervisorState.parked, Cause.parked);
           else if (mcu !== Mcu.parking) {
             this.parkSent = true;
             this.retry(Command.park, k);

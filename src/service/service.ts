@@ -13,7 +13,7 @@ import { McuState } from '../output/riglink/protocol.js';
 import { SerialLink } from '../output/serial-link.js';
 import type { ControlWorkerData } from '../runtime/control-worker.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
-import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, STATUS_SLOT_LENGTH, Status, createSharedBuffers, histogramCount, histogramPercentile, packSample } from '../runtime/slots.js';
+import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, STATUS_SLOT_LENGTH, Status, TRANSITION_RING, createSharedBuffers, histogramCount, histogramPercentile, packSample } from '../runtime/slots.js';
 import { CAUSE_NAMES, COMMAND_NAMES, Mcu, SUPERVISOR_STATE_NAMES, SupervisorState } from '../safety/supervisor.js';
 import { HOLD_REASON_NAMES } from '../safety/telemetry-watch.js';
 import { Gt7Client } from '../telemetry/gt7/client.js';
@@ -83,7 +83,8 @@ export class MotionService {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
-  private lastChanges = -1;
+  private readonly transitions = new Int32Array(this.buffers.transitions);
+  private transitionsSeen = 0;
   private lastHoldReason = -1;
   private lastTickForWatchdog = -1;
   private lastConfigError: string | null = null;
@@ -152,7 +153,7 @@ export class MotionService {
       link: {
         type: this.config.output.type,
         state: ls ? ls.state : this.linkValues[Link.up] === 1 ? 'ready' : 'closed',
-        mcu: mcu === Mcu.unknown ? 'unknown' : (Object.keys(McuState)[mcu] ?? 'unknown'),
+        mcu: mcu === Mcu.noFeedback ? 'no feedback' : (Object.keys(McuState)[mcu] ?? 'unknown'),
         firmware: ls?.firmware ?? (this.config.output.type === 'virtual' ? 'in-process virtual rig' : ''),
         reconnects: ls?.counters.reconnects ?? 0,
         badFrames: ls ? ls.counters.badCrc + ls.counters.badCobs + ls.counters.truncated + ls.counters.oversize + ls.counters.unknownType + ls.counters.badLength : 0,
@@ -438,21 +439,29 @@ export class MotionService {
   overrides: string[] = [];
 
   // ---- status, logs, systemd -----------------------------------------------------------
+  /** One log line per state change (from the worker's ring), and per hold reason change while holding. */
   private poll(): void {
+    const ring = this.transitions;
+    const count = Atomics.load(ring, 0);
+    if (count - this.transitionsSeen > TRANSITION_RING) {
+      this.log.warn({ event: 'state-log-overrun', missed: count - this.transitionsSeen - TRANSITION_RING }, 'state changes came faster than they could be logged');
+      this.transitionsSeen = count - TRANSITION_RING;
+    }
+    for (; this.transitionsSeen < count; this.transitionsSeen++) {
+      const at = 1 + (this.transitionsSeen % TRANSITION_RING) * 4;
+      const state = SUPERVISOR_STATE_NAMES[ring[at]!];
+      const fields = { event: 'state', state, cause: CAUSE_NAMES[ring[at + 1]!], holdReason: HOLD_REASON_NAMES[ring[at + 2]!], tick: ring[at + 3] };
+      if (state === 'estop' || state === 'fault') this.log.error(fields, `state ${state}`);
+      else this.log.info(fields, `state ${state}${state === 'hold' ? ` (${fields.holdReason})` : ''}`);
+      this.lastHoldReason = ring[at + 2]!;
+    }
     const v = this.statusValues;
     if (this.statusSlot.read(v) < 0) return;
-    const changes = v[Status.changes]!;
     const hold = v[Status.holdReason]!;
-    if (changes !== this.lastChanges || (v[Status.state] === SupervisorState.hold && hold !== this.lastHoldReason)) {
-      if (this.lastChanges !== -1 || changes > 0) {
-        const state = SUPERVISOR_STATE_NAMES[v[Status.state]!];
-        const fields = { event: 'state', state, cause: CAUSE_NAMES[v[Status.cause]!], holdReason: HOLD_REASON_NAMES[hold], mcu: v[Status.mcu] };
-        if (state === 'estop' || state === 'fault') this.log.error(fields, `state ${state}`);
-        else this.log.info(fields, `state ${state}${state === 'hold' ? ` (${HOLD_REASON_NAMES[hold]})` : ''}`);
-      }
-      this.lastChanges = changes;
-      this.lastHoldReason = hold;
+    if (v[Status.state] === SupervisorState.hold && hold !== this.lastHoldReason && hold !== 0) {
+      this.log.info({ event: 'hold-reason', holdReason: HOLD_REASON_NAMES[hold] }, `holding: ${HOLD_REASON_NAMES[hold]}`);
     }
+    this.lastHoldReason = hold;
   }
 
   private writeStatusFile(): void {
@@ -482,7 +491,7 @@ export class MotionService {
       const state = v[Status.state];
       const linkUp = this.linkValues[Link.up] === 1;
       if (!linkUp || state === SupervisorState.estop || state === SupervisorState.fault) return true;
-      return state === SupervisorState.parked && (v[Status.mcu] === Mcu.parked || v[Status.mcu] === Mcu.unknown);
+      return state === SupervisorState.parked && (v[Status.mcu] === Mcu.parked || v[Status.mcu] === Mcu.noFeedback);
     };
     while (!done() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const parked = done();

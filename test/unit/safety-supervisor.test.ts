@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { McuState } from '../../src/output/riglink/protocol.js';
-import { Command, SupervisorState as S } from '../../src/safety/supervisor.js';
+import { Command, Mcu, SupervisorState as S } from '../../src/safety/supervisor.js';
 import { HoldReason } from '../../src/safety/telemetry-watch.js';
 import { ClosedLoop } from '../helpers/closed-loop.js';
 
@@ -125,6 +125,24 @@ describe('safety supervisor', () => {
     expect(c.state).toBe(S.parked);
     expect(c.runUntil(() => c.state === S.unparking, 5000)).toBeGreaterThan(0);
     expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
+  });
+
+  it('after a fresh handshake it waits for the first STATUS: no command, no unpark while the MCU state is unknown', () => {
+    const c = online();
+    c.linkUp = false;
+    c.step();
+    c.linkUp = true;
+    c.linkGeneration++;
+    const real = c.mcu.state;
+    c.mcu.state = Mcu.unknown; // what the worker reports before the session's first STATUS
+    const commands = c.commands.length;
+    c.run(500);
+    expect(c.state).toBe(S.parked);
+    expect(c.commands.length).toBe(commands);
+    expect(c.loop.supervisor.motionActive).toBe(false);
+    c.mcu.state = real;
+    expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
+    expect(c.commands.slice(commands).map((x) => x.command)).toContain(Command.enable);
   });
 
   it('a profile change waits for engagement 0 in hold, then applies', () => {
