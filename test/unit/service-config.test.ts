@@ -1,0 +1,113 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/load-yaml.js';
+import { deepMerge, loadProfiles, profileForCar } from '../../src/config/profiles.js';
+import { loadServiceConfig } from '../../src/config/service-config.js';
+import { defaultCueProfile } from '../../src/cueing/profile.js';
+import { REPO_ROOT } from '../helpers/shared-data.js';
+
+function problems(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('service config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'motion-rig-config-'));
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  it('config.example.yaml is valid, documents every key, and its defaults equal an empty config’s', () => {
+    const example = loadServiceConfig(join(REPO_ROOT, 'config.example.yaml'));
+    const empty = loadServiceConfig(file('empty.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\nprofiles: { dir: ${join(REPO_ROOT, 'profiles')} }\nstatus: { file: /run/motion-rig/status.json }\n`));
+    const strip = (c: typeof example) => ({ ...c, file: '', rigFile: '', output: { ...c.output, template: {} }, template: undefined });
+    expect(strip(empty)).toEqual(strip(example));
+    // The fixed key paths of the issue all exist.
+    for (const key of ['source.type', 'source.gt7.console', 'source.gt7.heartbeat', 'loop.rateHz', 'output.type', 'output.serial.path', 'output.serial.baud', 'profiles.dir', 'profiles.default', 'safety.estop', 'status.file']) {
+      let v: unknown = example;
+      for (const k of key.split('.')) v = (v as Record<string, unknown>)[k];
+      expect(v, key).not.toBeUndefined();
+    }
+  });
+
+  it('errors name file, line, key and reason; a missing rig file names itself', () => {
+    const p = file('bad.yaml', 'source:\n  type: gt8\nloop:\n  rateHz: 50\n');
+    expect(problems(() => loadServiceConfig(p))).toEqual([
+      { file: p, line: 2, key: 'source.type', reason: expect.stringContaining('gt7') },
+      { file: p, line: 4, key: 'loop.rateHz', reason: expect.stringContaining('100') },
+    ]);
+    const q = file('norig.yaml', 'rig: nowhere.yaml\n');
+    expect(problems(() => loadServiceConfig(q))[0]).toMatchObject({ file: join(dir, 'nowhere.yaml'), reason: expect.stringContaining('cannot read') });
+  });
+
+  it('--set overrides any key, typed as YAML, and its problems name the flag', () => {
+    const p = file('ok.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\nprofiles: { dir: ${join(REPO_ROOT, 'profiles')} }\n`);
+    const c = loadServiceConfig(p, ['loop.rateHz=500', 'safety.estop=true', 'output.serial.path=/dev/ttyACM0', 'source.gt7.console=192.168.1.20']);
+    expect(c.loop.rateHz).toBe(500);
+    expect(c.safety.estop).toBe(true);
+    expect(c.output.serial.path).toBe('/dev/ttyACM0');
+    expect(c.source.gt7.console).toBe('192.168.1.20');
+    expect(problems(() => loadServiceConfig(p, ['loop.rateHz=fast']))).toEqual([{ file: '--set loop.rateHz', line: undefined, key: 'loop.rateHz', reason: expect.stringContaining('number') }]);
+  });
+
+  it('refuses a loop rate the serial line cannot carry and says what fits', () => {
+    const p = file('slow.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\nloop: { rateHz: 2000 }\noutput: { serial: { baud: 115200 } }\n`);
+    // 6 axes: 9 + 12 = 21 bytes per frame, 10 bits a byte, 90 % of 115200 → 493 Hz.
+    expect(problems(() => loadServiceConfig(p))[0]!.reason).toContain('highest rate that fits is 493 Hz');
+  });
+
+  it('an inline rig is validated with the rig schema, its lines included', () => {
+    const p = file('inline.yaml', 'rig:\n  type: four-corner\n  homeHeight: 0.3\n  length: 1\n  width: 0.6\n  actuators: { min: 0, max: 0.1, maxVelocity: -1, maxAcceleration: 5 }\n');
+    expect(problems(() => loadServiceConfig(p))).toEqual([{ file: p, line: 6, key: 'rig.actuators.maxVelocity', reason: expect.any(String) }]);
+  });
+});
+
+describe('per-car profiles', () => {
+  it('deep-merges an override onto the base: objects key by key, values replaced', () => {
+    expect(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] }, d: 1 });
+  });
+
+  it('matches GT7 car codes and F1 team ids; the base for everyone else; an override changes only its keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'motion-rig-profiles-'));
+    mkdirSync(join(dir, 'rigs'));
+    writeFileSync(join(dir, 'rigs', 'ignored.yaml'), 'not: a profile\n');
+    writeFileSync(join(dir, 'default.yaml'), 'cue:\n  surge: { gain: 0.05 }\n');
+    writeFileSync(join(dir, 'gr3.yaml'), 'name: Gr.3\nmatch: { gt7CarCodes: [3286, 3396] }\ncue:\n  surge: { highpass: { omegaN: 3 } }\n');
+    writeFileSync(join(dir, 'f1.yaml'), 'match: { f1TeamIds: [4] }\ncue:\n  pitch: { gain: 0.9 }\n');
+    const set = loadProfiles(dir, 'default.yaml');
+    const gr3 = profileForCar(set, 'gt7', 3396);
+    expect(gr3.name).toBe('Gr.3');
+    expect(gr3.cue.surge.gain).toBe(0.05); // from the base
+    expect(gr3.cue.surge.highpass.omegaN).toBe(3); // from the override
+    expect(gr3.cue.surge.highpass.zeta).toBe(defaultCueProfile().surge.highpass.zeta); // schema default
+    expect(profileForCar(set, 'gt7', 1).name).toBe('default');
+    expect(profileForCar(set, 'f1', 4).cue.pitch.gain).toBe(0.9);
+    expect(profileForCar(set, 'gt7', 4).name).toBe('default');
+  });
+
+  it('refuses an override with a bad value (its own file and line), no cars, or a car another file has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'motion-rig-profiles-'));
+    writeFileSync(join(dir, 'default.yaml'), 'cue: {}\n');
+    writeFileSync(join(dir, 'a.yaml'), 'match: { gt7CarCodes: [1] }\ncue:\n  surge:\n    highpass: { omegaN: -1 }\n');
+    expect(problems(() => loadProfiles(dir, 'default.yaml'))).toEqual([{ file: join(dir, 'a.yaml'), line: 4, key: 'cue.surge.highpass.omegaN', reason: expect.any(String) }]);
+    writeFileSync(join(dir, 'a.yaml'), 'match: {}\n');
+    expect(problems(() => loadProfiles(dir, 'default.yaml'))[0]!.reason).toContain('at least one car');
+    writeFileSync(join(dir, 'a.yaml'), 'match: { gt7CarCodes: [1] }\n');
+    writeFileSync(join(dir, 'b.yaml'), 'match: { gt7CarCodes: [1] }\n');
+    expect(problems(() => loadProfiles(dir, 'default.yaml'))[0]!.reason).toContain('already matched by a.yaml');
+  });
+
+  it('the shipped profiles load', () => {
+    const set = loadProfiles(join(REPO_ROOT, 'profiles'), 'default.yaml');
+    expect(set.cars.map((c) => c.file)).toEqual([join(REPO_ROOT, 'profiles', 'gt7-example-gr3.yaml')]);
+  });
+});
