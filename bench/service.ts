@@ -17,7 +17,7 @@ import { round } from './measure.js';
  * whole process (both threads; the simulator runs in it too), RSS over time, and latency
  * from a UDP packet's receipt to the first frame written after it (p50/p99).
  * Targets (issue 6): lateness p99 ≤ 20 µs at 1000 Hz, CPU ≤ 25 %, RSS flat over 10 minutes.
- *   node dist/bench/service.js [--seconds 30] [--rates 500,1000]
+ *   node dist/bench/service.js [--seconds 30] [--rates 500,1000] [--max-spin-us 300]
  */
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,12 +25,13 @@ const arg = (name: string, def: string) => {
 };
 const seconds = Number(arg('seconds', '30'));
 const rates = arg('rates', '500,1000').split(',').map(Number);
+const maxSpinUs = Number(arg('max-spin-us', '300'));
 
 async function runAt(rateHz: number) {
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-bench-'));
   const text = (output: string, path: string) => `
 source: { type: simulator, simulator: { phases: "drive:100000" } }
-loop: { rateHz: ${rateHz} }
+loop: { rateHz: ${rateHz}, maxSpinUs: ${maxSpinUs} }
 rig: profiles/rigs/stewart-linear.yaml
 output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 1000000, lowLatency: false } }
 profiles: { dir: profiles }
@@ -71,6 +72,7 @@ profiles: { dir: profiles }
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     rateHz,
+    maxSpinUs,
     output: pty ? 'riglink over socat pty → mcu_sim' : 'in-process virtual rig',
     seconds: round(elapsed / 1000, 1),
     state: after.state,

@@ -39,7 +39,13 @@ export const serviceConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  loop: z.strictObject({ rateHz: z.number().int().min(100).max(2000).default(1000) }).prefault({}),
+  loop: z
+    .strictObject({
+      rateHz: z.number().int().min(100).max(2000).default(1000),
+      /** Largest busy-wait before each deadline, µs: CPU traded for timing (≥ one period: always spin). */
+      maxSpinUs: z.number().min(30).max(10000).default(300),
+    })
+    .prefault({}),
   /** A rig file path, or the rig itself (the kinematics schema). */
   rig: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).default('profiles/rigs/stewart-linear.yaml'),
   output: z

@@ -26,6 +26,8 @@ export interface ControlWorkerData {
   rig: RigSpec;
   profile: CueProfile;
   rateHz: number;
+  /** The scheduler's largest spin before a deadline, µs. */
+  maxSpinUs: number;
   output: 'riglink' | 'template';
   template?: TemplateOptions;
   supervisor?: Partial<Omit<SupervisorSettings, 'rateHz'>>;
@@ -45,7 +47,7 @@ export function runControlWorker(data: ControlWorkerData): void {
   const latency = new Int32Array(data.buffers.latency);
   const transitions = new Int32Array(data.buffers.transitions);
   let loggedChanges = 0;
-  const sched = new DeadlineScheduler(data.rateHz, new Int32Array(data.buffers.lateness));
+  const sched = new DeadlineScheduler(data.rateHz, new Int32Array(data.buffers.lateness), data.maxSpinUs);
   const sampleValues = new Float64Array(SAMPLE_SLOT_LENGTH);
   const linkValues = new Float64Array(LINK_SLOT_LENGTH);
   const sample = new MotionSample();

@@ -1,8 +1,11 @@
 /**
  * The control loop's clock: tick k is due at start + k·period (a drift-free grid). It sleeps
  * with Atomics.wait until shortly before the deadline and spins the rest, because a timed
- * wait wakes tens of µs late (timer slack, scheduling). The spin margin adapts to the
- * oversleep it sees: a decaying maximum plus 20 µs, between 30 µs and 1 ms.
+ * wait wakes late (timer slack, scheduling; on the 2-vCPU CI VM: p50 ~110 µs, p90 0.5–0.8 ms,
+ * p99 6 ms). The spin margin follows the oversleep it sees — up fast (10 % of the excess),
+ * down slowly (1 %), which settles near the 90th percentile — between 30 µs and
+ * `maxSpinMs`, the CPU-for-timing trade (loop.maxSpinUs: spinning costs that fraction of a
+ * core; a margin of a whole period spins all the time).
  *
  * A tick that starts later than `lateThresholdMs` after its deadline is counted late. When
  * a whole period or more was lost (a stall), the missed grid points are skipped and counted,
@@ -14,19 +17,22 @@ export class DeadlineScheduler {
   readonly periodMs: number;
   /** µs histogram of tick lateness (start − deadline), one count per tick. */
   readonly lateness: Int32Array;
-  /** [start ms, spin margin ms, max oversleep ms (decaying), now ms of this tick, max lateness ms]. */
+  /** [start ms, spin margin ms, (unused), now ms of this tick, max lateness ms]. */
   private readonly times = new Float64Array(5);
   /** [next tick index, late ticks, skipped ticks]. */
   private readonly counts = new Float64Array(3);
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   private readonly lateThresholdMs: number;
 
-  constructor(rateHz: number, lateness: Int32Array, startDelayMs = 2) {
+  private readonly maxSpinMs: number;
+
+  constructor(rateHz: number, lateness: Int32Array, maxSpinUs = 300, startDelayMs = 2) {
     this.periodMs = 1000 / rateHz;
+    this.maxSpinMs = Math.max(0.03, maxSpinUs / 1000);
     this.lateness = lateness;
     this.lateThresholdMs = this.periodMs * 0.1;
     this.times[0] = performance.now() + startDelayMs;
-    this.times[1] = 0.15;
+    this.times[1] = Math.min(0.15, this.maxSpinMs);
   }
 
   /** performance.now() of tick 0's deadline. */
@@ -67,11 +73,9 @@ export class DeadlineScheduler {
       Atomics.wait(this.sleeper, 0, 0, wakeAt - now);
       now = performance.now();
       const over = now - wakeAt;
-      let m = t[2]! * 0.999;
-      if (over > m) m = over;
-      t[2] = m;
-      let margin = m + 0.02;
-      margin = margin < 0.03 ? 0.03 : margin > 1 ? 1 : margin;
+      let margin = t[1]!;
+      margin += over > margin ? (over - margin) * 0.1 : (over - margin) * 0.01;
+      margin = margin < 0.03 ? 0.03 : margin > this.maxSpinMs ? this.maxSpinMs : margin;
       t[1] = margin;
     }
     while (now < deadline) now = performance.now();

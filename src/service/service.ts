@@ -201,6 +201,7 @@ export class MotionService {
       rig: c.rig,
       profile: this.profile.cue,
       rateHz: c.loop.rateHz,
+      maxSpinUs: c.loop.maxSpinUs,
       output: c.output.type === 'template' ? 'template' : 'riglink',
       template: c.template,
       supervisor: { engageSeconds: c.safety.engageSeconds, disengageSeconds: c.safety.disengageSeconds, parkSpeedFraction: c.safety.parkSpeedFraction },

@@ -106,12 +106,14 @@ describe('motion-rig CLI (GT7)', () => {
     }
   });
 
-  it('demo (npm start) shows the live view on the built-in simulator', async () => {
-    const r = await runAsync(['demo', '--count', '90']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/GT7 format B/);
-    expect(r.stdout).toMatch(/acceleration\s+ax/);
-    expect(r.stderr).toMatch(/built-in console simulator/);
+  it('demo (npm start) runs the whole service on the built-in simulator and parks at the end', async () => {
+    const r = await runAsync(['demo', '--seconds', '6', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { state: string; output: { framesWritten: number }; link: { mcu: string } };
+    expect(status.state).toBe('parked');
+    expect(status.link.mcu).toBe('parked');
+    expect(status.output.framesWritten).toBeGreaterThan(4000);
+    expect(r.stderr).toMatch(/console simulator .* → service at 1000 Hz → (RigLink over a socat pty pair|in-process virtual rig)/);
   });
 
   it('simulate-console serves a client until Ctrl-C', async () => {
@@ -138,12 +140,13 @@ describe('motion-rig CLI (GT7)', () => {
     expect(stderr).toMatch(/sent \d+ packets/);
   });
 
-  it('demo stops cleanly on Ctrl-C (SIGINT), exit 0', async () => {
+  it('demo stops cleanly on Ctrl-C (SIGINT): parks, exit 0', async () => {
     const t0 = performance.now();
-    const r = await runAsync(['demo'], 1500);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/GT7 format B/);
-    expect(performance.now() - t0).toBeLessThan(5000);
+    const r = await runAsync(['demo'], 3000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/parking…/);
+    expect(r.stderr).toMatch(/stopped: parked/);
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 });
 
