@@ -14,6 +14,15 @@ export function haveSocat(): boolean {
   return spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
 }
 
+/** Detached children outlive us unless told: stop them when this process exits, however it exits. */
+function killOnExit(child: ChildProcess): void {
+  const kill = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+}
+
 /** Builds the MCU simulator with make and the C compiler; returns its path, or an error message. */
 export function buildMcuSim(): { path: string } | { error: string } {
   const dir = join(PACKAGE_ROOT, 'firmware-protocol', 'c');
@@ -42,7 +51,10 @@ export class PtyRig {
   }
 
   async startSocat(): Promise<void> {
-    this.socat = spawn('socat', [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`], { stdio: 'ignore' });
+    // Own process groups (detached): a terminal's Ctrl-C must reach only the service, which
+    // then parks the rig over this link before stopping it.
+    this.socat = spawn('socat', [`pty,raw,echo=0,link=${this.host}`, `pty,raw,echo=0,link=${this.mcu}`], { stdio: 'ignore', detached: true });
+    killOnExit(this.socat);
     await waitFor(() => existsSync(this.host) && existsSync(this.mcu), 3000, 'socat pty links');
   }
 
@@ -58,7 +70,8 @@ export class PtyRig {
   }
 
   async startSim(): Promise<void> {
-    this.sim = spawn(this.mcuSim, ['--device', this.mcu, '--log', this.log, ...this.simArgs], { stdio: 'ignore' });
+    this.sim = spawn(this.mcuSim, ['--device', this.mcu, '--log', this.log, ...this.simArgs], { stdio: 'ignore', detached: true });
+    killOnExit(this.sim);
     await waitFor(() => existsSync(this.log) && readFileSync(this.log, 'utf8').includes('state parked'), 3000, 'MCU simulator start');
   }
 
