@@ -5,7 +5,7 @@ import { parseServiceConfig } from '../src/config/service-config.js';
 import { rigFromSpec } from '../src/kinematics/load-rig.js';
 import { silentLogger } from '../src/log.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { PtyRig, buildMcuSim, haveSocat } from '../src/service/pty-rig.js';
+import { PtyRig, buildMcuSim, haveSocat, mcuSimArgs } from '../src/service/pty-rig.js';
 import { MotionService } from '../src/service/service.js';
 import { histogramCount, histogramPercentile } from '../src/runtime/slots.js';
 import { round } from './measure.js';
@@ -40,8 +40,7 @@ profiles: { dir: profiles }
   let pty: PtyRig | undefined;
   const sim = haveSocat() ? buildMcuSim() : undefined;
   if (sim && 'path' in sim) {
-    const g = rigFromSpec(cfg.rig).geometry.actuators;
-    pty = new PtyRig(sim.path, ['--axes', '6', '--speed', '400000', '--park', String(Math.round(((g.park - g.min) / (g.max - g.min)) * 65535))], dir);
+    pty = new PtyRig(sim.path, mcuSimArgs(rigFromSpec(cfg.rig)), dir);
     await pty.start();
     cfg = parseServiceConfig(text('riglink', pty.host), '(bench)', [], PACKAGE_ROOT);
   }

@@ -5,7 +5,7 @@ import { loadServiceConfig, parseServiceConfig, type ServiceConfig } from '../co
 import { rigFromSpec } from '../kinematics/load-rig.js';
 import { createLogger } from '../log.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { PtyRig, buildMcuSim, haveSocat } from '../service/pty-rig.js';
+import { PtyRig, buildMcuSim, haveSocat, mcuSimArgs } from '../service/pty-rig.js';
 import { MotionService, type ServiceStatus } from '../service/service.js';
 import { UsageError } from './usage.js';
 import { LiveBlock } from './view.js';
@@ -160,10 +160,7 @@ status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
     const sim = haveSocat() ? buildMcuSim() : { error: 'socat is not installed (Debian/Ubuntu/Raspberry Pi OS: sudo apt-get install socat)' };
     if ('error' in sim) why = sim.error;
     else {
-      const rig = rigFromSpec(cfg.rig);
-      const g = rig.geometry.actuators;
-      const parkWire = Math.round(((g.park - g.min) / (g.max - g.min)) * 65535);
-      pty = new PtyRig(sim.path, ['--axes', String(rig.actuatorCount), '--speed', '400000', '--park', String(parkWire)], dir);
+      pty = new PtyRig(sim.path, mcuSimArgs(rigFromSpec(cfg.rig)), dir);
       await pty.start();
       cfg = parseServiceConfig(text('riglink', pty.host), '(demo defaults)', [], PACKAGE_ROOT);
     }

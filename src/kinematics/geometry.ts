@@ -41,6 +41,11 @@ export interface RigGeometry {
   yaw: UsableLimits | undefined;
 }
 
+/** The limits of actuator i: the legs', or the yaw table's when it is the last actuator. */
+export function actuatorLimits(g: RigGeometry, i: number): UsableLimits {
+  return g.yaw !== undefined && i === legCountOf(g.type) ? g.yaw : g.actuators;
+}
+
 export interface RigProblem {
   path: (string | number)[];
   message: string;

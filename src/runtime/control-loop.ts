@@ -1,6 +1,8 @@
 import { CueingChain } from '../cueing/chain.js';
 import type { CueProfile } from '../cueing/profile.js';
+import { actuatorLimits } from '../kinematics/geometry.js';
 import type { RigKinematics } from '../kinematics/rig.js';
+import { MessageType } from '../output/riglink/protocol.js';
 import { SetpointLimiter } from '../safety/limiter.js';
 import { DEFAULT_SUPERVISOR_SETTINGS, Supervisor, SupervisorInputs, SupervisorState, type SupervisorSettings, Target } from '../safety/supervisor.js';
 import { DEFAULT_WATCH_SETTINGS, TelemetryWatch, type TelemetryWatchSettings } from '../safety/telemetry-watch.js';
@@ -15,6 +17,14 @@ import type { MotionSample } from '../telemetry/motion-sample.js';
 
 /** Wire value 0..65535 spans each actuator's configured travel [min, max] (PROTOCOL.md §2). */
 export const WIRE_MAX = 65535;
+
+/** An actuator value (its own unit) as a wire value (set-up code; the tick does it in place). */
+export function toWire(value: number, limits: { min: number; max: number }): number {
+  return Math.round(((value - limits.min) / (limits.max - limits.min)) * WIRE_MAX);
+}
+
+/** The RigLink message for each supervisor Command (index: Command.*). */
+export const COMMAND_MESSAGE_TYPES: readonly number[] = [0, MessageType.ENABLE, MessageType.PARK, MessageType.ESTOP, MessageType.CLEAR_ESTOP];
 /** The limiter counts as settled on a target within this (m or rad). */
 const SETTLED_TOLERANCE = 1e-6;
 
@@ -60,7 +70,7 @@ export class ControlLoop {
     this.rig = opts.rig;
     const n = opts.rig.actuatorCount;
     const g = opts.rig.geometry;
-    const limits = (i: number) => (g.yaw !== undefined && i === n - 1 ? g.yaw : g.actuators);
+    const limits = (i: number) => actuatorLimits(g, i);
     this.travelMin = Float64Array.from({ length: n }, (_, i) => limits(i).min);
     this.travelMax = Float64Array.from({ length: n }, (_, i) => limits(i).max);
     this.park = Float64Array.from({ length: n }, (_, i) => limits(i).park);

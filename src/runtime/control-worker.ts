@@ -2,14 +2,14 @@ import { type MessagePort, isMainThread, parentPort, receiveMessageOnPort, worke
 import type { CueProfile } from '../cueing/profile.js';
 import { rigFromSpec } from '../kinematics/load-rig.js';
 import type { RigSpec } from '../kinematics/rig-schema.js';
-import { FrameEncoder, MessageType, SetpointEncoder } from '../output/riglink/protocol.js';
+import { FrameEncoder, SetpointEncoder } from '../output/riglink/protocol.js';
 import { TemplateEncoder, type TemplateOptions } from '../output/template.js';
 import { VirtualRig } from '../output/virtual-rig.js';
 import { writeFrame } from '../output/write-frame.js';
 import { Command, Mcu, type SupervisorSettings } from '../safety/supervisor.js';
 import type { TelemetryWatchSettings } from '../safety/telemetry-watch.js';
 import { MotionSample } from '../telemetry/motion-sample.js';
-import { ControlLoop } from './control-loop.js';
+import { COMMAND_MESSAGE_TYPES, ControlLoop } from './control-loop.js';
 import { DeadlineScheduler } from './scheduler.js';
 import { SeqlockSlot } from './shared-slot.js';
 import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, type SharedBuffers, Status, TRANSITION_RING, unpackSample } from './slots.js';
@@ -62,7 +62,6 @@ export function runControlWorker(data: ControlWorkerData): void {
   const nums = new Float64Array(8); // [sample version, profile version, tx seq, frames, write errors, commands, last command, samples]
   nums[0] = -1;
   const statusEvery = Math.max(1, Math.round(data.rateHz / 200));
-  const COMMAND_TYPES = [0, MessageType.ENABLE, MessageType.PARK, MessageType.ESTOP, MessageType.CLEAR_ESTOP];
   let pendingLatencyMs = -1;
 
   for (;;) {
@@ -124,7 +123,7 @@ export function runControlWorker(data: ControlWorkerData): void {
     if (inp.linkUp && fd !== -1) {
       const cmd = sup.command;
       if (cmd !== Command.none && template === undefined) {
-        const len = commands.encode(COMMAND_TYPES[cmd]!, nums[2]!, EMPTY);
+        const len = commands.encode(COMMAND_MESSAGE_TYPES[cmd]!, nums[2]!, EMPTY);
         nums[2] = (nums[2]! + 1) & 0xffff;
         if (fd === FD_VIRTUAL) virtual.receive(commands.frame, len, nowMs);
         else if (!writeFrame(fd, commands.frame, len)) nums[4] = nums[4]! + 1;

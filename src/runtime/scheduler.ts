@@ -17,8 +17,8 @@ export class DeadlineScheduler {
   readonly periodMs: number;
   /** µs histogram of tick lateness (start − deadline), one count per tick. */
   readonly lateness: Int32Array;
-  /** [start ms, spin margin ms, (unused), now ms of this tick, max lateness ms]. */
-  private readonly times = new Float64Array(5);
+  /** [start ms, spin margin ms, now ms of this tick, max lateness ms]. */
+  private readonly times = new Float64Array(4);
   /** [next tick index, late ticks, skipped ticks]. */
   private readonly counts = new Float64Array(3);
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -41,7 +41,7 @@ export class DeadlineScheduler {
   }
   /** performance.now() at the start of the current tick. */
   get nowMs(): number {
-    return this.times[3]!;
+    return this.times[2]!;
   }
   get lateTicks(): number {
     return this.counts[1]!;
@@ -50,7 +50,7 @@ export class DeadlineScheduler {
     return this.counts[2]!;
   }
   get maxLatenessMs(): number {
-    return this.times[4]!;
+    return this.times[3]!;
   }
 
   /** Waits for the next tick's deadline; returns its index k. */
@@ -81,11 +81,11 @@ export class DeadlineScheduler {
     while (now < deadline) now = performance.now();
     const late = now - deadline;
     if (late > this.lateThresholdMs) c[1] = c[1]! + 1;
-    if (late > t[4]!) t[4] = late;
+    if (late > t[3]!) t[3] = late;
     let us = Math.round(late * 1000);
     if (us >= this.lateness.length) us = this.lateness.length - 1;
     Atomics.add(this.lateness, us, 1);
-    t[3] = now;
+    t[2] = now;
     c[0] = k + 1;
     return k;
   }

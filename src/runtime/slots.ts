@@ -135,8 +135,7 @@ export const HISTOGRAM_BUCKETS = 20_001;
 
 /** Percentile (0..100) of a µs histogram, µs; NaN when empty. */
 export function histogramPercentile(h: Int32Array, pct: number): number {
-  let total = 0;
-  for (let i = 0; i < h.length; i++) total += h[i]!;
+  const total = histogramCount(h);
   if (total === 0) return Number.NaN;
   const want = Math.ceil((pct / 100) * total);
   let seen = 0;

@@ -15,7 +15,7 @@ export type SupervisorStateName = keyof typeof SupervisorState;
 export const SUPERVISOR_STATE_NAMES = Object.keys(SupervisorState) as SupervisorStateName[];
 
 export const Command = { none: 0, enable: 1, park: 2, estop: 3, clearEstop: 4 } as const;
-export const COMMAND_NAMES = ['none', 'enable', 'park', 'estop', 'clearEstop'] as const;
+export const COMMAND_NAMES = Object.keys(Command) as (keyof typeof Command)[];
 
 /** What the limiter heads for. */
 export const Target = { track: 0, neutral: 1, cue: 2, park: 3 } as const;

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RigKinematics } from '../kinematics/rig.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { toWire } from '../runtime/control-loop.js';
 import { waitFor } from '../util/wait.js';
 
 /**
@@ -12,6 +14,11 @@ import { waitFor } from '../util/wait.js';
  */
 export function haveSocat(): boolean {
   return spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
+}
+
+/** mcu_sim arguments for a rig: its axis count and park position, fast actuators (the host's limiter is what limits). */
+export function mcuSimArgs(rig: RigKinematics): string[] {
+  return ['--axes', String(rig.actuatorCount), '--speed', '400000', '--park', String(toWire(rig.geometry.actuators.park, rig.geometry.actuators))];
 }
 
 /** Detached children outlive us unless told: stop them when this process exits, however it exits. */

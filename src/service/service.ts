@@ -9,8 +9,9 @@ import { type ServiceConfig, loadServiceConfig } from '../config/service-config.
 import { rigFromSpec } from '../kinematics/load-rig.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import type { Logger } from '../log.js';
-import { McuState } from '../output/riglink/protocol.js';
+import { MCU_STATE_NAMES, McuState } from '../output/riglink/protocol.js';
 import { SerialLink } from '../output/serial-link.js';
+import { toWire } from '../runtime/control-loop.js';
 import type { ControlWorkerData } from '../runtime/control-worker.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
 import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, STATUS_SLOT_LENGTH, Status, TRANSITION_RING, createSharedBuffers, histogramCount, histogramPercentile, packSample } from '../runtime/slots.js';
@@ -153,7 +154,7 @@ export class MotionService {
       link: {
         type: this.config.output.type,
         state: ls ? ls.state : this.linkValues[Link.up] === 1 ? 'ready' : 'closed',
-        mcu: mcu === Mcu.noFeedback ? 'no feedback' : (Object.keys(McuState)[mcu] ?? 'unknown'),
+        mcu: mcu === Mcu.noFeedback ? 'no feedback' : (MCU_STATE_NAMES[mcu] ?? 'unknown'),
         firmware: ls?.firmware ?? (this.config.output.type === 'virtual' ? 'in-process virtual rig' : ''),
         reconnects: ls?.counters.reconnects ?? 0,
         badFrames: ls ? ls.counters.badCrc + ls.counters.badCobs + ls.counters.truncated + ls.counters.oversize + ls.counters.unknownType + ls.counters.badLength : 0,
@@ -207,7 +208,7 @@ export class MotionService {
       supervisor: { engageSeconds: c.safety.engageSeconds, disengageSeconds: c.safety.disengageSeconds, parkSpeedFraction: c.safety.parkSpeedFraction },
       watch: { staleMs: c.safety.staleMs, settleMs: c.safety.settleMs, teleportHoldMs: c.safety.teleportHoldMs, carChangeHoldMs: c.safety.carChangeHoldMs },
       profiles: this.profilesChannel.port2,
-      virtualPark: this.wireOf(0, this.parkOf(0)),
+      virtualPark: toWire(this.rig.geometry.actuators.park, this.rig.geometry.actuators),
     };
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: [this.profilesChannel.port2] });
     this.worker = worker;
@@ -218,17 +219,6 @@ export class MotionService {
       process.exitCode = 1;
       void this.stop();
     });
-  }
-
-  private parkOf(i: number): number {
-    const g = this.rig.geometry;
-    return (g.yaw && i === this.rig.actuatorCount - 1 ? g.yaw : g.actuators).park;
-  }
-
-  private wireOf(i: number, value: number): number {
-    const g = this.rig.geometry;
-    const l = g.yaw && i === this.rig.actuatorCount - 1 ? g.yaw : g.actuators;
-    return Math.round(((value - l.min) / (l.max - l.min)) * 65535);
   }
 
   // ---- output --------------------------------------------------------------------------

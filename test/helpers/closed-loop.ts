@@ -1,13 +1,12 @@
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { loadRigFile } from '../../src/kinematics/load-rig.js';
-import { FrameEncoder, MessageType, SetpointEncoder } from '../../src/output/riglink/protocol.js';
+import { FrameEncoder, SetpointEncoder } from '../../src/output/riglink/protocol.js';
 import { VirtualRig } from '../../src/output/virtual-rig.js';
-import { ControlLoop } from '../../src/runtime/control-loop.js';
+import { COMMAND_MESSAGE_TYPES, ControlLoop, toWire } from '../../src/runtime/control-loop.js';
 import { Command } from '../../src/safety/supervisor.js';
 import { MotionSample } from '../../src/telemetry/motion-sample.js';
 import { REPO_ROOT } from './shared-data.js';
 
-const COMMAND_TYPES = [0, MessageType.ENABLE, MessageType.PARK, MessageType.ESTOP, MessageType.CLEAR_ESTOP];
 
 /**
  * ControlLoop wired to the in-process virtual MCU through real RigLink frames, on a virtual
@@ -37,9 +36,7 @@ export class ClosedLoop {
 
   constructor(rigFile = 'profiles/rigs/stewart-linear.yaml', rateHz = 1000) {
     this.loop = new ControlLoop({ rig: loadRigFile(`${REPO_ROOT}/${rigFile}`), profile: defaultCueProfile(), rateHz });
-    const park = this.loop.park[0]!;
-    const parkWire = Math.round(((park - this.loop.travelMin[0]!) / (this.loop.travelMax[0]! - this.loop.travelMin[0]!)) * 65535);
-    this.mcu = new VirtualRig(this.loop.rig.actuatorCount, 400_000, parkWire);
+    this.mcu = new VirtualRig(this.loop.rig.actuatorCount, 400_000, toWire(this.loop.park[0]!, this.loop.rig.geometry.actuators));
     const s = this.sample;
     s.onTrack = true;
     s.hasPosition = true;
@@ -91,7 +88,7 @@ export class ClosedLoop {
     if (this.linkUp) {
       if (sup.command !== Command.none) {
         this.commands.push({ k, command: sup.command });
-        const n = this.encoder.encode(COMMAND_TYPES[sup.command]!, k & 0xffff, []);
+        const n = this.encoder.encode(COMMAND_MESSAGE_TYPES[sup.command]!, k & 0xffff, []);
         this.mcu.receive(this.encoder.frame, n, ms);
       }
       const n = this.setpoints.encode(k & 0xffff, sup.motionActive ? 1 : 0, this.loop.wire, this.loop.rig.actuatorCount);

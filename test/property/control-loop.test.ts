@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
+import { actuatorLimits } from '../../src/kinematics/geometry.js';
 import { SupervisorState as S } from '../../src/safety/supervisor.js';
 import { ClosedLoop } from '../helpers/closed-loop.js';
 
@@ -26,7 +27,7 @@ function runScenario(events: { kind: Kind; value: number; ticks: number }[], rig
   const loop = c.loop;
   const n = loop.rig.actuatorCount;
   const g = loop.rig.geometry;
-  const lim = (i: number) => (g.yaw !== undefined && i === n - 1 ? g.yaw : g.actuators);
+  const lim = (i: number) => actuatorLimits(g, i);
   const dt = 1 / loop.rateHz;
   const prev = Float64Array.from(loop.limiter.position);
   const prevStep = new Float64Array(n);
