@@ -188,6 +188,10 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
           const step = w - setpoints[k - 1]![i]!;
           maxStep = Math.max(maxStep, Math.abs(step));
           expect(Math.abs(step)).toBeLessThanOrEqual(vmax);
+          if (chained2 && Math.abs(step - (setpoints[k - 1]![i]! - setpoints[k - 2]![i]!)) > amax) {
+            // Seen twice in about twelve full runs under load and not reproduced since: print what the next one looks like.
+            process.stdout.write(`Δ² VIOLATION axis ${i}\n${[k - 3, k - 2, k - 1, k, k + 1].map((j) => JSON.stringify(frames[j])).join('\n')}\n${JSON.stringify(run.states().map((x) => [x.state, x.cause, x.holdReason, (x as unknown as { tick: number }).tick]))}\n`);
+          }
           if (chained2) expect(Math.abs(step - (setpoints[k - 1]![i]! - setpoints[k - 2]![i]!))).toBeLessThanOrEqual(amax);
         }
       }
