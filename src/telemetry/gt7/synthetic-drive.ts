@@ -44,7 +44,7 @@ const GRID = 0.5;
 
 const ROLL_PER_LATERAL = 0.004; // rad per m/s²
 const PITCH_PER_LONGITUDINAL = 0.003;
-const STEERING_RATIO = 14;
+export const STEERING_RATIO = 14;
 const WHEELBASE = 2.6;
 const TYRE_RADIUS = [0.34, 0.34, 0.36, 0.36];
 const GEAR_RATIOS = [3.2, 2.3, 1.75, 1.4, 1.15, 0.97, 0, 0];
