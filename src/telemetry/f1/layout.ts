@@ -101,7 +101,7 @@ export const CAR_MOTION = {
   ],
 } as const satisfies StructDef;
 
-const wheels = (name: string, unit: string, doc: string) => ({ name, type: 'f32', count: 4, unit, doc: `${doc}; RL, RR, FL, FR` }) as const;
+const wheels = <N extends string>(name: N, unit: string, doc: string) => ({ name, type: 'f32', count: 4, unit, doc: `${doc}; RL, RR, FL, FR` }) as const;
 
 /** The player-only tail of the motion packet (2018–2022) and the start of motion-ex (2023+). */
 const PLAYER_SUSPENSION = [
@@ -301,7 +301,7 @@ export const CAR_SETUPS_2018 = {
   fields: [{ name: 'header', type: HEADER_2018 }, { name: 'carSetups', type: CAR_SETUP, count: 20 }],
 } as const satisfies StructDef;
 
-const wheelsU16 = (name: string, unit: string, doc: string) => ({ name, type: 'u16', count: 4, unit, doc: `${doc}; RL, RR, FL, FR` }) as const;
+const wheelsU16 = <N extends string>(name: N, unit: string, doc: string) => ({ name, type: 'u16', count: 4, unit, doc: `${doc}; RL, RR, FL, FR` }) as const;
 
 export const CAR_TELEMETRY = {
   name: 'CarTelemetryData2018',
@@ -333,7 +333,7 @@ export const CAR_TELEMETRY_2018 = {
   ],
 } as const satisfies StructDef;
 
-const wheelsU8 = (name: string, unit: string, doc: string) => ({ name, type: 'u8', count: 4, unit, doc: `${doc}; RL, RR, FL, FR` }) as const;
+const wheelsU8 = <N extends string>(name: N, unit: string, doc: string) => ({ name, type: 'u8', count: 4, unit, doc: `${doc}; RL, RR, FL, FR` }) as const;
 
 export const CAR_STATUS = {
   name: 'CarStatusData2018',
