@@ -256,8 +256,11 @@ export class F1PacketSource {
 }
 
 export interface F1SimulatorOptions extends F1PacketSourceOptions {
+  /** Where the game sends to (the motion-rig machine). */
   host?: string;
   port?: number;
+  /** Local address to send from. */
+  bindAddress?: string;
   phases?: PhaseStep[];
   logger?: Logger;
 }
@@ -288,7 +291,7 @@ export class F1Simulator {
     const sim = new F1Simulator(socket, opts, log);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(0, () => {
+      socket.bind(0, opts.bindAddress, () => {
         socket.off('error', reject);
         resolve();
       });
