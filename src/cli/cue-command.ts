@@ -14,7 +14,7 @@ import { UsageError } from './usage.js';
  * reachability scaling (m of extension or rad of crank; the yaw table last).
  */
 export async function runCue(v: { profile?: string; input?: string; rate?: string; format?: string; plot?: string; out?: string; rig?: string }): Promise<number> {
-  if (!v.input) throw new UsageError('cue needs --input FILE (a GT7 recording, *.lpr, or CSV t,ax,ay,az,p,q,r,steer,speed)');
+  if (!v.input) throw new UsageError('cue needs --input FILE (a GT7 or F1 recording or *.lpr, or CSV t,ax,ay,az,p,q,r,steer,speed)');
   if (v.format !== undefined && v.format !== 'csv') throw new UsageError(`--format: only csv is supported (got "${v.format}")`);
   const rate = v.rate === undefined ? 1000 : Number(v.rate);
   if (!(rate >= 100 && rate <= 2000)) throw new UsageError(`--rate must be 100..2000 Hz (got "${v.rate}")`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { runF1Decode, runF1Telemetry, runSimulateF1 } from './f1-commands.js';
 import { runDecode, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
 import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
@@ -52,12 +53,16 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(values, controller.signal);
     }
     case 'telemetry': {
-      const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, count: { type: 'string' }, json: { type: 'boolean' } } });
+      const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, count: { type: 'string' }, json: { type: 'boolean' }, sender: { type: 'string' } } });
+      if (values.game === 'f1') return runF1Telemetry(values, controller.signal);
+      if (values.sender !== undefined) throw new UsageError('--sender is an F1 option (with --game f1)');
       return runTelemetry(values, controller.signal);
     }
     case 'decode': {
       const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, game: { type: 'string' } } });
       if (positionals.length !== 1) throw new UsageError('decode takes exactly one FILE');
+      if (values.game === 'f1') return runF1Decode(positionals[0]!, values);
+      if (values.game !== undefined && values.game !== 'gt7' && values.game !== 'gtsport') throw new UsageError(`--game must be gt7, gtsport or f1 (got "${values.game}")`);
       return runDecode(positionals[0]!, values);
     }
     case 'record': {
@@ -78,6 +83,23 @@ async function main(argv: string[]): Promise<number> {
         game: { type: 'string' },
       } });
       return runSimulateConsole(values, controller.signal);
+    }
+    case 'simulate-f1': {
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: {
+          host: { type: 'string' },
+          port: { type: 'string' },
+          format: { type: 'string' },
+          rate: { type: 'string' },
+          phases: { type: 'string' },
+          team: { type: 'string' },
+          out: { type: 'string' },
+          seconds: { type: 'string' },
+        },
+      });
+      return runSimulateF1(values, controller.signal);
     }
     case 'cue': {
       const { values } = parseArgs({

@@ -17,13 +17,20 @@ Usage:
                                         pipeline → RigLink over a socat pty → MCU simulator (npm start)
   motion-rig telemetry [--console ADDR | --discover] [--heartbeat A|B|~|C] [--count N] [--json]
                        [--port LOCAL_PORT] [--console-port PORT] [--broadcast ADDR] [--game gt7|gtsport]
+  motion-rig telemetry --game f1 [--port 20777] [--sender ADDR] [--count N] [--json]
+                                        F1 2018–2024 UDP telemetry (the game sends to this machine)
   motion-rig decode FILE [--json]       decode a recording or *.lpr file (encrypted or plaintext)
+  motion-rig decode --game f1 FILE [--json]
+                                        decode one raw F1 packet, an F1 *.lpr file or recording
   motion-rig record --out FILE [--console ADDR] [--heartbeat B] [--duration S]
   motion-rig discover [--broadcast ADDR] [--timeout MS] [--json]
   motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR]
                        [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--discovery-port 9302]
+  motion-rig simulate-f1 [--host 127.0.0.1] [--port 20777] [--format 2018..2024] [--rate 60] [--team ID]
+                       [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--out FILE.lpr --seconds 30]
+                                        the synthetic lap as F1 packets, sent over UDP or written to a file
   motion-rig cue --input FILE [--profile FILE] [--rate 1000] [--format csv] [--out FILE] [--plot FILE.svg]
-                 [--rig FILE]           cueing chain over a recording or CSV: t,x,y,z,roll,pitch,yaw per tick
+                 [--rig FILE]           cueing chain over a GT7 or F1 capture or CSV: t,x,y,z,roll,pitch,yaw per tick
                                         (with --rig, plus actuator values a1..aN after reachability)
   motion-rig ik --rig FILE --pose x,y,z,roll,pitch,yaw [--json]
                                         actuator values for one pose (m, rad; relative to neutral)

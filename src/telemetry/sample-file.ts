@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { PacketCipher, openDatagram } from './gt7/cipher.js';
 import { VelocityDifferentiator, gt7ToMotionSample } from './gt7/motion.js';
 import { Gt7Packet, decodePacket } from './gt7/packet.js';
+import { F1MotionState } from './f1/motion.js';
+import { decodeF1Packet, looksLikeF1 } from './f1/packet.js';
 import { MotionSample } from './motion-sample.js';
-import { CaptureFormatError, parseCapture } from './recording.js';
+import { type Capture, CaptureFormatError, parseCapture } from './recording.js';
 
 /**
  * Motion input files for the offline tools: a GT7 recording or *.lpr file (encrypted or
- * plaintext, per packet), or a CSV with header `t,ax,ay,az,p,q,r,steer,speed` and optional
+ * plaintext, per packet), an F1 recording or *.lpr file (any mix of packet types; the
+ * motion packets give the samples, timed by the game's session clock), or a CSV with header `t,ax,ay,az,p,q,r,steer,speed` and optional
  * `gx,gy,gz` (s; m/s² ISO 8855 body frame, gravity excluded; rad/s; rad; m/s; unit gravity
  * direction in the body frame, level car when absent).
  */
@@ -60,8 +63,7 @@ export function parseMotionCsv(text: string, name = 'input.csv'): TimedSample[] 
   return out;
 }
 
-export function gt7CaptureSamples(bytes: Uint8Array, name: string): TimedSample[] {
-  const capture = parseCapture(bytes, name);
+export function gt7CaptureSamples(capture: Capture): TimedSample[] {
   const ciphers = [new PacketCipher('gt7'), new PacketCipher('gtsport')];
   const packet = new Gt7Packet();
   const diff = new VelocityDifferentiator();
@@ -75,10 +77,36 @@ export function gt7CaptureSamples(bytes: Uint8Array, name: string): TimedSample[
   return out;
 }
 
+export function f1CaptureSamples(capture: Capture): TimedSample[] {
+  const state = new F1MotionState();
+  const out: TimedSample[] = [];
+  let t0: number | undefined;
+  let lastFrame = -1;
+  for (const r of capture.records) {
+    const decoded = decodeF1Packet(r.datagram);
+    if (!decoded.ok) continue;
+    // A paused game repeats its frame; like the live listener, keep each frame once.
+    if (decoded.packet.type === 'motion') {
+      if (decoded.packet.header.frameIdentifier === lastFrame) continue;
+      lastFrame = decoded.packet.header.frameIdentifier;
+    }
+    const sample = new MotionSample();
+    if (!state.update(decoded.packet, r.offsetNs, sample)) continue;
+    t0 ??= decoded.packet.header.sessionTime;
+    out.push({ t: decoded.packet.header.sessionTime - t0, sample });
+  }
+  return out;
+}
+
+export function isF1Capture(capture: Capture): boolean {
+  return capture.game === 'f1' || (capture.records.length > 0 && looksLikeF1(capture.records[0]!.datagram));
+}
+
 /** Reads any supported motion input file. */
 export function readMotionFile(path: string): TimedSample[] {
   const bytes = readFileSync(path);
   const head = bytes.subarray(0, 64).toString('latin1');
   if (/^\s*#|^t,|^\s*t\s*,/.test(head)) return parseMotionCsv(bytes.toString('utf8'), path);
-  return gt7CaptureSamples(bytes, path);
+  const capture = parseCapture(bytes, path);
+  return isF1Capture(capture) ? f1CaptureSamples(capture) : gt7CaptureSamples(capture);
 }

@@ -145,8 +145,8 @@ export function encodeStruct<S extends StructDef>(def: S, value: Decoded<S>, vie
       const n = f.count ?? 1;
       const bytes = new Uint8Array(view.buffer, view.byteOffset + at, n);
       bytes.fill(0);
-      // Leave room for the terminating NUL, as C strings in these structs have.
-      bytes.set(utf8Encoder.encode(typeof v === 'string' ? v : '').subarray(0, n - 1));
+      // NUL-padded; a string that fills the field has no terminator (event codes are 4 of 4).
+      bytes.set(utf8Encoder.encode(typeof v === 'string' ? v : '').subarray(0, n));
       at += n;
     } else if (typeof type === 'object') {
       const size = sizeOf(type);
