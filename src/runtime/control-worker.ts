@@ -60,7 +60,9 @@ export function runControlWorker(data: ControlWorkerData): void {
   const st = statusSlot.values;
   // Numbers that change per tick live in typed arrays (no boxing).
   const nums = new Float64Array(8); // [sample version, profile version, tx seq, frames, write errors, commands, last command, samples]
-  nums[0] = -1;
+  // Version 0 is a slot nobody wrote yet (the writer makes it 2 on its first sample); starting
+  // at −1 made the first tick take the empty slot as an all-zero sample.
+  nums[0] = 0;
   const statusEvery = Math.max(1, Math.round(data.rateHz / 200));
   let pendingLatencyMs = -1;
 
