@@ -29,7 +29,14 @@ export const serviceConfigSchema = z.strictObject({
     .strictObject({
       type: z.enum(['gt7', 'f1', 'replay', 'simulator']).default('simulator'),
       gt7: gt7Schema,
-      f1: z.strictObject({ port: z.number().int().min(1).max(65535).default(20777), bind: z.string().default('0.0.0.0') }).prefault({}),
+      f1: z
+        .strictObject({
+          port: z.number().int().min(1).max(65535).default(20777),
+          bind: z.string().default('0.0.0.0'),
+          /** Only take packets from this address (default: the first sender). */
+          sender: z.string().optional(),
+        })
+        .prefault({}),
       replay: z.strictObject({ file: z.string().min(1).optional(), loop: z.boolean().default(true) }).prefault({}),
       simulator: z
         .strictObject({

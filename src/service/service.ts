@@ -17,6 +17,8 @@ import { SeqlockSlot } from '../runtime/shared-slot.js';
 import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, STATUS_SLOT_LENGTH, Status, TRANSITION_RING, createSharedBuffers, histogramCount, histogramPercentile, packSample } from '../runtime/slots.js';
 import { CAUSE_NAMES, COMMAND_NAMES, Mcu, SUPERVISOR_STATE_NAMES, SupervisorState } from '../safety/supervisor.js';
 import { HOLD_REASON_NAMES } from '../safety/telemetry-watch.js';
+import { F1Client } from '../telemetry/f1/client.js';
+import type { MotionSample } from '../telemetry/motion-sample.js';
 import { Gt7Client } from '../telemetry/gt7/client.js';
 import { ConsoleSimulator, parsePhases } from '../telemetry/gt7/console-simulator.js';
 import { readCapture } from '../telemetry/recording.js';
@@ -73,7 +75,9 @@ export class MotionService {
   private workerExit: Promise<number> | undefined;
   private link: SerialLink | undefined;
   private templatePort: SerialPort | undefined;
-  private client: Gt7Client | undefined;
+  private client: Gt7Client | F1Client | undefined;
+  /** Which game's car ids the profiles are matched on. */
+  private readonly game: 'gt7' | 'f1';
   private simulator: ConsoleSimulator | undefined;
   private estopFile: EstopFileWatch | undefined;
   private estopConfigKey: boolean;
@@ -103,7 +107,7 @@ export class MotionService {
     this.profiles = loadProfiles(config.profiles.dir, config.profiles.default);
     this.profile = this.profiles.base;
     this.estopConfigKey = config.safety.estop;
-    if (config.source.type === 'f1') throw new ConfigError([{ file: config.file, line: undefined, key: 'source.type', reason: 'the F1 source is not built yet (issue 7); use gt7, replay or simulator' }]);
+    this.game = config.source.type === 'f1' ? 'f1' : 'gt7';
   }
 
   /** Starts everything; resolves once the control loop runs (the rig stays parked until telemetry is fresh). */
@@ -299,6 +303,13 @@ export class MotionService {
   // ---- telemetry -----------------------------------------------------------------------
   private async startTelemetry(): Promise<void> {
     const c = this.config;
+    if (c.source.type === 'f1') {
+      const f1 = await F1Client.start({ port: c.source.f1.port, bindAddress: c.source.f1.bind, sender: c.source.f1.sender, logger: this.log });
+      this.client = f1;
+      this.log.info({ event: 'telemetry', source: 'f1', port: f1.port, sender: c.source.f1.sender ?? 'first to send' }, `telemetry: F1 on UDP ${f1.port}`);
+      f1.onTelemetry((t) => this.onSample(t.sample, t.receiveTimeNs));
+      return;
+    }
     let console = c.source.gt7.console;
     let consolePort: number | undefined;
     if (c.source.type === 'simulator' || c.source.type === 'replay') {
@@ -323,16 +334,18 @@ export class MotionService {
       logger: this.log,
     });
     this.log.info({ event: 'telemetry', source: c.source.type, console, port: this.client.port }, `telemetry: ${c.source.type}`);
-    this.client.onTelemetry((t) => {
-      packSample(t.sample, performance.timeOrigin + t.receiveTimeNs / 1e6, this.sampleValues);
-      this.sampleSlot.write(this.sampleValues);
-      if (t.sample.carId !== this.carId && t.sample.carId !== -1) this.carChanged(t.sample.carId);
-    });
+    this.client.onTelemetry((t) => this.onSample(t.sample, t.receiveTimeNs));
+  }
+
+  private onSample(sample: MotionSample, receiveTimeNs: number): void {
+    packSample(sample, performance.timeOrigin + receiveTimeNs / 1e6, this.sampleValues);
+    this.sampleSlot.write(this.sampleValues);
+    if (sample.carId !== this.carId && sample.carId !== -1) this.carChanged(sample.carId);
   }
 
   private carChanged(carId: number): void {
     this.carId = carId;
-    const next = profileForCar(this.profiles, 'gt7', carId);
+    const next = profileForCar(this.profiles, this.game, carId);
     this.log.info({ event: 'car', carId, profile: next.name }, `car ${carId}: profile ${next.name}`);
     if (next !== this.profile) this.sendProfile(next);
   }
@@ -419,7 +432,7 @@ export class MotionService {
     if (!same({ ...next.safety, estop: 0 }, { ...c.safety, estop: 0 })) restart.push('safety (other than estop)');
     if (restart.length > 0) this.log.warn({ event: 'config-needs-restart', keys: restart }, `changed keys take effect after a restart: ${restart.join(', ')}`);
     this.profiles = profiles;
-    const p = this.carId === -1 ? profiles.base : profileForCar(profiles, 'gt7', this.carId);
+    const p = this.carId === -1 ? profiles.base : profileForCar(profiles, this.game, this.carId);
     if (!same(p.cue, this.profile.cue) || p.name !== this.profile.name) {
       this.log.info({ event: 'profile-reloaded', profile: p.name }, `profile ${p.name} reloaded; applying through hold`);
       this.sendProfile(p);
