@@ -245,7 +245,7 @@ describe.skipIf(!haveSharedData)('sign conventions measured on the real captures
         expect(s.gz).toBeLessThan(-0.99);
       }
     }
-    expect(standing).toBeGreaterThan(40);
+    expect(standing).toBe(66);
   });
 
   it('the 2018 player: level-ish car, gravity ≈ down, speed = |world velocity|, steering present', () => {

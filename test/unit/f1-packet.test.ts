@@ -243,6 +243,8 @@ describe.skipIf(!haveSharedData)('real F1 packets', () => {
       expect(Math.abs(Math.hypot(...f) - 1), name).toBeLessThan(2e-3);
       expect(Math.abs(Math.hypot(...r) - 1), name).toBeLessThan(2e-3);
       expect(Math.abs(f[0]! * r[0]! + f[1]! * r[1]! + f[2]! * r[2]!), name).toBeLessThan(2e-3);
+      // Right-handed world with y up: forward × right points down.
+      expect(f[2]! * r[0]! - f[0]! * r[2]!, name).toBeLessThan(-0.95);
       // The game's yaw is an Euler angle; on a car rolled 6.5° (racehub-2020, car 5) it
       // differs from the forward vector's heading by 0.0028 rad, elsewhere by ≤ 0.0006.
       const yaw = Math.atan2(f[0]!, f[2]!);
@@ -254,6 +256,9 @@ describe.skipIf(!haveSharedData)('real F1 packets', () => {
     if ('localVelocityZ' in d) {
       const local = Math.hypot(d.localVelocityX, d.localVelocityY, d.localVelocityZ);
       expect(Math.abs(world - local), name).toBeLessThan(1e-3 * Math.max(1, world));
+      // The car frame's x is left: world velocity on the right vector is −localVelocityX.
+      const onRight = me.worldVelocityX * me.worldRightDirX + me.worldVelocityY * me.worldRightDirY + me.worldVelocityZ * me.worldRightDirZ;
+      expect(Math.abs(onRight + d.localVelocityX), name).toBeLessThan(0.02 + 1e-3 * world);
       // Forward velocity carries the speed, up to the car's slip angle (≤ 5 % here).
       expect(Math.abs(world - d.localVelocityZ), name).toBeLessThanOrEqual(0.05 * world + 1e-3);
     }
