@@ -108,6 +108,8 @@ describe('per-car profiles', () => {
 
   it('the shipped profiles load', () => {
     const set = loadProfiles(join(REPO_ROOT, 'profiles'), 'default.yaml');
-    expect(set.cars.map((c) => c.file)).toEqual([join(REPO_ROOT, 'profiles', 'gt7-example-gr3.yaml')]);
+    expect(set.cars.map((c) => c.file).sort()).toEqual([join(REPO_ROOT, 'profiles', 'f1-example.yaml'), join(REPO_ROOT, 'profiles', 'gt7-example-gr3.yaml')]);
+    expect(profileForCar(set, 'f1', 5).name).toBe('example override (F1 cars)');
+    expect(profileForCar(set, 'f1', 10).name).toBe('default');
   });
 });
