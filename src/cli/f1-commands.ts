@@ -4,20 +4,14 @@ import { F1Client } from '../telemetry/f1/client.js';
 import { F1MotionState } from '../telemetry/f1/motion.js';
 import { DEFAULT_F1_PORT, type F1Packet, decodeF1Packet } from '../telemetry/f1/packet.js';
 import { F1PacketSource, F1Simulator, SIMULATED_FORMATS, type SimulatedFormat } from '../telemetry/f1/simulator.js';
-import { parsePhases } from '../telemetry/gt7/console-simulator.js';
+import { parsePhases } from '../telemetry/frame-clock.js';
 import { MotionSample } from '../telemetry/motion-sample.js';
 import { RECORDING_MAGIC, parseCapture } from '../telemetry/recording.js';
-import { UsageError } from './usage.js';
-import { LiveBlock, f1TelemetryTable } from './view.js';
+import { UsageError, intOption } from './usage.js';
+import { TelemetryScreen, f1TelemetryTable } from './view.js';
 
 /** `telemetry --game f1`, `decode --game f1`, `simulate-f1`. */
 
-function intOption(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} wants a whole number ${min}..${max} (got "${value}")`);
-  return n;
-}
 
 /** JSON that carries the u64 session id as a decimal string. */
 export function f1Json(value: unknown): string {
@@ -37,12 +31,8 @@ export async function runF1Telemetry(v: Record<string, string | boolean | undefi
     logger: createLogger({ destination: 2, level: process.env.MOTION_RIG_LOG_LEVEL ?? 'warn' }),
   });
   client.onNotice((n) => process.stderr.write(`${n.kind}: ${n.message}\n`));
-  const tty = process.stdout.isTTY && !v.json;
-  const live = new LiveBlock(process.stdout);
+  const screen = new TelemetryScreen(process.stdout);
   let seen = 0;
-  let lastDraw = 0;
-  let rateBase = { t: performance.now(), n: 0 };
-  let rate = 0;
   const waitMsg = setTimeout(() => {
     if (seen === 0) process.stderr.write(`waiting for F1 telemetry on UDP ${client.port}; in the game: Settings → Telemetry, UDP on, IP = this machine, port ${client.port}\n`);
   }, 3000);
@@ -51,19 +41,7 @@ export async function runF1Telemetry(v: Record<string, string | boolean | undefi
     if (v.json) {
       const me = t.packet.data.carMotionData[t.packet.header.playerCarIndex];
       process.stdout.write(f1Json({ receiveTimeNs: Math.round(t.receiveTimeNs), header: t.packet.header, player: me, motion: { ...t.sample } }) + '\n');
-    } else {
-      const now = performance.now();
-      if (now - rateBase.t >= 1000) {
-        rate = ((client.stats.samples - rateBase.n) * 1000) / (now - rateBase.t);
-        rateBase = { t: now, n: client.stats.samples };
-      }
-      if (now - lastDraw >= (tty ? 100 : 1000) || seen >= count) {
-        lastDraw = now;
-        const table = f1TelemetryTable(t, client.stats, rate);
-        if (tty) live.draw(table);
-        else process.stdout.write(table + '\n\n');
-      }
-    }
+    } else screen.update(client.stats.samples, (rate) => f1TelemetryTable(t, client.stats, rate), seen >= count);
     if (seen >= count) break;
   }
   clearTimeout(waitMsg);

@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { createLogger } from '../log.js';
 import { PacketCipher, openDatagram } from '../telemetry/gt7/cipher.js';
 import { Gt7Client, type Gt7ClientOptions } from '../telemetry/gt7/client.js';
-import { ConsoleSimulator, parsePhases } from '../telemetry/gt7/console-simulator.js';
+import { parsePhases } from '../telemetry/frame-clock.js';
+import { ConsoleSimulator } from '../telemetry/gt7/console-simulator.js';
 import { DiscoveryError, discoverPlayStation } from '../telemetry/gt7/discovery.js';
 import { Gt7EventTracker } from '../telemetry/gt7/events.js';
 import { type Game, type Heartbeat, isHeartbeat } from '../telemetry/gt7/formats.js';
@@ -10,8 +11,8 @@ import { VelocityDifferentiator, gt7ToMotionSample } from '../telemetry/gt7/moti
 import { Gt7Packet, decodePacket, packetToJson } from '../telemetry/gt7/packet.js';
 import { MotionSample } from '../telemetry/motion-sample.js';
 import { Recorder, readCapture } from '../telemetry/recording.js';
-import { LiveBlock, telemetryTable } from './view.js';
-import { UsageError } from './usage.js';
+import { TelemetryScreen, telemetryTable } from './view.js';
+import { UsageError, intOption } from './usage.js';
 
 export function heartbeatOption(value: string | undefined): Heartbeat {
   const hb = value ?? 'B';
@@ -25,12 +26,6 @@ export function gameOption(value: string | undefined): Game {
   return g;
 }
 
-function intOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} wants a whole number (got "${value}")`);
-  return n;
-}
 
 export interface ClientFlags {
   console?: string;
@@ -61,14 +56,10 @@ export async function runTelemetry(v: ClientFlags & { count?: string; json?: boo
   const count = intOption('count', v.count) ?? Infinity;
   const client = await Gt7Client.start(clientOptions(v, signal));
   client.onNotice((n) => process.stderr.write(`${n.kind}: ${n.message}\n`));
-  const tty = process.stdout.isTTY && !v.json;
-  const live = new LiveBlock(process.stdout);
+  const screen = new TelemetryScreen(process.stdout);
   const tracker = new Gt7EventTracker();
   const recent: string[] = [];
   let seen = 0;
-  let lastDraw = 0;
-  let rateBase = { t: performance.now(), n: 0 };
-  let rate = 0;
   const waitMsg = setTimeout(() => {
     if (seen === 0) process.stderr.write(`waiting for telemetry from ${client.consoleAddress ?? 'a console (broadcast)'}; is GT7 running and on track?\n`);
   }, 3000);
@@ -81,19 +72,7 @@ export async function runTelemetry(v: ClientFlags & { count?: string; json?: boo
     }
     if (v.json) {
       process.stdout.write(JSON.stringify({ receiveTimeNs: Math.round(t.receiveTimeNs), ...packetToJson(t.packet), motion: { ...t.sample }, events }) + '\n');
-    } else {
-      const now = performance.now();
-      if (now - rateBase.t >= 1000) {
-        rate = ((client.stats.accepted - rateBase.n) * 1000) / (now - rateBase.t);
-        rateBase = { t: now, n: client.stats.accepted };
-      }
-      if (now - lastDraw >= (tty ? 100 : 1000) || seen >= count) {
-        lastDraw = now;
-        const table = `${telemetryTable(t, client.stats, rate)}\nevents: ${recent.join(' · ')}`;
-        if (tty) live.draw(table);
-        else process.stdout.write(table + '\n\n');
-      }
-    }
+    } else screen.update(client.stats.accepted, (rate) => `${telemetryTable(t, client.stats, rate)}\nevents: ${recent.join(' · ')}`, seen >= count);
     if (seen >= count) break;
   }
   clearTimeout(waitMsg);

@@ -1,6 +1,14 @@
 /** A mistake in the command line: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
 
+/** A whole-number flag in min..max, or undefined when not given. */
+export function intOption(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} wants a whole number ${min}..${max} (got "${value}")`);
+  return n;
+}
+
 export const USAGE = `motion-rig — sim-racing motion platform service
 
 Usage:

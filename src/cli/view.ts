@@ -59,6 +59,37 @@ export function lapTime(ms: number): string {
   return `${m}:${s.toFixed(3).padStart(6, '0')}`;
 }
 
+/**
+ * The human view of `motion-rig telemetry`: a table redrawn in place 10 times a second on a
+ * terminal, or printed once a second into a pipe, with the packet rate measured over 1 s.
+ */
+export class TelemetryScreen {
+  private readonly tty: boolean;
+  private readonly live: LiveBlock;
+  private lastDraw = 0;
+  private rateBase = { t: performance.now(), n: 0 };
+  private rate = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.tty = out.isTTY === true;
+    this.live = new LiveBlock(out);
+  }
+
+  /** `accepted`: the source's running packet count; `table` renders with the rate. */
+  update(accepted: number, table: (ratePerS: number) => string, force = false): void {
+    const now = performance.now();
+    if (now - this.rateBase.t >= 1000) {
+      this.rate = ((accepted - this.rateBase.n) * 1000) / (now - this.rateBase.t);
+      this.rateBase = { t: now, n: accepted };
+    }
+    if (now - this.lastDraw < (this.tty ? 100 : 1000) && !force) return;
+    this.lastDraw = now;
+    const text = table(this.rate);
+    if (this.tty) this.live.draw(text);
+    else this.out.write(text + '\n\n');
+  }
+}
+
 /** Redraws a block in place on a terminal. */
 export class LiveBlock {
   private lines = 0;

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeUdpPort } from '../helpers/ports.js';
 import { CLI, buildCli, runCli } from '../helpers/cli.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
 
@@ -35,15 +35,6 @@ function lprOfRepeated(packet: Buffer, frames: number, playerCarIndex?: number):
   return Buffer.concat(parts);
 }
 
-async function freeUdpPortGuess(): Promise<number> {
-  // A free TCP port number is almost always free for UDP too on a quiet test machine.
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('motion-rig CLI (F1)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-f1-'));
@@ -129,7 +120,7 @@ describe('motion-rig CLI (F1)', () => {
   });
 
   it('telemetry --game f1 --json receives simulate-f1 over loopback; GT7 flags are refused', async () => {
-    const port = await freeUdpPortGuess();
+    const port = await freeUdpPort();
     const listener = runCliAsync(['telemetry', '--game', 'f1', '--port', String(port), '--count', '10', '--json']);
     await new Promise((r) => setTimeout(r, 400));
     const sender = spawn(process.execPath, [CLI, 'simulate-f1', '--port', String(port), '--format', '2023'], { stdio: 'ignore' });

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { F1Simulator } from '../../src/telemetry/f1/simulator.js';
+import { freeUdpPort } from '../helpers/ports.js';
 import { CLI, buildCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 import { waitFor } from '../helpers/wait.js';
@@ -15,14 +15,6 @@ import { waitFor } from '../helpers/wait.js';
  * knows the game: the same supervisor holds on pause, garage, spectating and silence.
  */
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Status {
   state: string;
@@ -58,7 +50,7 @@ describe('service with the F1 source (F1 simulator → UDP → service → virtu
     }, timeoutMs, `state ${state} ${reasons?.join('|') ?? ''}; last ${status()?.state} ${status()?.holdReason}`);
 
   it('drives online on F1 packets, picks the team profile, holds on pause, garage, spectating and silence, parks on SIGTERM', async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     const config = join(dir, 'config.yaml');
     writeFileSync(
       config,

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
+import { TelemetryFanout } from '../fanout.js';
 import { MotionSample, copyMotionSample } from '../motion-sample.js';
 import { F1MotionState } from './motion.js';
 import { DEFAULT_F1_PORT, type DropReason, type F1Packet, decodeF1Packet } from './packet.js';
@@ -79,11 +80,10 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
 
   private readonly sample = new MotionSample();
   private telemetry: F1Telemetry | undefined;
-  private readonly listeners = new Set<F1Listener>();
+  private readonly fanout: TelemetryFanout<F1Telemetry>;
   private readonly packetListeners = new Set<(p: F1Packet, receiveTimeNs: number) => void>();
   private readonly noticeListeners = new Set<(n: F1Notice) => void>();
   private readonly rawListeners = new Set<(datagram: Buffer, receiveTimeNs: number) => void>();
-  private readonly waiters = new Set<() => void>();
   private readonly droppedSaid = new Set<string>();
   private lastFrame: number | undefined;
   private lastSession: bigint | undefined;
@@ -96,6 +96,8 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
     private readonly log: Logger,
   ) {
     this.senderAddress = opts.sender;
+    // The decoded packet is fresh per datagram, so a copy need not clone it.
+    this.fanout = new TelemetryFanout(log, (t) => ({ packet: t.packet, sample: copyMotionSample(t.sample, new MotionSample()), receiveTimeNs: t.receiveTimeNs }));
   }
 
   static async start(opts: F1ClientOptions = {}): Promise<F1Client> {
@@ -134,12 +136,11 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
 
   /** Registers a callback for every motion sample; returns the function that removes it. */
   onTelemetry(listener: F1Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.offTelemetry(listener);
+    return this.fanout.add(listener);
   }
 
   offTelemetry(listener: F1Listener): void {
-    this.listeners.delete(listener);
+    this.fanout.remove(listener);
   }
 
   /** Every decoded packet, of any type. The packet object is fresh; keep it if you like. */
@@ -164,27 +165,8 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
   }
 
   /** Yields a copy of every motion sample until the client closes; at most `bufferSize` wait. */
-  async *samples(bufferSize = 256): AsyncGenerator<F1Telemetry> {
-    const queue: F1Telemetry[] = [];
-    const off = this.onTelemetry((t) => {
-      queue.push({ packet: t.packet, sample: copyMotionSample(t.sample, new MotionSample()), receiveTimeNs: t.receiveTimeNs });
-      if (queue.length > bufferSize) queue.shift();
-    });
-    try {
-      while (true) {
-        while (queue.length > 0) yield queue.shift()!;
-        if (this.closed) return;
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            this.waiters.delete(wake);
-            resolve();
-          };
-          this.waiters.add(wake);
-        });
-      }
-    } finally {
-      off();
-    }
+  samples(bufferSize = 256): AsyncGenerator<F1Telemetry> {
+    return this.fanout.iterate(bufferSize);
   }
 
   private notice(kind: F1Notice['kind'], message: string, level: 'info' | 'warn' = 'info'): void {
@@ -254,21 +236,13 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
     if (this.telemetry === undefined) this.telemetry = { packet: packet as F1Telemetry['packet'], sample: this.sample, receiveTimeNs };
     this.telemetry.packet = packet as F1Telemetry['packet'];
     this.telemetry.receiveTimeNs = receiveTimeNs;
-    for (const l of this.listeners) {
-      try {
-        const r = l(this.telemetry);
-        if (r instanceof Promise) r.catch((err: unknown) => this.log.error({ err }, 'telemetry listener failed'));
-      } catch (err) {
-        this.log.error({ err }, 'telemetry listener failed');
-      }
-    }
-    for (const w of [...this.waiters]) w();
+    this.fanout.publish(this.telemetry);
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.closed = true;
-      for (const w of [...this.waiters]) w();
+      this.fanout.close();
       this.socket.close(() => {
         this.log.info({ stats: this.stats }, 'f1 listener closed');
         resolve();

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
-import { type PhaseStep, type SimulatorPhase } from '../gt7/console-simulator.js';
+import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
 import { LAP_LENGTH, STEERING_RATIO, SyntheticDrive } from '../gt7/synthetic-drive.js';
 import { STANDARD_GRAVITY } from '../motion-sample.js';
 import {
@@ -269,20 +269,16 @@ export interface F1SimulatorOptions extends F1PacketSourceOptions {
 export class F1Simulator {
   readonly stats = { framesSent: 0, packetsSent: 0 };
   readonly source: F1PacketSource;
-  private readonly period: number;
-  private nextDueMs = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private phaseStep = 0;
-  private phaseEndsMs = Infinity;
+  private readonly clock: FrameClock;
   private closed = false;
 
   private constructor(
     private readonly socket: Socket,
     private readonly opts: F1SimulatorOptions,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.source = new F1PacketSource(opts);
-    this.period = 1000 / this.source.rateHz;
+    this.clock = new FrameClock(this.source.rateHz, () => this.frame(), (phase) => (this.source.phase = phase), log, opts.phases);
   }
 
   static async start(opts: F1SimulatorOptions = {}): Promise<F1Simulator> {
@@ -297,9 +293,7 @@ export class F1Simulator {
       });
     });
     socket.on('error', (err) => log.error({ err }, 'f1 simulator socket error'));
-    if (opts.phases && opts.phases.length > 0) sim.enterStep(0, performance.now());
-    sim.nextDueMs = performance.now();
-    sim.schedule();
+    sim.clock.start();
     log.info({ host: sim.host, port: sim.port, format: sim.source.format, rateHz: sim.source.rateHz }, 'f1 simulator sending');
     return sim;
   }
@@ -313,46 +307,27 @@ export class F1Simulator {
   }
 
   get currentPhase(): SimulatorPhase {
-    return this.source.phase;
+    return this.clock.phase;
   }
 
+  /** Switch phase by hand (stops any phase script). */
   setPhase(phase: SimulatorPhase): void {
-    this.opts.phases = undefined;
-    this.source.phase = phase;
+    this.clock.setPhase(phase);
   }
 
-  private enterStep(index: number, now: number): void {
-    const steps = this.opts.phases!;
-    this.phaseStep = index % steps.length;
-    const s = steps[this.phaseStep]!;
-    this.source.phase = s.phase;
-    this.phaseEndsMs = now + s.seconds * 1000;
-    this.log.info({ phase: s.phase, seconds: s.seconds }, 'phase');
-  }
-
-  private schedule(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, this.nextDueMs - performance.now()));
-  }
-
-  private tick(): void {
-    const now = performance.now();
-    this.nextDueMs += this.period;
-    if (this.nextDueMs < now) this.nextDueMs = now + this.period;
-    if (this.opts.phases && now >= this.phaseEndsMs) this.enterStep(this.phaseStep + 1, now);
+  private frame(): void {
     const datagrams = this.source.next();
     for (const d of datagrams) {
       this.socket.send(d, this.port, this.host);
       this.stats.packetsSent++;
     }
     if (datagrams.length > 0) this.stats.framesSent++;
-    this.schedule();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.clock.stop();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }

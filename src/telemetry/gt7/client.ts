@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
+import { TelemetryFanout } from '../fanout.js';
 import { MotionSample, copyMotionSample } from '../motion-sample.js';
 import { PacketCipher } from './cipher.js';
 import { type DiscoveryOptions, discoverPlayStation } from './discovery.js';
@@ -95,10 +96,9 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
   private readonly sample = new MotionSample();
   private readonly differentiator = new VelocityDifferentiator();
   private readonly telemetry: Gt7Telemetry = { packet: this.packet, sample: this.sample, receiveTimeNs: 0 };
-  private readonly listeners = new Set<Gt7Listener>();
+  private readonly fanout: TelemetryFanout<Gt7Telemetry>;
   private readonly noticeListeners = new Set<(n: Gt7Notice) => void>();
   private readonly rawListeners = new Set<(datagram: Buffer, receiveTimeNs: number) => void>();
-  private readonly waiters = new Set<() => void>();
   private haveLatest = false;
   private lastId: number | undefined;
   private lastPacketMs = -Infinity;
@@ -125,6 +125,11 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
       this.plain.set(f.size, { bytes, view: new DataView(bytes.buffer) });
     }
     if (!broadcasting) this.consoleAddress = target;
+    this.fanout = new TelemetryFanout(log, (t) => {
+      const packet = new Gt7Packet();
+      copyPacket(t.packet, packet);
+      return { packet, sample: copyMotionSample(t.sample, new MotionSample()), receiveTimeNs: t.receiveTimeNs };
+    });
   }
 
   /** Resolves once the socket is bound and the first heartbeat is sent. */
@@ -178,12 +183,11 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
 
   /** Registers a callback for every accepted packet; returns the function that removes it. */
   onTelemetry(listener: Gt7Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.offTelemetry(listener);
+    return this.fanout.add(listener);
   }
 
   offTelemetry(listener: Gt7Listener): void {
-    this.listeners.delete(listener);
+    this.fanout.remove(listener);
   }
 
   /** Every datagram from the console exactly as received (still encrypted), for recording. */
@@ -205,29 +209,8 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     yield* this.packets();
   }
 
-  async *packets(bufferSize = 256): AsyncGenerator<Gt7Telemetry> {
-    const queue: Gt7Telemetry[] = [];
-    const off = this.onTelemetry((t) => {
-      const packet = new Gt7Packet();
-      copyPacket(t.packet, packet);
-      queue.push({ packet, sample: copyMotionSample(t.sample, new MotionSample()), receiveTimeNs: t.receiveTimeNs });
-      if (queue.length > bufferSize) queue.shift();
-    });
-    try {
-      while (true) {
-        while (queue.length > 0) yield queue.shift()!;
-        if (this.closed) return;
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            this.waiters.delete(wake);
-            resolve();
-          };
-          this.waiters.add(wake);
-        });
-      }
-    } finally {
-      off();
-    }
+  packets(bufferSize = 256): AsyncGenerator<Gt7Telemetry> {
+    return this.fanout.iterate(bufferSize);
   }
 
   private notice(kind: Gt7Notice['kind'], message: string, level: 'info' | 'warn' = 'info'): void {
@@ -324,22 +307,14 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     gt7ToMotionSample(this.packet, receiveTimeNs, this.sample, this.differentiator);
     this.telemetry.receiveTimeNs = receiveTimeNs;
     this.haveLatest = true;
-    for (const l of this.listeners) {
-      try {
-        const r = l(this.telemetry);
-        if (r instanceof Promise) r.catch((err: unknown) => this.log.error({ err }, 'telemetry listener failed'));
-      } catch (err) {
-        this.log.error({ err }, 'telemetry listener failed');
-      }
-    }
-    for (const w of [...this.waiters]) w();
+    this.fanout.publish(this.telemetry);
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.closed = true;
       clearInterval(this.heartbeatTimer);
-      for (const w of [...this.waiters]) w();
+      this.fanout.close();
       this.socket.close(() => {
         this.log.info({ stats: this.stats }, 'gt7 client closed');
         resolve();

@@ -6,7 +6,8 @@ import { PacketCipher, openDatagram } from './cipher.js';
 import { FORMATS, type Game, type Heartbeat, PORTS, isHeartbeat } from './formats.js';
 import { FLAG_BITS } from './layout.js';
 import { Gt7Packet, decodePacket, encodePacket } from './packet.js';
-import { type DrivePhase, SyntheticDrive } from './synthetic-drive.js';
+import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
+import { SyntheticDrive } from './synthetic-drive.js';
 
 /**
  * A fake PlayStation for tests and the demo. Like the console it waits for one-byte
@@ -15,23 +16,6 @@ import { type DrivePhase, SyntheticDrive } from './synthetic-drive.js';
  * sender has been silent for the timeout (16 s by default). It can also answer discovery.
  */
 
-export type SimulatorPhase = DrivePhase | 'silent';
-
-export interface PhaseStep {
-  phase: SimulatorPhase;
-  seconds: number;
-}
-
-/** Parses `drive:20,pause:3,menu:2` into steps. */
-export function parsePhases(text: string): PhaseStep[] {
-  return text.split(',').map((part) => {
-    const [phase, seconds] = part.split(':');
-    if (!['drive', 'pause', 'menu', 'replay', 'silent'].includes(phase ?? '') || !(Number(seconds) > 0)) {
-      throw new Error(`bad phase step "${part}": want NAME:SECONDS with NAME one of drive, pause, menu, replay, silent`);
-    }
-    return { phase: phase as SimulatorPhase, seconds: Number(seconds) };
-  });
-}
 
 export interface ConsoleSimulatorOptions {
   host?: string;
@@ -73,12 +57,7 @@ export class ConsoleSimulator {
   private readonly frames: Uint8Array[] = [];
   private frameIndex = 0;
   private packetId = 1;
-  private phase: SimulatorPhase = 'drive';
-  private phaseStep = 0;
-  private phaseEndsMs = Infinity;
-  private readonly period: number;
-  private nextDueMs = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: FrameClock;
   private discovery: Socket | undefined;
   private readonly plain = new Gt7Packet();
   private readonly cipherBuffers = new Map<number, Uint8Array>();
@@ -91,9 +70,16 @@ export class ConsoleSimulator {
     private readonly log: Logger,
   ) {
     this.cipher = new PacketCipher(opts.game ?? 'gt7');
-    this.period = 1000 / (opts.rateHz ?? 60);
     if (opts.recording) this.loadRecording(opts.recording);
-    if (opts.phases && opts.phases.length > 0) this.enterStep(0, performance.now());
+    this.clock = new FrameClock(
+      opts.rateHz ?? 60,
+      (phase) => this.frame(phase),
+      (phase) => {
+        if (phase !== 'silent') this.drive.phase = phase;
+      },
+      log,
+      opts.phases,
+    );
   }
 
   static async start(opts: ConsoleSimulatorOptions = {}): Promise<ConsoleSimulator> {
@@ -110,8 +96,7 @@ export class ConsoleSimulator {
     socket.on('error', (err) => log.error({ err }, 'simulator socket error'));
     socket.on('message', (msg, rinfo) => sim.onHeartbeat(msg, rinfo.address, rinfo.port));
     if (opts.discoveryPort !== undefined && opts.discoveryPort !== null) await sim.startDiscovery(opts.discoveryPort);
-    sim.nextDueMs = performance.now() + sim.period;
-    sim.schedule();
+    sim.clock.start();
     log.info({ port: sim.port, source: opts.recording ? 'recording' : 'synthetic' }, 'console simulator listening');
     return sim;
   }
@@ -125,28 +110,12 @@ export class ConsoleSimulator {
   }
 
   get currentPhase(): SimulatorPhase {
-    return this.phase;
+    return this.clock.phase;
   }
 
   /** Switch phase by hand (stops any phase script). */
   setPhase(phase: SimulatorPhase): void {
-    this.opts.phases = undefined;
-    this.phaseEndsMs = Infinity;
-    this.applyPhase(phase);
-  }
-
-  private applyPhase(phase: SimulatorPhase): void {
-    if (phase !== this.phase) this.log.info({ phase }, 'phase');
-    this.phase = phase;
-    if (phase !== 'silent') this.drive.phase = phase;
-  }
-
-  private enterStep(step: number, nowMs: number): void {
-    const steps = this.opts.phases!;
-    this.phaseStep = step % steps.length;
-    const s = steps[this.phaseStep]!;
-    this.phaseEndsMs = nowMs + s.seconds * 1000;
-    this.applyPhase(s.phase);
+    this.clock.setPhase(phase);
   }
 
   private loadRecording(capture: Capture): void {
@@ -195,20 +164,9 @@ export class ConsoleSimulator {
     this.subscribers.set(key, { address, port, lastHeartbeatMs: now });
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    const delay = Math.max(0, this.nextDueMs - performance.now());
-    this.timer = setTimeout(() => this.tick(), delay);
-  }
-
-  private tick(): void {
-    const now = performance.now();
-    // Never burst to catch up: a late timer skips frames like a real console would drop them.
-    this.nextDueMs += this.period;
-    if (this.nextDueMs < now) this.nextDueMs = now + this.period;
-    if (this.opts.phases && now >= this.phaseEndsMs) this.enterStep(this.phaseStep + 1, now);
-    this.expireSubscribers(now);
-    if (this.phase !== 'silent' && this.subscribers.size > 0 && this.streamFormat) {
+  private frame(phase: SimulatorPhase): void {
+    this.expireSubscribers(performance.now());
+    if (phase !== 'silent' && this.subscribers.size > 0 && this.streamFormat) {
       const bytes = this.nextPlaintext(this.streamFormat);
       const out = bufferFor(this.cipherBuffers, bytes.length);
       this.cipher.encrypt(bytes, randomInt(0, 0x1_0000_0000), out);
@@ -217,7 +175,6 @@ export class ConsoleSimulator {
         this.stats.packetsSent++;
       }
     }
-    this.schedule();
   }
 
   private expireSubscribers(now: number): void {
@@ -240,15 +197,15 @@ export class ConsoleSimulator {
       return bytes;
     }
     const frame = this.frames[this.frameIndex]!;
-    if (this.phase === 'drive' || this.phase === 'replay') this.frameIndex = (this.frameIndex + 1) % this.frames.length;
+    if (this.clock.phase === 'drive' || this.clock.phase === 'replay') this.frameIndex = (this.frameIndex + 1) % this.frames.length;
     decodePacket(frame, this.plain);
     const p = this.plain;
     if (FORMATS[p.format].rank > FORMATS[format].rank) p.format = format;
     p.packetId = this.packetId++;
-    if (this.phase === 'drive') p.flags |= 1 << FLAG_BITS.carOnTrack;
+    if (this.clock.phase === 'drive') p.flags |= 1 << FLAG_BITS.carOnTrack;
     else p.flags &= ~(1 << FLAG_BITS.carOnTrack);
-    if (this.phase === 'pause') p.flags |= 1 << FLAG_BITS.paused | (1 << FLAG_BITS.carOnTrack);
-    if (this.phase === 'menu') {
+    if (this.clock.phase === 'pause') p.flags |= 1 << FLAG_BITS.paused | (1 << FLAG_BITS.carOnTrack);
+    if (this.clock.phase === 'menu') {
       p.velocity.fill(0);
       p.angularVelocity.fill(0);
       p.speed = 0;
@@ -261,7 +218,7 @@ export class ConsoleSimulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.clock.stop();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     if (this.discovery) await new Promise<void>((resolve) => this.discovery!.close(() => resolve()));
   }
