@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { createLogger } from '../log.js';
 import { PacketCipher, openDatagram } from '../telemetry/gt7/cipher.js';
+import { F1Client } from '../telemetry/f1/client.js';
+import { DEFAULT_F1_PORT } from '../telemetry/f1/packet.js';
 import { Gt7Client, type Gt7ClientOptions } from '../telemetry/gt7/client.js';
 import { parsePhases } from '../telemetry/frame-clock.js';
 import { ConsoleSimulator } from '../telemetry/gt7/console-simulator.js';
@@ -124,13 +126,21 @@ export function runDecode(file: string, v: { json?: boolean }): number {
 }
 
 /** `motion-rig record`: raw datagrams as received, with receive times. */
-export async function runRecord(v: ClientFlags & { out?: string; duration?: string }, signal: AbortSignal): Promise<number> {
+export async function runRecord(v: ClientFlags & { out?: string; duration?: string; sender?: string }, signal: AbortSignal): Promise<number> {
   if (!v.out) throw new UsageError('record needs --out FILE');
   const duration = v.duration === undefined ? Infinity : Number(v.duration);
   if (!(duration > 0)) throw new UsageError(`--duration wants seconds > 0 (got "${v.duration}")`);
-  const opts = clientOptions(v, signal);
-  const recorder = new Recorder(v.out, { heartbeat: opts.heartbeat, game: opts.game });
-  const client = await Gt7Client.start(opts);
+  let recorder: Recorder;
+  let client: Gt7Client | F1Client;
+  if (v.game === 'f1') {
+    // F1 sends to us; every valid datagram of every packet type is kept, as received.
+    recorder = new Recorder(v.out, { game: 'f1' });
+    client = await F1Client.start({ port: intOption('port', v.port, 0, 65535) ?? DEFAULT_F1_PORT, sender: v.sender, signal, logger: createLogger({ destination: 2, level: process.env.MOTION_RIG_LOG_LEVEL ?? 'warn' }) });
+  } else {
+    const opts = clientOptions(v, signal);
+    recorder = new Recorder(v.out, { heartbeat: opts.heartbeat, game: opts.game });
+    client = await Gt7Client.start(opts);
+  }
   client.onNotice((n) => process.stderr.write(`\n${n.kind}: ${n.message}\n`));
   client.onRawDatagram((d, t) => recorder.write(d, t));
   const started = performance.now();

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       return runDecode(positionals[0]!, values);
     }
     case 'record': {
-      const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, out: { type: 'string' }, duration: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, strict: true, options: { ...CLIENT_FLAGS, out: { type: 'string' }, duration: { type: 'string' }, sender: { type: 'string' } } });
       return runRecord(values, controller.signal);
     }
     case 'discover': {

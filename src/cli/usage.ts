@@ -31,6 +31,8 @@ Usage:
   motion-rig decode --game f1 FILE [--json]
                                         decode one raw F1 packet, an F1 *.lpr file or recording
   motion-rig record --out FILE [--console ADDR] [--heartbeat B] [--duration S]
+  motion-rig record --game f1 --out FILE [--port 20777] [--duration S]
+                                        raw datagrams with receive times, for decode, cue and replay
   motion-rig discover [--broadcast ADDR] [--timeout MS] [--json]
   motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR]
                        [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--discovery-port 9302]

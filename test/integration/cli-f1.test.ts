@@ -139,6 +139,32 @@ describe('motion-rig CLI (F1)', () => {
   });
 });
 
+describe('motion-rig record --game f1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'motion-rig-f1-rec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records what the game sends; decode and cue read the recording', async () => {
+    const port = await freeUdpPort();
+    const file = join(dir, 'session.mrrec');
+    const recording = runCliAsync(['record', '--game', 'f1', '--out', file, '--port', String(port), '--duration', '2']);
+    await new Promise((r) => setTimeout(r, 400));
+    const sender = spawn(process.execPath, [CLI, 'simulate-f1', '--port', String(port)], { stdio: 'ignore' });
+    try {
+      const out = await recording;
+      expect(out.code, out.stderr).toBe(0);
+    } finally {
+      sender.kill('SIGINT');
+    }
+    const dec = run(['decode', '--game', 'f1', file]);
+    expect(dec.status).toBe(0);
+    const decoded = Number(/(\d+) decoded, 0 skipped/.exec(dec.stderr)![1]);
+    expect(decoded).toBeGreaterThan(150);
+    const cue = run(['cue', '--input', file, '--rate', '200']);
+    expect(cue.status, cue.stderr).toBe(0);
+    expect(csvRows(cue.stdout).length).toBeGreaterThan(150);
+  });
+});
+
 function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, ...args]);
