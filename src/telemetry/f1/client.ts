@@ -227,9 +227,9 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
       }
       this.lastFrame = frame;
     }
-    const before = this.motion.stats.noPlayer + this.motion.stats.nonFinite;
     if (!this.motion.update(packet, receiveTimeNs, this.sample)) {
-      if (this.motion.stats.noPlayer + this.motion.stats.nonFinite !== before) this.stats.unusable++;
+      // Only a motion packet makes a sample; one that does not is unusable.
+      if (packet.type === 'motion') this.stats.unusable++;
       return;
     }
     this.stats.samples++;

@@ -151,10 +151,6 @@ export function looksLikeF1(bytes: Uint8Array): boolean {
   return id !== undefined && expectedSize(format!, id) === bytes.length;
 }
 
-function normaliseHeader(h: Record<string, unknown>): F1Header {
-  return h as unknown as F1Header;
-}
-
 export function decodeF1Packet(bytes: Uint8Array): DecodeResult {
   const size = bytes.length;
   const format = peekFormat(bytes);
@@ -165,7 +161,8 @@ export function decodeF1Packet(bytes: Uint8Array): DecodeResult {
   const headerSize = sizeOf(info.header);
   if (size < headerSize) return drop('too-short', undefined, `${size} bytes is shorter than the ${headerSize}-byte ${format} header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-  const header = normaliseHeader(decodeStruct(info.header, view, 0));
+  // Every header table has F1Header's fields (the later ones only in later formats).
+  const header = decodeStruct(info.header, view, 0) as unknown as F1Header;
   const id = header.packetId;
   const entry = info.packets.get(id);
   if (entry === undefined) {

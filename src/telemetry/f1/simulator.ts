@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
 import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
 import { LAP_LENGTH, STEERING_RATIO, SyntheticDrive } from '../gt7/synthetic-drive.js';
+import { rotationFromPose } from '../../kinematics/rotation.js';
 import { STANDARD_GRAVITY } from '../motion-sample.js';
 import {
   CAR_SETUPS_2018,
@@ -59,6 +60,8 @@ export class F1PacketSource {
   private readonly drive: SyntheticDrive;
   private readonly teamId: number;
   private readonly sessionUID: bigint;
+  private readonly pose = new Float64Array(6);
+  private readonly rotation = new Float64Array(9);
   private frame = 0;
   /** Frames generated, paused or not: the clock of the periodic packets. */
   private ticks = 0;
@@ -91,19 +94,19 @@ export class F1PacketSource {
 
     // Car axes from R = Rz(yaw)·Ry(pitch)·Rx(roll) (ISO world, z up), then into the F1
     // world: (x, y, z)_F1 = (x, z, −y)_ISO, right-handed with y up.
-    const cr = Math.cos(st.roll);
-    const sr = Math.sin(st.roll);
-    const cp = Math.cos(st.pitch);
-    const sp = Math.sin(st.pitch);
-    const cy = Math.cos(st.yaw);
-    const sy = Math.sin(st.yaw);
-    const fwd = [cy * cp, sy * cp, -sp];
-    const left = [cy * sp * sr - sy * cr, sy * sp * sr + cy * cr, cp * sr];
-    const f1 = (v: ArrayLike<number>) => [v[0]!, v[2]!, -v[1]!];
-    const F = f1(fwd);
-    const R = f1(left).map((x) => -x);
-    const P = f1(st.position);
-    const V = paused || this.phase === 'menu' ? [0, 0, 0] : f1(st.velocity);
+    // The car's axes are the columns of R (row-major): forward, left, up.
+    this.pose[3] = st.roll;
+    this.pose[4] = st.pitch;
+    this.pose[5] = st.yaw;
+    rotationFromPose(this.pose, 0, this.rotation);
+    const m = this.rotation;
+    const f1 = (x: number, y: number, z: number) => [x, z, -y];
+    const F = f1(m[0]!, m[3]!, m[6]!);
+    const L = f1(m[1]!, m[4]!, m[7]!);
+    const U = f1(m[2]!, m[5]!, m[8]!);
+    const R = L.map((x) => -x);
+    const P = f1(st.position[0]!, st.position[1]!, st.position[2]!);
+    const V = paused || this.phase === 'menu' ? [0, 0, 0] : f1(st.velocity[0]!, st.velocity[1]!, st.velocity[2]!);
     const moving = !paused && this.phase !== 'menu';
     const w = st.angularVelocity;
     // The drive's car-frame acceleration (GT7 B semantics: +surge forward, +sway right).
@@ -132,8 +135,6 @@ export class F1PacketSource {
     };
     const speed = Math.hypot(V[0]!, V[1]!, V[2]!);
     // Car-frame velocity x left, y up, z forward: projections on the car's axes.
-    const L = [-R[0]!, -R[1]!, -R[2]!];
-    const U = [F[1]! * L[2]! - F[2]! * L[1]!, F[2]! * L[0]! - F[0]! * L[2]!, F[0]! * L[1]! - F[1]! * L[0]!];
     const dot = (a: number[], b: number[]) => a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
     const vb = [dot(V, L), dot(V, U), dot(V, F)];
     const playerOnly: Loose = {
