@@ -136,10 +136,12 @@ export class RigKinematics {
       if (this.kind === KIND_VERTICAL) {
         legs[i] = lz;
         value = lz - this.retracted;
+        act[i] = value;
       } else if (this.kind === KIND_LINEAR) {
         const l = Math.sqrt(l2);
         legs[i] = l;
         value = l - this.retracted;
+        act[i] = value;
       } else {
         // Horn tip h = b + a(cos α cos β, cos α sin β, sin α); |p − h| = s gives e·sin α + f·cos α = g.
         legs[i] = Math.sqrt(l2);
@@ -152,13 +154,18 @@ export class RigKinematics {
         // singularity, negative beyond: continuous, so the scale search can find that edge too.
         const reach = (norm - absG) / (norm + absG + 1e-300);
         if (reach < margin) margin = reach;
-        if (absG <= norm && norm > 0) {
-          value = Math.asin(g / norm) - Math.atan2(f, e);
-          if (value > Math.PI) value -= 2 * Math.PI;
-          else if (value <= -Math.PI) value += 2 * Math.PI;
-        } else value = Number.NaN; // the rod cannot reach
+        // Beyond full stretch the travel margin is taken at the crank angle nearest to reaching
+        // (asin clamped), so the margin stays continuous across the edge for the scale search.
+        const sine = norm > 0 ? (g > norm ? 1 : g < -norm ? -1 : g / norm) : 0;
+        value = Math.asin(sine) - Math.atan2(f, e);
+        if (value > Math.PI) value -= 2 * Math.PI;
+        else if (value <= -Math.PI) value += 2 * Math.PI;
+        if (absG <= norm && norm > 0) act[i] = value;
+        else {
+          act[i] = Number.NaN; // the rod cannot reach
+          ok = false;
+        }
       }
-      act[i] = value;
       if (!(value >= low[i]! && value <= high[i]!)) ok = false;
       const below = (value - low[i]!) * invTravel[i]!;
       const above = (high[i]! - value) * invTravel[i]!;
@@ -197,39 +204,48 @@ export class RigKinematics {
       if (this.used[k] === 1 && (v !== v || v - v !== 0)) finite = false;
     }
     // Largest reachable fraction in [0, 1]: a bracketed secant search on the margin
-    // (Illinois variant: an end kept twice has its margin halved, so both ends move), with a
-    // bisection step whenever the bracket fails to halve. lo is always reachable.
+    // (Anderson–Björck: an end kept twice has its margin shrunk, so both ends move), with a
+    // bisection step when the secant point falls outside the bracket. lo is always reachable.
     let lo = 0;
+    let atLo = false; // legs and actuators already hold the values at lo
     if (finite) {
       let hi = 1;
       let mLo = this.neutralMargin;
       let mHi = state[2]!; // from the evaluate() of the whole pose above
-      let kept = 0; // +1: lo kept last time, −1: hi kept
+      let kept = 0; // +1: the last step kept lo (moved hi), −1: it kept hi
       // Cues move smoothly, so the last scale is the best first guess while a pose stays out of reach.
       const previous = state[0]!;
       for (let step = 0; step < MAX_SEARCH_STEPS && hi - lo > SCALE_TOLERANCE; step++) {
-        const width = hi - lo;
-        let c = mLo - mHi > 0 ? lo + (mLo * width) / (mLo - mHi) : 0.5 * (lo + hi);
+        let c = mLo - mHi > 0 ? lo + (mLo * (hi - lo)) / (mLo - mHi) : 0.5 * (lo + hi);
         if (step === 0 && previous > 0 && previous < 1) c = previous;
         if (!(c > lo && c < hi)) c = 0.5 * (lo + hi);
         state[1] = c; // the factor travels in a typed array: a double argument would box when not inlined
-        if (this.evaluateScaled(pose, index)) {
+        const inside = this.evaluateScaled(pose, index);
+        const mC = state[2]!;
+        atLo = inside;
+        if (inside) {
           lo = c;
-          mLo = state[2]!;
-          if (mLo < MARGIN_TOLERANCE) break; // an actuator is at its limit: as far as the pose can go
-          if (kept === -1) mHi *= 0.5;
+          if (mC < MARGIN_TOLERANCE) break; // an actuator is at its limit: as far as the pose can go
+          if (kept === -1) {
+            const ratio = 1 - mC / mLo;
+            mHi *= ratio > 0 ? ratio : 0.5;
+          }
+          mLo = mC;
           kept = -1;
         } else {
           hi = c;
-          mHi = state[2]!;
-          if (kept === 1) mLo *= 0.5;
+          if (kept === 1) {
+            const ratio = 1 - mC / mHi;
+            mLo *= ratio > 0 ? ratio : 0.5;
+          }
+          mHi = mC;
           kept = 1;
         }
       }
     }
     // lo = 0 is the neutral pose, which config validation guarantees reachable.
     state[1] = lo;
-    this.evaluateScaled(pose, index);
+    if (!atLo) this.evaluateScaled(pose, index);
     state[0] = lo;
     return false;
   }

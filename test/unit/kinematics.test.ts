@@ -351,6 +351,21 @@ describe('reachability', () => {
     const s = rig.scale;
     expect(rig.evaluate(Float64Array.from(pose, (v) => v * (s + 2e-6)), 0)).toBe(false);
   });
+
+  it('scaling is tight on every rig, also where a crank rod nears full stretch: 1e-4 more of the pose leaves the travel', () => {
+    for (const rig of rigs) {
+      fc.assert(
+        fc.property(fc.array(fc.double({ min: -0.6, max: 0.6, noNaN: true }), { minLength: 6, maxLength: 6 }), (values) => {
+          const pose = Float64Array.from(values);
+          fc.pre(!rig.solve(pose, 0));
+          const s = rig.scale;
+          expect(s).toBeGreaterThan(0);
+          expect(rig.evaluate(Float64Array.from(pose, (v) => v * Math.min(1, s + 1e-4)), 0)).toBe(false);
+        }),
+        { numRuns: 3000 },
+      );
+    }
+  });
 });
 
 describe('rig files', () => {
