@@ -11,3 +11,15 @@ export function buildFirmwareHostPrograms(): { vectorRunner: string; fuzz: strin
   if (r.status !== 0) throw new Error(`make -C firmware-protocol/c failed (is a C compiler installed?):\n${r.stdout}${r.stderr}`);
   return { vectorRunner: join(C_BUILD, 'vector_runner'), fuzz: join(C_BUILD, 'fuzz'), mcuSim: join(C_BUILD, 'mcu_sim') };
 }
+
+/**
+ * The libFuzzer build of the parser harness, or null (with the reason) when clang cannot
+ * link libFuzzer here. Under CI=true a missing clang is a failure: .ci/run installs it.
+ */
+export function buildLibFuzzerHarness(): { path: string } | { missing: string } {
+  const r = spawnSync('make', ['-s', '-C', join(FIRMWARE_DIR, 'c'), 'build/fuzz_libfuzzer'], { encoding: 'utf8' });
+  if (r.status === 0) return { path: join(C_BUILD, 'fuzz_libfuzzer') };
+  const why = `clang with libFuzzer could not build the harness (apt-get install clang):\n${r.stdout}${r.stderr}`;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${why}`);
+  return { missing: why };
+}

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { cobsDecode, cobsEncode } from '../../src/output/riglink/cobs.js';
 import { crc16 } from '../../src/output/riglink/crc16.js';
 import { type ParseError, FrameParser } from '../../src/output/riglink/parser.js';
 import { FrameEncoder, MAX_ENCODED, MessageType, SetpointEncoder, decodeFields } from '../../src/output/riglink/protocol.js';
-import { FIRMWARE_DIR, buildFirmwareHostPrograms } from '../helpers/firmware.js';
+import { FIRMWARE_DIR, buildFirmwareHostPrograms, buildLibFuzzerHarness } from '../helpers/firmware.js';
 
 /**
  * Both codecs against firmware-protocol/vectors.json, which a third implementation
@@ -167,5 +168,29 @@ describe('reference C codec against the same vectors', () => {
     expect(result.singleBitFlips).toBeGreaterThan(300_000);
     expect(result.singleBitAccepts).toBe(0);
     expect(result.cleanFramesAfter).toBe(true);
+  }, 180_000);
+
+  // Coverage-guided: libFuzzer starts from every frame in vectors.json and mutates toward new
+  // parser states; the harness aborts on a false accept or a parser that no longer takes a
+  // clean frame after the input, and ASan/UBSan on any memory or arithmetic fault.
+  const libFuzzer = buildLibFuzzerHarness();
+  if ('missing' in libFuzzer) console.warn(`[motion-rig tests] skipping the libFuzzer run: ${libFuzzer.missing}`);
+  it.skipIf('missing' in libFuzzer)('libFuzzer: 1 million coverage-guided inputs, no crash, no false accept, never stuck', () => {
+    const corpus = mkdtempSync(join(tmpdir(), 'riglink-corpus-'));
+    try {
+      const seed = spawnSync('python3', [join(FIRMWARE_DIR, 'tools', 'seed_corpus.py'), join(FIRMWARE_DIR, 'vectors.json'), corpus], { encoding: 'utf8' });
+      expect(seed.status, seed.stderr).toBe(0);
+      const seeds = readdirSync(corpus).length;
+      expect(seeds).toBe(vectors.frames.length + vectors.bad.length);
+      const r = spawnSync(
+        (libFuzzer as { path: string }).path,
+        ['-runs=1000000', '-max_len=600', '-seed=1', '-print_final_stats=1', `-artifact_prefix=${corpus}/`, corpus],
+        { encoding: 'utf8', timeout: 170_000 },
+      );
+      expect(r.status, r.stderr.slice(-4000)).toBe(0);
+      expect(r.stderr).toMatch(/stat::number_of_executed_units: 1000000/);
+    } finally {
+      rmSync(corpus, { recursive: true, force: true });
+    }
   }, 180_000);
 });
