@@ -11,6 +11,7 @@ import type { TelemetryWatchSettings } from '../safety/telemetry-watch.js';
 import { MotionSample } from '../telemetry/motion-sample.js';
 import { COMMAND_MESSAGE_TYPES, ControlLoop } from './control-loop.js';
 import { DeadlineScheduler } from './scheduler.js';
+import { setThreadTimerSlack } from './timer-slack.js';
 import { SeqlockSlot } from './shared-slot.js';
 import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, type SharedBuffers, Status, TRANSITION_RING, unpackSample } from './slots.js';
 
@@ -38,6 +39,8 @@ export interface ControlWorkerData {
 }
 
 export function runControlWorker(data: ControlWorkerData): void {
+  // Before the loop: the slack is how late each sleep may end, which the scheduler must spin away.
+  parentPort?.postMessage({ timerSlackNs: setThreadTimerSlack(1) ?? null });
   const loop = new ControlLoop({ rig: rigFromSpec(data.rig), profile: data.profile, rateHz: data.rateHz, supervisor: data.supervisor, watch: data.watch });
   const n = loop.rig.actuatorCount;
   const control = new Int32Array(data.buffers.control);

@@ -5,7 +5,9 @@
  * p99 6 ms). The spin margin follows the oversleep it sees — up fast (10 % of the excess),
  * down slowly (1 %), which settles near the 90th percentile — between 30 µs and
  * `maxSpinMs`, the CPU-for-timing trade (loop.maxSpinUs: spinning costs that fraction of a
- * core; a margin of a whole period spins all the time).
+ * core). A maxSpin of a whole period or more never sleeps: the loop spins all the time and
+ * costs a core, but no wake-up can make it late. On this VM that is the only way to a
+ * lateness p99 of a few µs: an idle vCPU takes 0.1–1.6 ms (p99) to wake (docs/service.md).
  *
  * A tick that starts later than `lateThresholdMs` after its deadline is counted late. When
  * a whole period or more was lost (a stall), the missed grid points are skipped and counted,
@@ -25,10 +27,12 @@ export class DeadlineScheduler {
   private readonly lateThresholdMs: number;
 
   private readonly maxSpinMs: number;
+  private readonly neverSleep: boolean;
 
   constructor(rateHz: number, lateness: Int32Array, maxSpinUs = 300, startDelayMs = 2) {
     this.periodMs = 1000 / rateHz;
     this.maxSpinMs = Math.max(0.03, maxSpinUs / 1000);
+    this.neverSleep = this.maxSpinMs >= this.periodMs;
     this.lateness = lateness;
     this.lateThresholdMs = this.periodMs * 0.1;
     this.times[0] = performance.now() + startDelayMs;
@@ -69,7 +73,7 @@ export class DeadlineScheduler {
       deadline = t[0]! + k * period;
     }
     const wakeAt = deadline - t[1]!;
-    if (now < wakeAt) {
+    if (now < wakeAt && !this.neverSleep) {
       Atomics.wait(this.sleeper, 0, 0, wakeAt - now);
       now = performance.now();
       const over = now - wakeAt;

@@ -218,6 +218,11 @@ export class MotionService {
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: [this.profilesChannel.port2] });
     this.worker = worker;
     this.workerExit = new Promise((resolve) => worker.once('exit', resolve));
+    worker.on('message', (msg: { timerSlackNs?: number | null }) => {
+      if (msg.timerSlackNs === undefined) return;
+      if (msg.timerSlackNs === null) this.log.warn({ event: 'timer-slack', timerSlackNs: null }, 'could not set the control thread\'s timer slack; ticks may start later');
+      else this.log.info({ event: 'timer-slack', timerSlackNs: msg.timerSlackNs }, `control thread timer slack ${msg.timerSlackNs} ns`);
+    });
     worker.on('error', (err) => {
       // The loop died: nothing writes setpoints any more, so the MCU's watchdog holds and parks.
       this.log.fatal({ event: 'worker-error', err: err.message, stack: err.stack }, 'control loop crashed; the MCU watchdog will park the rig');
