@@ -10,7 +10,7 @@ import { Mcu } from '../src/safety/supervisor.js';
 import { gt7ToMotionSample } from '../src/telemetry/gt7/motion.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
-import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
+import { bytesPerCall, measureBatches, round } from './measure.js';
 
 /**
  * The worker's hot path without its sleep: seqlock read of the newest sample (a new one every
@@ -73,11 +73,7 @@ for (let i = 0; i < 20_000; i++) {
 }
 if (loop.supervisor.state !== 2) throw new Error(`not online (state ${loop.supervisor.state})`);
 
-const wall = performance.now();
-const cpu = process.cpuUsage();
-const timing = timeBatches(oneTick, 1000, 1000);
-const res = resources(cpu, wall);
-const p = percentiles(timing.nsPerCall);
+const { res, p } = measureBatches(oneTick, 1000, 1000);
 console.log(
   JSON.stringify({
     bench: 'control-tick',

@@ -3,7 +3,7 @@ import { defaultCueProfile } from '../src/cueing/profile.js';
 import { gt7ToMotionSample } from '../src/telemetry/gt7/motion.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
-import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
+import { bytesPerCall, measureBatches, round } from './measure.js';
 
 /**
  * One control tick of the full cueing chain at 1000 Hz with a new 60 Hz sample every 16–17
@@ -39,11 +39,7 @@ for (let i = 0; i < 200_000; i++) oneTick();
 
 const BATCH = 1000;
 const BATCHES = 2000;
-const wall = performance.now();
-const cpu = process.cpuUsage();
-const timing = timeBatches(oneTick, BATCH, BATCHES);
-const res = resources(cpu, wall);
-const p = percentiles(timing.nsPerCall);
+const { res, p } = measureBatches(oneTick, BATCH, BATCHES);
 console.log(
   JSON.stringify({
     bench: 'cueing',

@@ -2,7 +2,7 @@ import { F1MotionState } from '../src/telemetry/f1/motion.js';
 import { decodeF1Packet } from '../src/telemetry/f1/packet.js';
 import { F1PacketSource } from '../src/telemetry/f1/simulator.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
-import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
+import { bytesPerCall, measureBatches, round } from './measure.js';
 
 /**
  * The F1 receive path per motion packet: header dispatch → table-driven decode of all
@@ -29,11 +29,7 @@ for (let i = 0; i < 50_000; i++) motionPacket(); // warm up the JIT
 
 const BATCH = 1_000;
 const BATCHES = 100;
-const wall = performance.now();
-const cpu = process.cpuUsage();
-const timing = timeBatches(motionPacket, BATCH, BATCHES);
-const res = resources(cpu, wall);
-const p = percentiles(timing.nsPerCall);
+const { timing, res, p } = measureBatches(motionPacket, BATCH, BATCHES);
 
 console.log(
   JSON.stringify({

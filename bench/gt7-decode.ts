@@ -3,7 +3,7 @@ import { VelocityDifferentiator, gt7ToMotionSample } from '../src/telemetry/gt7/
 import { Gt7Packet, decodePacket, encodePacket } from '../src/telemetry/gt7/packet.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
-import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
+import { bytesPerCall, measureBatches, round } from './measure.js';
 
 /**
  * The receive path per packet: Salsa20 decrypt → decode into a reused Gt7Packet → reused
@@ -46,11 +46,7 @@ for (let i = 0; i < 200_000; i++) fullPath(); // warm up the JIT
 
 const BATCH = 10_000;
 const BATCHES = 100;
-const wall = performance.now();
-const cpu = process.cpuUsage();
-const timing = timeBatches(fullPath, BATCH, BATCHES);
-const res = resources(cpu, wall);
-const p = percentiles(timing.nsPerCall);
+const { timing, res, p } = measureBatches(fullPath, BATCH, BATCHES);
 
 const result = {
   bench: 'gt7-decode',

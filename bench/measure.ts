@@ -29,6 +29,18 @@ export function timeBatches(fn: () => void, batch: number, batches: number): { n
   return { nsPerCall, seconds: (performance.now() - start) / 1000 };
 }
 
+/**
+ * One function's bench: `timeBatches`, then its percentiles and the process's CPU and memory
+ * over the same window (taken before any allocation counting that follows).
+ */
+export function measureBatches(fn: () => void, batch: number, batches: number): { timing: { nsPerCall: number[]; seconds: number }; p: Percentiles; res: ReturnType<typeof resources> } {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  const timing = timeBatches(fn, batch, batches);
+  const res = resources(cpu, wall);
+  return { timing, p: percentiles(timing.nsPerCall), res };
+}
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /**
