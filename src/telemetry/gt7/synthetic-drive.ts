@@ -1,4 +1,5 @@
 import { FORMATS, type Heartbeat, PACKET_RATE_HZ } from './formats.js';
+import { rotationFromPose } from '../../kinematics/rotation.js';
 import { isoToGt } from './frames.js';
 import { Gt7Packet } from './packet.js';
 import { FLAG_BITS } from './layout.js';
@@ -242,23 +243,21 @@ export function eulerToQuaternion(roll: number, pitch: number, yaw: number, out:
   return out;
 }
 
-/** v_body = Rᵀ v_world for R = Rz(yaw)·Ry(pitch)·Rx(roll). */
+const bodyPose = new Float64Array(6);
+const rotation = new Float64Array(9);
+/** v_body = Rᵀ v_world for R = Rz(yaw)·Ry(pitch)·Rx(roll) (the kinematics' rotationFromPose). */
 export function worldToBody(roll: number, pitch: number, yaw: number, v: ArrayLike<number>, out: Float64Array): Float64Array {
-  const cy = Math.cos(yaw);
-  const sy = Math.sin(yaw);
-  const cp = Math.cos(pitch);
-  const sp = Math.sin(pitch);
-  const cr = Math.cos(roll);
-  const sr = Math.sin(roll);
-  // Undo yaw, then pitch, then roll.
-  const x1 = cy * v[0]! + sy * v[1]!;
-  const y1 = -sy * v[0]! + cy * v[1]!;
-  const z1 = v[2]!;
-  const x2 = cp * x1 - sp * z1;
-  const z2 = sp * x1 + cp * z1;
-  out[0] = x2;
-  out[1] = cr * y1 + sr * z2;
-  out[2] = -sr * y1 + cr * z2;
+  bodyPose[3] = roll;
+  bodyPose[4] = pitch;
+  bodyPose[5] = yaw;
+  rotationFromPose(bodyPose, 0, rotation);
+  const r = rotation;
+  const x = v[0]!;
+  const y = v[1]!;
+  const z = v[2]!;
+  out[0] = r[0]! * x + r[3]! * y + r[6]! * z;
+  out[1] = r[1]! * x + r[4]! * y + r[7]! * z;
+  out[2] = r[2]! * x + r[5]! * y + r[8]! * z;
   return out;
 }
 
