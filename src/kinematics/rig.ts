@@ -133,15 +133,14 @@ export class RigKinematics {
       const lz = rot[6]! * px + rot[7]! * py + rot[8]! * pz + tz - b[j + 2]!;
       const l2 = lx * lx + ly * ly + lz * lz;
       let value: number;
+      let reaches = true; // false for a crank whose rod cannot reach its platform anchor
       if (this.kind === KIND_VERTICAL) {
         legs[i] = lz;
         value = lz - this.retracted;
-        act[i] = value;
       } else if (this.kind === KIND_LINEAR) {
         const l = Math.sqrt(l2);
         legs[i] = l;
         value = l - this.retracted;
-        act[i] = value;
       } else {
         // Horn tip h = b + a(cos α cos β, cos α sin β, sin α); |p − h| = s gives e·sin α + f·cos α = g.
         legs[i] = Math.sqrt(l2);
@@ -160,13 +159,10 @@ export class RigKinematics {
         value = Math.asin(sine) - Math.atan2(f, e);
         if (value > Math.PI) value -= 2 * Math.PI;
         else if (value <= -Math.PI) value += 2 * Math.PI;
-        if (absG <= norm && norm > 0) act[i] = value;
-        else {
-          act[i] = Number.NaN; // the rod cannot reach
-          ok = false;
-        }
+        reaches = absG <= norm && norm > 0;
       }
-      if (!(value >= low[i]! && value <= high[i]!)) ok = false;
+      act[i] = reaches ? value : Number.NaN;
+      if (!reaches || !(value >= low[i]! && value <= high[i]!)) ok = false;
       const below = (value - low[i]!) * invTravel[i]!;
       const above = (high[i]! - value) * invTravel[i]!;
       if (below < margin) margin = below;
