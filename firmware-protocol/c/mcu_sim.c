@@ -11,6 +11,14 @@
  * per link event; SIGTERM writes the counters and exits 0. When the device goes away
  * (socat killed) the simulator keeps running its watchdog and reopens the path when it
  * comes back, like an MCU whose USB cable was pulled and plugged in again.
+ *
+ * Sequence numbers: the host sends every frame with one counter, from HELLO on and
+ * continuous across hold, e-stop, park and reconnects. A valid frame whose seq is not the
+ * previous valid frame's + 1 (mod 65536) logs "seq-gap expected E got G", with
+ * " (after reopen)" appended when it is the first frame after the device was reopened (the
+ * previous seq is kept across a reopen). The very first frame is never a gap. A frame lost
+ * to a bad CRC or COBS shows up as a gap too. Gaps are counted in the final counters line
+ * ("seqGaps N"), not in the COUNTERS message.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -97,6 +105,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < axes; i++) pos[i] = target[i] = park;
   uint8_t state = RL_STATE_PARKED;
   uint16_t tx_seq = 0, last_seq = 0;
+  int have_seq = 0, reopened = 0; /* a frame received yet; the device reopened since the last one */
+  uint32_t seq_gaps = 0;
   double last_valid = now_ms(), last_status = 0, last_step = now_ms();
   uint8_t out[RIGLINK_MAX_FRAME];
   uint8_t rx[512];
@@ -127,6 +137,7 @@ int main(int argc, char **argv) {
       if (fd >= 0) {
         logline("link up");
         rl_parser_init(&parser);
+        reopened = 1;
       }
     } else {
       struct pollfd pfd = {fd, POLLIN, 0};
@@ -148,6 +159,12 @@ int main(int argc, char **argv) {
           const rl_frame *f = &parser.frame;
           const uint8_t *p = f->payload;
           last_valid = now_ms();
+          if (have_seq && f->seq != (uint16_t)(last_seq + 1)) {
+            seq_gaps++;
+            logline("seq-gap expected %u got %u%s", (uint16_t)(last_seq + 1), f->seq, reopened ? " (after reopen)" : "");
+          }
+          have_seq = 1;
+          reopened = 0;
           last_seq = f->seq;
           uint8_t result = RL_RESULT_OK;
           switch (f->type) {
@@ -207,6 +224,7 @@ int main(int argc, char **argv) {
               SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
               break;
             case RL_GET_COUNTERS:
+              logline("rx GET_COUNTERS %u", f->seq);
               SEND(rl_encode_counters(tx_seq++, &parser.counters, out));
               break;
             default:
@@ -247,8 +265,8 @@ int main(int argc, char **argv) {
       SEND(rl_encode_status(tx_seq++, state, 0, last_seq, (uint8_t)axes, positions, out));
     }
   }
-  logline("counters rxFrames %u badCrc %u badCobs %u truncated %u oversize %u unknownType %u badLength %u", parser.counters.rx_frames, parser.counters.bad_crc,
-          parser.counters.bad_cobs, parser.counters.truncated, parser.counters.oversize, parser.counters.unknown_type, parser.counters.bad_length);
+  logline("counters rxFrames %u badCrc %u badCobs %u truncated %u oversize %u unknownType %u badLength %u seqGaps %u", parser.counters.rx_frames, parser.counters.bad_crc,
+          parser.counters.bad_cobs, parser.counters.truncated, parser.counters.oversize, parser.counters.unknown_type, parser.counters.bad_length, seq_gaps);
   if (logf) fclose(logf);
   return 0;
 }
