@@ -4,6 +4,7 @@
  *
  *   mcu_sim --device PATH [--axes 6] [--log FILE] [--speed UNITS_PER_S] [--status-ms 20]
  *           [--hold-ms 100] [--park-ms 500] [--park 0]
+ *           [--deaf-file PATH] [--status-axes N] [--status-lie-file PATH]
  *
  * State machine and watchdog as in ../PROTOCOL.md. Positions follow targets at --speed
  * (target units per second, default a full stroke in 0.5 s). The log gets one line per
@@ -19,6 +20,9 @@
  * previous seq is kept across a reopen). The very first frame is never a gap. A frame lost
  * to a bad CRC or COBS shows up as a gap too. Gaps are counted in the final counters line
  * ("seqGaps N"), not in the COUNTERS message.
+ *
+ * Fault injection on demand (--deaf-file, --status-axes, --status-lie-file): see
+ * mcu_sim_faults.c.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -33,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mcu_sim.h"
 #include "riglink.h"
 
 static volatile sig_atomic_t stop;
@@ -48,8 +53,7 @@ static const char *STATE_NAMES[] = {"parked", "enabled", "holding", "parking", "
 
 static FILE *logf;
 static double t0;
-static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logline(const char *fmt, ...) {
+void logline(const char *fmt, ...) {
   if (!logf) return;
   va_list ap;
   va_start(ap, fmt);
@@ -76,7 +80,12 @@ int main(int argc, char **argv) {
   int axes = 6, status_ms = 20, hold_ms = 100, park_ms = 500;
   double speed = 131070.0;
   uint16_t park = 0;
+  sim_faults faults;
+  faults_init(&faults);
   for (int i = 1; i + 1 < argc; i += 2) {
+    int taken = faults_option(&faults, argv[i], argv[i + 1]);
+    if (taken < 0) { fprintf(stderr, "mcu_sim: bad value for %s: %s\n", argv[i], argv[i + 1]); return 2; }
+    if (taken) continue;
     if (!strcmp(argv[i], "--device")) device = argv[i + 1];
     else if (!strcmp(argv[i], "--axes")) axes = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--log")) log_path = argv[i + 1];
@@ -88,7 +97,8 @@ int main(int argc, char **argv) {
     else { fprintf(stderr, "mcu_sim: unknown option %s\n", argv[i]); return 2; }
   }
   if (!device || axes < 1 || axes > RIGLINK_MAX_AXES) {
-    fprintf(stderr, "usage: mcu_sim --device PATH [--axes 1..16] [--log FILE] [--speed U/s] [--status-ms 20] [--hold-ms 100] [--park-ms 500] [--park 0]\n");
+    fprintf(stderr, "usage: mcu_sim --device PATH [--axes 1..16] [--log FILE] [--speed U/s] [--status-ms 20] [--hold-ms 100] [--park-ms 500] [--park 0]\n"
+                    "               [--deaf-file PATH] [--status-axes 0..16] [--status-lie-file PATH]\n");
     return 2;
   }
   signal(SIGTERM, on_signal);
@@ -131,6 +141,7 @@ int main(int argc, char **argv) {
   } while (0)
 
   while (!stop) {
+    faults_poll(&faults, now_ms());
     if (fd < 0) {
       usleep(1000);
       fd = open_device(device);
@@ -140,13 +151,14 @@ int main(int argc, char **argv) {
         reopened = 1;
       }
     } else {
-      struct pollfd pfd = {fd, POLLIN, 0};
+      /* Deaf: wait without reading (a hang-up is still seen), like a stuck receive path. */
+      struct pollfd pfd = {fd, faults.deaf ? 0 : POLLIN, 0};
       int r = poll(&pfd, 1, 1);
       if (r > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd.revents & POLLIN)) {
         close(fd);
         fd = -1;
         logline("link down");
-      } else if (r > 0) {
+      } else if (r > 0 && (pfd.revents & POLLIN)) {
         ssize_t n = read(fd, rx, sizeof rx);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
           close(fd);
@@ -261,8 +273,8 @@ int main(int argc, char **argv) {
     if (t - last_status >= status_ms) {
       last_status = t;
       uint16_t positions[RIGLINK_MAX_AXES];
-      for (int k = 0; k < axes; k++) positions[k] = (uint16_t)(pos[k] + 0.5);
-      SEND(rl_encode_status(tx_seq++, state, 0, last_seq, (uint8_t)axes, positions, out));
+      uint8_t n = faults_status_positions(&faults, pos, axes, park, positions);
+      SEND(rl_encode_status(tx_seq++, state, 0, last_seq, n, positions, out));
     }
   }
   logline("counters rxFrames %u badCrc %u badCobs %u truncated %u oversize %u unknownType %u badLength %u seqGaps %u", parser.counters.rx_frames, parser.counters.bad_crc,
