@@ -4,7 +4,7 @@
  *
  *   mcu_sim --device PATH [--axes 6] [--log FILE] [--speed UNITS_PER_S] [--status-ms 20]
  *           [--hold-ms 100] [--park-ms 500] [--park 0]
- *           [--deaf-file PATH] [--status-axes N] [--status-lie-file PATH]
+ *           [--parent-pid PID] [--deaf-file PATH] [--status-axes N] [--status-lie-file PATH]
  *
  * State machine and watchdog as in ../PROTOCOL.md. Positions follow targets at --speed
  * (target units per second, default a full stroke in 0.5 s). The log gets one line per
@@ -21,8 +21,28 @@
  * to a bad CRC or COBS shows up as a gap too. Gaps are counted in the final counters line
  * ("seqGaps N"), not in the COUNTERS message.
  *
+ * It ends with the process that started it (a test, the demo, the service), so that a killed
+ * parent never leaves it running: when that process is gone it logs "parent gone", writes
+ * the counters and exits 0, within a loop pass (~1 ms). --parent-pid PID watches PID
+ * instead: gone when our parent is no longer PID if PID started us, else when PID no longer
+ * exists (kill(PID, 0) fails with ESRCH; a recycled PID would fool it). --parent-pid 0
+ * watches nothing (for a simulator started by hand and left running); so does the default
+ * when the starting parent is already pid 1. The check is getppid() on every loop pass, not
+ * prctl(PR_SET_PDEATHSIG), which fires when the forking *thread* exits (a Node worker, say)
+ * and misses a parent that died before the call.
+ *
+ * STATUS positions are the simulated positions, rounded, unless a fault says otherwise.
  * Fault injection on demand (--deaf-file, --status-axes, --status-lie-file): see
  * mcu_sim_faults.c.
+ *
+ * Not modelled: electrical faults and the fault state (STATUS faults is always 0, the state
+ * never becomes fault), limit switches and hard-limit clamping beyond the u16 wire range,
+ * actuator dynamics beyond one speed limit (no acceleration, load or following error), the
+ * hardware e-stop chain, power loss and brown-out resets, DTR auto-reset and boot time, real
+ * UART timing (a pty moves bytes at kernel speed whatever the baud: no bit, framing or
+ * overrun errors, no flow control), USB latency and USB-serial adapter buffering, and an MCU
+ * that is slow to answer (replies go out in the same loop pass). A stuck transmit path is
+ * not a fault option: SIGSTOP the simulator or unplug (kill socat) for that.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -41,6 +61,13 @@
 #include "riglink.h"
 
 static volatile sig_atomic_t stop;
+static pid_t watched;          /* 0: no parent watch */
+static int watched_is_parent;
+static int parent_gone(void) {
+  if (!watched) return 0;
+  if (watched_is_parent) return getppid() != watched;
+  return kill(watched, 0) < 0 && errno == ESRCH;
+}
 static void on_signal(int s) { (void)s; stop = 1; }
 
 static double now_ms(void) {
@@ -80,6 +107,7 @@ int main(int argc, char **argv) {
   int axes = 6, status_ms = 20, hold_ms = 100, park_ms = 500;
   double speed = 131070.0;
   uint16_t park = 0;
+  long parent_pid = -1;
   sim_faults faults;
   faults_init(&faults);
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -94,13 +122,21 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--hold-ms")) hold_ms = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--park-ms")) park_ms = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--park")) park = (uint16_t)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--parent-pid")) {
+      char *end;
+      parent_pid = strtol(argv[i + 1], &end, 10);
+      if (end == argv[i + 1] || *end || parent_pid < 0) { fprintf(stderr, "mcu_sim: bad value for --parent-pid: %s\n", argv[i + 1]); return 2; }
+    }
     else { fprintf(stderr, "mcu_sim: unknown option %s\n", argv[i]); return 2; }
   }
   if (!device || axes < 1 || axes > RIGLINK_MAX_AXES) {
     fprintf(stderr, "usage: mcu_sim --device PATH [--axes 1..16] [--log FILE] [--speed U/s] [--status-ms 20] [--hold-ms 100] [--park-ms 500] [--park 0]\n"
-                    "               [--deaf-file PATH] [--status-axes 0..16] [--status-lie-file PATH]\n");
+                    "               [--parent-pid PID] [--deaf-file PATH] [--status-axes 0..16] [--status-lie-file PATH]\n");
     return 2;
   }
+  pid_t ppid = getppid();
+  watched = parent_pid >= 0 ? (pid_t)parent_pid : ppid == 1 ? 0 : ppid;
+  watched_is_parent = watched == ppid;
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   signal(SIGPIPE, SIG_IGN);
@@ -141,6 +177,10 @@ int main(int argc, char **argv) {
   } while (0)
 
   while (!stop) {
+    if (parent_gone()) {
+      logline("parent gone");
+      break;
+    }
     faults_poll(&faults, now_ms());
     if (fd < 0) {
       usleep(1000);
