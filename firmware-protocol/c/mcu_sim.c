@@ -229,6 +229,7 @@ int main(int argc, char **argv) {
                 fprintf(logf, "%.3f rx SETPOINT %u %u", now_ms() - t0, f->seq, p[0]);
                 for (int k = 0; k < p[1]; k++) fprintf(logf, " %u", rl_get_u16(p + 2 + 2 * k));
                 fputc('\n', logf);
+                fflush(logf);
               }
               if (state == RL_STATE_HOLDING) SET_STATE(RL_STATE_ENABLED);
               if (state == RL_STATE_ENABLED && p[1] == axes)
