@@ -1,39 +1,50 @@
 import { openSync } from 'node:fs';
 import { defaultCueProfile } from '../src/cueing/profile.js';
 import { loadRigFile } from '../src/kinematics/load-rig.js';
-import { SetpointEncoder } from '../src/output/riglink/protocol.js';
+import { VirtualRig } from '../src/output/virtual-rig.js';
 import { writeFrame } from '../src/output/write-frame.js';
-import { ControlLoop } from '../src/runtime/control-loop.js';
+import { toWire } from '../src/runtime/control-loop.js';
+import { ControlStep } from '../src/runtime/control-step.js';
 import { SeqlockSlot } from '../src/runtime/shared-slot.js';
-import { SAMPLE_SLOT_LENGTH, packSample, unpackSample } from '../src/runtime/slots.js';
-import { Mcu } from '../src/safety/supervisor.js';
+import { Port, Sample, packSample, unpackSample } from '../src/runtime/slots.js';
 import { gt7ToMotionSample } from '../src/telemetry/gt7/motion.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
 import { MotionSample } from '../src/telemetry/motion-sample.js';
 import { bytesPerCall, measureBatches, round } from './measure.js';
 
 /**
- * The worker's hot path without its sleep: seqlock read of the newest sample (a new one every
- * 16–17 ticks), ControlLoop.tick (watch, supervisor, cueing, IK, limiter), SETPOINT encode and
- * writeSync to /dev/null. Online (engagement 1) on the linear hexapod at 1000 Hz.
+ * The worker's hot path without its sleep, through the production ControlStep: seqlock reads
+ * of the newest sample (a new one every 16–17 ticks) and of the port snapshot, the session's
+ * judgement, ControlLoop.tick (watch, supervisor, cueing, IK, limiter), SETPOINT encode and
+ * writeSync to /dev/null. Online (engagement 1) on the linear hexapod at 1000 Hz; the MCU's
+ * answers come from the in-process virtual rig, published through a real port slot.
  * Claim: zero allocation per tick apart from what writeSync itself allocates.
  */
 const RATE = 1000;
-const loop = new ControlLoop({ rig: loadRigFile('profiles/rigs/stewart-linear.yaml'), profile: defaultCueProfile(), rateHz: RATE });
+const rig = loadRigFile('profiles/rigs/stewart-linear.yaml');
+const mcu = new VirtualRig(rig.actuatorCount, 400_000, toWire(rig.geometry.actuators.park, rig.geometry.actuators));
+const devNull = openSync('/dev/null', 'w');
+const clock = new Float64Array(1); // virtual ms
+const sink = {
+  write(frame: Uint8Array, length: number): boolean {
+    mcu.receive(frame, length, clock[0]!);
+    return writeFrame(devNull, frame, length);
+  },
+};
+const step = new ControlStep({ rig, profile: defaultCueProfile(), rateHz: RATE, output: 'riglink', sink });
+const loop = step.loop;
 const drive = new SyntheticDrive();
 const samples = Array.from({ length: 600 }, (_, i) => {
   const s = gt7ToMotionSample(drive.next('B'), 0, new MotionSample());
   s.receiveTimeNs = (i * 1e9) / 60;
   return s;
 });
-const slot = new SeqlockSlot(SAMPLE_SLOT_LENGTH);
-const values = new Float64Array(SAMPLE_SLOT_LENGTH);
+const slot = new SeqlockSlot(Sample.length);
+const values = new Float64Array(Sample.length);
+const portSlot = new SeqlockSlot(Port.length);
+const port = new Float64Array(Port.length);
+const scratch = new Float64Array(Port.length);
 const sample = new MotionSample();
-const encoder = new SetpointEncoder();
-const devNull = openSync('/dev/null', 'w');
-const inp = loop.inputs;
-inp.linkUp = true;
-inp.linkGeneration = 1;
 const state = new Float64Array(3); // [tick, samples pushed, last version]
 state[2] = -1;
 
@@ -44,6 +55,7 @@ function publish(i: number): void {
 
 function oneTick(): void {
   const k = state[0]!;
+  clock[0] = k;
   if (Math.floor((k * 60) / RATE) >= state[1]!) {
     publish(state[1]!);
     state[1] = state[1]! + 1;
@@ -52,11 +64,13 @@ function oneTick(): void {
   if (v !== state[2] && slot.read(values) >= 0) {
     state[2] = v;
     const ms = unpackSample(values, sample);
-    loop.pushSample(sample, ms / 1000, k);
+    step.pushSample(sample, ms / 1000, k);
   }
-  loop.tick(k);
-  const n = encoder.encode(k & 0xffff, 1, loop.wire, 6);
-  writeFrame(devNull, encoder.frame, n);
+  mcu.advance(k);
+  mcu.publish(port);
+  portSlot.write(port);
+  if (portSlot.read(scratch) >= 0) port.set(scratch);
+  step.tick(k, port);
   state[0] = k + 1;
 }
 
@@ -66,18 +80,15 @@ function tickOnly(): void {
   loop.tick(plainK++);
 }
 
-// Bring it online: the MCU answers ENABLE at once and reports the setpoints as positions.
-for (let i = 0; i < 20_000; i++) {
-  inp.mcu = loop.supervisor.command === 1 || inp.mcu === Mcu.enabled ? Mcu.enabled : Mcu.parked;
-  oneTick();
-}
+// Bring it online through the handshake, ENABLE and the unpark ramp.
+for (let i = 0; i < 20_000 && loop.supervisor.state !== 2; i++) oneTick();
 if (loop.supervisor.state !== 2) throw new Error(`not online (state ${loop.supervisor.state})`);
 
 const { res, p } = measureBatches(oneTick, 1000, 1000);
 console.log(
   JSON.stringify({
     bench: 'control-tick',
-    what: 'worker hot path per tick at 1000 Hz, online: sample slot read, ControlLoop.tick, SETPOINT encode, writeSync to /dev/null (mean over batches of 1000 ticks)',
+    what: 'worker hot path per tick at 1000 Hz, online, through the production ControlStep: sample and port slot reads, session, ControlLoop.tick, SETPOINT encode, writeSync to /dev/null, plus the in-process MCU (mean over batches of 1000 ticks)',
     nsPerTick: { p50: round(p.p50), p99: round(p.p99), max: round(p.max), over: '1000 batches of 1000' },
     allocatedBytesPerTick: bytesPerCall(oneTick, 100_000),
     allocatedBytesPerTickWithoutWrite: bytesPerCall(tickOnly, 100_000),

@@ -23,9 +23,17 @@ const CLIENT_FLAGS = {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // SIGINT, SIGTERM and SIGHUP (a closed terminal) all mean: park and exit. A repeated one
+  // while parking is noted and changes nothing: only SIGKILL ends the process without parking.
+  // SIGHUP does not reload: config and profiles are reloaded when their files change.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!controller.signal.aborted) controller.abort();
+    else process.stderr.write(`motion-rig: ${sig} again: still parking the rig (SIGKILL stops without parking)\n`);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // Without a listener, SIGUSR1 opens Node's inspector on 127.0.0.1:9229: code execution
+  // inside the process that owns the serial port.
+  process.on('SIGUSR1', () => process.stderr.write('motion-rig: SIGUSR1 ignored (no inspector in this process)\n'));
   switch (command) {
     case 'demo': {
       const { values } = parseArgs({ args: rest, strict: true, options: { virtual: { type: 'boolean' }, json: { type: 'boolean' }, seconds: { type: 'string' } } });
@@ -146,5 +154,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`motion-rig: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     }
+    // Whatever a failed start left behind (a socket, a thread) must not keep the process alive.
+    setTimeout(() => process.exit(), 1000).unref();
   },
 );

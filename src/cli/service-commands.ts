@@ -16,8 +16,7 @@ export async function runService(v: { config?: string; set?: string[] }, signal:
   if (!v.config) throw new UsageError('run needs --config FILE');
   const cfg = loadServiceConfig(v.config, v.set ?? []);
   const log = createLogger({ level: cfg.log.level });
-  const service = new MotionService(cfg, log);
-  service.overrides = v.set ?? [];
+  const service = new MotionService(cfg, log, v.set ?? []);
   await service.start();
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await service.stop();

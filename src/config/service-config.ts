@@ -82,7 +82,7 @@ export const serviceConfigSchema = z.strictObject({
   profiles: z.strictObject({ dir: z.string().min(1).default('profiles'), default: z.string().min(1).default('default.yaml') }).prefault({}),
   safety: z
     .strictObject({
-      estop: z.boolean().default(false),
+      estop: z.unknown().optional().transform(estopValue),
       estopFile: z.string().min(1).optional(),
       engageSeconds: positive.max(30).default(1.5),
       disengageSeconds: positive.max(10).default(0.5),
@@ -100,6 +100,19 @@ export const serviceConfigSchema = z.strictObject({
 });
 
 export type ServiceConfigFile = z.infer<typeof serviceConfigSchema>;
+
+/** `safety.estop`: anything but `false` (or nothing) is a stop. A person reaching for the e-stop may type yes, on or 1. */
+function estopValue(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== false;
+}
+
+/** Whether a parsed config document asks for an e-stop (the same rule as the schema). Never throws. */
+export function estopRequested(doc: unknown): boolean {
+  if (typeof doc !== 'object' || doc === null) return false;
+  const safety = (doc as { safety?: unknown }).safety;
+  if (typeof safety !== 'object' || safety === null) return false;
+  return estopValue((safety as { estop?: unknown }).estop);
+}
 
 /** The validated config with paths resolved and the rig loaded. */
 export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig'> {

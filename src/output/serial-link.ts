@@ -1,317 +1,204 @@
-import { SerialPort } from 'serialport';
-import { type Logger, silentLogger } from '../log.js';
-import { writeFrame } from './write-frame.js';
-import { FrameParser, type ParserCounters } from './riglink/parser.js';
-import { FrameEncoder, MCU_STATE_NAMES, MessageType, type McuStateName, RIGLINK_VERSION, SetpointEncoder } from './riglink/protocol.js';
+import { FD_NONE, Port } from '../runtime/slots.js';
+import type { SeqlockSlot } from '../runtime/shared-slot.js';
+import { FrameParser } from './riglink/parser.js';
+import { MCU_STATE_NAMES, McuState, MessageType } from './riglink/protocol.js';
+import { closeTty, drainTty, flushTty, openTty, readTty, setTtyLines } from './tty.js';
 
 /**
- * The host end of RigLink on a serial port: open without resetting the board, handshake,
- * commands with ACKs, one SETPOINT per tick written straight to the port's file descriptor,
- * liveness judged by STATUS frames, and reconnection with backoff after an unplug.
- *
- * Link states (one log line per change):
- *   closed → opening → handshaking → ready ⇄ lost → opening …
- * `ready` means a fresh HELLO/HELLO_ACK on this connection. Nothing here enables motion by
- * itself: after every (re)connection the MCU is in whatever state its watchdog left it
- * (holding or parked), and the caller decides to ENABLE and unpark through its ramp.
+ * The serial port of a rig, kept open: the half of RigLink that is not per tick. It runs on
+ * its own thread (runtime/serial-thread.ts) so that nothing on the main thread can delay it.
+ *   - opens the port without resetting the board (DTR/RTS held, hupcl off, exclusive lock,
+ *     optional low latency) and publishes its file descriptor with a new generation;
+ *   - reads everything the MCU sends (a non-blocking read every millisecond: at 1 Mbaud that
+ *     is at most 100 bytes waiting), parses it and publishes STATUS, HELLO_ACK and refusals in
+ *     the port slot;
+ *   - when the control side gives the session up (Control.lostGeneration) or the port fails:
+ *     unpublishes the descriptor first, discards what is still queued for the MCU (tcflush, so
+ *     no stale frame goes out later and close() does not wait for a drain), closes, and opens
+ *     again with backoff.
+ * It writes nothing: every host→MCU frame comes from the control step (runtime/rig-session.ts).
+ * A STATUS whose position count is not the rig's axis count is refused and counted.
  */
-
-export type LinkState = 'closed' | 'opening' | 'handshaking' | 'ready' | 'lost';
-
 export interface SerialLinkOptions {
   path: string;
   baud: number;
-  /** Actuators the rig has; the MCU's HELLO_ACK must agree. */
+  /** Actuators the rig has: a STATUS must report exactly this many positions. */
   axes: number;
-  /** DTR and RTS levels held after opening (false: an Arduino's auto-reset line stays quiet). */
   dtr?: boolean;
   rts?: boolean;
   /** ASYNC_LOW_LATENCY on USB serial adapters (FTDI: 16 ms latency timer → 1 ms). */
   lowLatency?: boolean;
-  /** No STATUS for this long = link lost (default 200 ms). */
-  statusTimeoutMs?: number;
-  /** Reconnect backoff: first delay and cap (default 100 ms, 2 s). */
+  /** false: an output that says nothing back (template); nothing is read. */
+  feedback: boolean;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
-  /** How long to wait for HELLO_ACK and for each ACK (default 300 ms). */
-  replyTimeoutMs?: number;
-  logger?: Logger;
 }
 
-export interface McuStatus {
-  state: McuStateName;
-  faults: number;
-  lastSeq: number;
-  positions: Uint16Array;
-  /** performance.now() when it arrived. */
-  receivedAt: number;
-}
-
-export interface LinkCounters extends ParserCounters {
-  statusFrames: number;
-  setpointsWritten: number;
-  writeErrors: number;
-  reconnects: number;
-}
+export type LinkEvent =
+  | { event: 'port-open'; generation: number }
+  | { event: 'open-failed'; error: string; first: boolean }
+  | { event: 'port-closed'; generation: number; reason: string }
+  | { event: 'hello'; firmware: string; version: number; axes: number }
+  | { event: 'bad-status'; positions: number; axes: number };
 
 export class SerialLink {
-  state: LinkState = 'closed';
-  firmware = '';
-  readonly status: McuStatus;
-  readonly counters: LinkCounters;
-  private port: SerialPort | undefined;
-  private fd = -1;
+  private fd = FD_NONE;
+  private readonly rx = new Uint8Array(4096);
+  private reader: NodeJS.Timeout | undefined;
+  private readonly values = new Float64Array(Port.length);
   private readonly parser: FrameParser;
-  private readonly encoder = new FrameEncoder();
-  private readonly setpoints = new SetpointEncoder();
-  private txSeq = 0;
-  private readonly log: Logger;
-  private readonly opts: Required<Omit<SerialLinkOptions, 'logger' | 'dtr' | 'rts' | 'lowLatency'>> & Pick<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>;
-  private liveness: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly opts: Required<Omit<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>> & Pick<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>;
   private backoff: number;
   private wanted = false;
-  private helloWaiter: ((ok: boolean) => void) | undefined;
-  private readonly ackWaiters = new Map<number, (result: number) => void>();
-  private readonly statusListeners = new Set<(s: McuStatus) => void>();
-  private readonly stateListeners = new Set<(s: LinkState) => void>();
+  private attempts = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly watch: NodeJS.Timeout;
+  private badStatusLogged = false;
 
-  constructor(options: SerialLinkOptions) {
-    this.opts = { statusTimeoutMs: 200, reconnectMinMs: 100, reconnectMaxMs: 2000, replyTimeoutMs: 300, ...options };
-    this.log = (options.logger ?? silentLogger).child({ component: 'serial', path: options.path });
+  constructor(
+    private readonly slot: SeqlockSlot,
+    private readonly control: Int32Array,
+    private readonly lostWord: number,
+    options: SerialLinkOptions,
+    private readonly onEvent: (e: LinkEvent) => void,
+  ) {
+    this.opts = { reconnectMinMs: 100, reconnectMaxMs: 2000, ...options };
     this.backoff = this.opts.reconnectMinMs;
-    this.status = { state: 'parked', faults: 0, lastSeq: 0, positions: new Uint16Array(options.axes), receivedAt: 0 };
-    this.parser = new FrameParser({ frame: (type, seq, payload) => this.onFrame(type, seq, payload) });
-    this.counters = Object.assign(this.parser.counters, { statusFrames: 0, setpointsWritten: 0, writeErrors: 0, reconnects: 0 }) as LinkCounters;
+    this.values[Port.fd] = FD_NONE;
+    this.slot.write(this.values);
+    this.parser = new FrameParser({
+      frame: (type, _seq, p) => this.onFrame(type, p),
+      error: () => this.count(Port.badFrames),
+    });
+    // The control side's verdict on the session; checked often, it is the only thing to react to.
+    this.watch = setInterval(() => {
+      if (this.fd !== FD_NONE && Atomics.load(this.control, this.lostWord) === this.values[Port.generation]) void this.drop('the control step gave the session up');
+    }, 2);
   }
 
-  onStatus(fn: (s: McuStatus) => void): () => void {
-    this.statusListeners.add(fn);
-    return () => this.statusListeners.delete(fn);
+  get generation(): number {
+    return this.values[Port.generation]!;
   }
 
-  onState(fn: (s: LinkState) => void): () => void {
-    this.stateListeners.add(fn);
-    return () => this.stateListeners.delete(fn);
-  }
-
-  /** The port's file descriptor while open (-1 otherwise): the control loop writes frames to it itself. */
-  get fileDescriptor(): number {
-    return this.fd;
-  }
-
-  /** Opens and handshakes; keeps reconnecting until close(). Resolves when first ready. */
-  start(): Promise<void> {
+  /** Opens (and keeps reopening); resolves with whether the first attempt opened the port. */
+  start(): Promise<boolean> {
     this.wanted = true;
-    return new Promise((resolve) => {
-      const off = this.onState((s) => {
-        if (s === 'ready') {
-          off();
-          resolve();
-        }
-      });
-      void this.connect();
-    });
-  }
-
-  /** Waits for the link to be ready (again), at most timeoutMs. */
-  waitReady(timeoutMs: number): Promise<boolean> {
-    if (this.state === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(false);
-      }, timeoutMs);
-      const off = this.onState((s) => {
-        if (s === 'ready') {
-          clearTimeout(timer);
-          off();
-          resolve(true);
-        }
-      });
-    });
+    return this.connect();
   }
 
   async close(): Promise<void> {
     this.wanted = false;
+    clearInterval(this.watch);
     clearTimeout(this.reconnectTimer);
-    await this.dropPort();
-    this.setState('closed');
+    // A normal stop: the last frames (PARK) must go out, so drain (bounded) instead of discarding.
+    await this.drop('closing', false);
   }
 
-  /**
-   * One SETPOINT, written synchronously to the port (no allocation on success). targets are
-   * wire values 0..65535. Returns false when the link is not ready or the write failed.
-   */
-  writeSetpoint(targets: Uint16Array, motionActive: boolean): boolean {
-    if (this.state !== 'ready') return false;
-    const n = this.setpoints.encode(this.nextSeq(), motionActive ? 1 : 0, targets, this.opts.axes);
-    if (!this.writeFrame(this.setpoints.frame, n)) return false;
-    this.counters.setpointsWritten++;
+  private async connect(): Promise<boolean> {
+    if (!this.wanted) return false;
+    const first = this.attempts++ === 0;
+    let fd: number;
+    try {
+      fd = await openTty(this.opts.path, { baudRate: this.opts.baud, hupcl: false });
+    } catch (err) {
+      this.onEvent({ event: 'open-failed', error: (err as Error).message, first });
+      this.scheduleReconnect();
+      return false;
+    }
+    await setTtyLines(fd, { dtr: this.opts.dtr ?? false, rts: this.opts.rts ?? false, lowLatency: this.opts.lowLatency ?? false });
+    if (!this.wanted) {
+      await closeTty(fd).catch(() => undefined);
+      return false;
+    }
+    this.fd = fd;
+    this.backoff = this.opts.reconnectMinMs;
+    this.parser.reset();
+    this.badStatusLogged = false;
+    const v = this.values;
+    const generation = this.generation + 1;
+    v.fill(0);
+    v[Port.generation] = generation;
+    v[Port.fd] = fd;
+    this.slot.write(v);
+    this.reader = setInterval(() => this.read(), 1);
+    this.onEvent({ event: 'port-open', generation });
     return true;
   }
 
-  enable(): Promise<number> {
-    return this.command(MessageType.ENABLE);
-  }
-  park(): Promise<number> {
-    return this.command(MessageType.PARK);
-  }
-  estop(): Promise<number> {
-    return this.command(MessageType.ESTOP);
-  }
-  clearEstop(): Promise<number> {
-    return this.command(MessageType.CLEAR_ESTOP);
-  }
-
-  /** Sends a command and resolves with the ACK's result (AckResult), or -1 when no ACK came in time. */
-  private command(type: number, payload: ArrayLike<number> = []): Promise<number> {
-    if (this.state !== 'ready') return Promise.resolve(-1);
-    const seq = this.nextSeq();
-    const n = this.encoder.encode(type, seq, payload);
-    return new Promise((resolve) => {
-      const key = (type << 16) | seq;
-      const timer = setTimeout(() => {
-        this.ackWaiters.delete(key);
-        resolve(-1);
-      }, this.opts.replyTimeoutMs);
-      this.ackWaiters.set(key, (result) => {
-        clearTimeout(timer);
-        resolve(result);
-      });
-      if (!this.writeFrame(this.encoder.frame, n)) {
-        clearTimeout(timer);
-        this.ackWaiters.delete(key);
-        resolve(-1);
-      }
-    });
-  }
-
-  private nextSeq(): number {
-    const s = this.txSeq;
-    this.txSeq = (s + 1) & 0xffff;
-    return s;
-  }
-
-  private writeFrame(frame: Uint8Array, length: number): boolean {
-    if (writeFrame(this.fd, frame, length)) return true;
-    this.counters.writeErrors++;
-    return false;
-  }
-
-  private setState(s: LinkState): void {
-    if (s === this.state) return;
-    this.state = s;
-    this.log.info({ event: 'link', state: s }, `serial link ${s}`);
-    for (const fn of this.stateListeners) fn(s);
-  }
-
-  private async connect(): Promise<void> {
-    if (!this.wanted) return;
-    this.setState('opening');
-    this.parser.reset();
-    const port = new SerialPort({ path: this.opts.path, baudRate: this.opts.baud, autoOpen: false, lock: true, hupcl: false });
-    try {
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    } catch (err) {
-      this.log.warn({ event: 'open-failed', err: (err as Error).message }, 'serial port did not open');
-      return this.scheduleReconnect();
+  private read(): void {
+    for (;;) {
+      const n = readTty(this.fd, this.rx);
+      if (n < 0) return void this.drop('port gone (unplugged?)');
+      if (n === 0) return;
+      if (this.opts.feedback) this.parser.push(this.rx.subarray(0, n));
     }
-    this.port = port;
-    this.fd = (port.port as unknown as { fd: number | null } | undefined)?.fd ?? -1;
-    // Line levels: a pty has no modem lines (ENOTTY), which is fine; a real port gets them.
-    await new Promise<void>((resolve) =>
-      port.set({ dtr: this.opts.dtr ?? false, rts: this.opts.rts ?? false, ...(this.opts.lowLatency ? { lowLatency: true } : {}) } as Parameters<SerialPort['set']>[0], (err) => {
-        if (err) this.log.debug({ event: 'set-lines', err: err.message }, 'could not set DTR/RTS/low latency');
-        resolve();
-      }),
-    );
-    port.on('data', (chunk: Buffer) => this.parser.push(chunk));
-    port.on('close', () => this.lost('port closed'));
-    port.on('error', (err: Error) => this.lost(err.message));
-    this.setState('handshaking');
-    for (let attempt = 0; attempt < 3 && this.port === port; attempt++) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          this.helloWaiter = undefined;
-          resolve(false);
-        }, this.opts.replyTimeoutMs);
-        this.helloWaiter = (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        };
-        const n = this.encoder.encode(MessageType.HELLO, this.nextSeq(), [RIGLINK_VERSION]);
-        this.writeFrame(this.encoder.frame, n);
-      });
-      if (ok) {
-        this.backoff = this.opts.reconnectMinMs;
-        this.status.receivedAt = performance.now();
-        this.setState('ready');
-        this.liveness = setInterval(() => {
-          if (performance.now() - this.status.receivedAt > this.opts.statusTimeoutMs) this.lost(`no STATUS for ${this.opts.statusTimeoutMs} ms`);
-        }, Math.max(10, this.opts.statusTimeoutMs / 4));
-        return;
-      }
-    }
-    if (this.port === port) this.lost('no HELLO_ACK');
   }
 
-  private lost(reason: string): void {
-    if (this.state === 'lost' || this.state === 'closed' || !this.wanted) return;
-    this.log.warn({ event: 'link-lost', reason }, `serial link lost: ${reason}`);
-    this.setState('lost');
-    for (const [, fn] of this.ackWaiters) fn(-1);
-    this.ackWaiters.clear();
-    void this.dropPort().then(() => this.scheduleReconnect());
+  /** Unpublish first (the control step stops writing), then discard the queue, close, reopen later. */
+  private async drop(reason: string, discard = true): Promise<void> {
+    const fd = this.fd;
+    if (fd === FD_NONE) return;
+    this.fd = FD_NONE;
+    clearInterval(this.reader);
+    this.values[Port.fd] = FD_NONE;
+    this.slot.write(this.values);
+    this.onEvent({ event: 'port-closed', generation: this.generation, reason });
+    // Let a tick that read the old descriptor finish its write before the descriptor goes away.
+    await new Promise((r) => setTimeout(r, 5));
+    // Each step bounded: a port that vanished may never answer, and a close that waits in the
+    // kernel for a drain must not keep the rig from a new session. A normal stop lets the last
+    // frames (PARK) go out first; a lost session discards them.
+    if (discard) await bounded(flushTty(fd), 200);
+    else await bounded(drainTty(fd), 500);
+    await bounded(closeTty(fd), 500);
+    this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
     if (!this.wanted) return;
-    this.setState('lost');
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.counters.reconnects++;
-      void this.connect();
-    }, this.backoff);
+    this.reconnectTimer = setTimeout(() => void this.connect(), this.backoff);
     this.backoff = Math.min(this.opts.reconnectMaxMs, this.backoff * 2);
   }
 
-  private async dropPort(): Promise<void> {
-    clearInterval(this.liveness);
-    this.liveness = undefined;
-    const port = this.port;
-    this.port = undefined;
-    this.fd = -1;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  private count(at: number): void {
+    this.values[at] = this.values[at]! + 1;
+    this.slot.write(this.values);
   }
 
-  private onFrame(type: number, _seq: number, p: Uint8Array): void {
+  private onFrame(type: number, p: Uint8Array): void {
+    const v = this.values;
     if (type === MessageType.STATUS) {
-      const s = this.status;
-      s.state = MCU_STATE_NAMES[p[0]!] ?? 'fault';
-      s.faults = p[1]! | (p[2]! << 8);
-      s.lastSeq = p[3]! | (p[4]! << 8);
-      const n = Math.min(p[5]!, s.positions.length);
-      for (let i = 0; i < n; i++) s.positions[i] = p[6 + 2 * i]! | (p[7 + 2 * i]! << 8);
-      s.receivedAt = performance.now();
-      this.counters.statusFrames++;
-      for (const fn of this.statusListeners) fn(s);
-    } else if (type === MessageType.HELLO_ACK) {
-      const version = p[0]!;
-      const axes = p[1]!;
-      this.firmware = new TextDecoder().decode(p.subarray(2));
-      const ok = version === RIGLINK_VERSION && axes === this.opts.axes;
-      if (!ok) this.log.error({ event: 'hello-mismatch', version, axes, expectedAxes: this.opts.axes, firmware: this.firmware }, 'MCU protocol version or axis count does not match');
-      else this.log.info({ event: 'hello', firmware: this.firmware, axes }, `MCU ${this.firmware}, ${axes} axes`);
-      this.helloWaiter?.(ok);
-      this.helloWaiter = undefined;
-    } else if (type === MessageType.ACK) {
-      const key = (p[0]! << 16) | (p[1]! | (p[2]! << 8));
-      const fn = this.ackWaiters.get(key);
-      if (fn) {
-        this.ackWaiters.delete(key);
-        fn(p[3]!);
+      const n = p[5]!;
+      if (n !== this.opts.axes) {
+        if (!this.badStatusLogged) this.onEvent({ event: 'bad-status', positions: n, axes: this.opts.axes });
+        this.badStatusLogged = true;
+        return this.count(Port.badStatus);
       }
+      // A state this protocol does not know is a fault, not a guess.
+      v[Port.mcuState] = p[0]! < MCU_STATE_NAMES.length ? p[0]! : McuState.fault;
+      v[Port.faults] = p[1]! | (p[2]! << 8);
+      v[Port.lastSeq] = p[3]! | (p[4]! << 8);
+      for (let i = 0; i < n; i++) v[Port.positions + i] = p[6 + 2 * i]! | (p[7 + 2 * i]! << 8);
+      v[Port.statusCount] = v[Port.statusCount]! + 1;
+      this.slot.write(v);
+    } else if (type === MessageType.HELLO_ACK) {
+      v[Port.helloVersion] = p[0]!;
+      v[Port.helloAxes] = p[1]!;
+      v[Port.helloCount] = v[Port.helloCount]! + 1;
+      this.slot.write(v);
+      this.onEvent({ event: 'hello', firmware: new TextDecoder().decode(p.subarray(2)), version: p[0]!, axes: p[1]! });
     }
   }
+}
+
+/** Waits for a promise (its failure too), at most ms. */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    p.then(
+      () => (clearTimeout(timer), resolve()),
+      () => (clearTimeout(timer), resolve()),
+    );
+  });
 }

@@ -1,5 +1,6 @@
+import { FD_VIRTUAL, Port } from '../runtime/slots.js';
 import { FrameParser } from './riglink/parser.js';
-import { McuState, MessageType } from './riglink/protocol.js';
+import { McuState, MessageType, RIGLINK_VERSION } from './riglink/protocol.js';
 
 /**
  * An in-process stand-in for the rig's MCU, for the demo when socat (and so a pty pair to
@@ -7,15 +8,20 @@ import { McuState, MessageType } from './riglink/protocol.js';
  * parser and behaves like firmware-protocol/c/mcu_sim.c: ENABLE/PARK/ESTOP/CLEAR_ESTOP, the
  * 100 ms hold and 500 ms park watchdog, positions that follow targets at a bounded speed.
  * It has no serial line, so it proves less than the pty path; tests use the pty path.
+ * What it says back (HELLO_ACK, a STATUS every 20 ms) it publishes in the serial thread's
+ * port-slot layout, so the control step judges it exactly as it judges a real port.
  */
 export class VirtualRig {
   state: number = McuState.parked;
   readonly positions: Uint16Array;
-  readonly counters = { frames: 0, setpoints: 0 };
+  readonly counters = { frames: 0, setpoints: 0, hellos: 0, status: 0 };
+  /** Sequence number of the newest frame taken. */
+  lastSeq = 0;
   private readonly targets: Uint16Array;
   private readonly parser: FrameParser;
   private lastFrameMs = 0;
   private lastAdvanceMs = 0;
+  private lastStatusMs = -1e12;
   private readonly axes: number;
 
   constructor(
@@ -26,7 +32,12 @@ export class VirtualRig {
     this.axes = axes;
     this.positions = new Uint16Array(axes).fill(park);
     this.targets = new Uint16Array(axes).fill(park);
-    this.parser = new FrameParser({ frame: (type, _seq, p) => this.onFrame(type, p) });
+    this.parser = new FrameParser({
+      frame: (type, seq, p) => {
+        this.lastSeq = seq;
+        this.onFrame(type, p);
+      },
+    });
   }
 
   /** Frame bytes from the host, received at nowMs. */
@@ -55,11 +66,32 @@ export class VirtualRig {
       if (this.positions[i] !== goal) moving = true;
     }
     if (this.state === McuState.parking && !moving) this.state = McuState.parked;
+    if (nowMs - this.lastStatusMs >= 20) {
+      this.lastStatusMs = nowMs;
+      this.counters.status++;
+    }
+  }
+
+  /** What a serial thread would publish for this MCU: one port generation, fd FD_VIRTUAL. */
+  publish(out: Float64Array): void {
+    out[Port.generation] = 1;
+    out[Port.fd] = FD_VIRTUAL;
+    out[Port.statusCount] = this.counters.status;
+    out[Port.mcuState] = this.state;
+    out[Port.faults] = 0;
+    out[Port.lastSeq] = this.lastSeq;
+    for (let i = 0; i < this.axes; i++) out[Port.positions + i] = this.positions[i]!;
+    out[Port.helloCount] = this.counters.hellos;
+    out[Port.helloVersion] = RIGLINK_VERSION;
+    out[Port.helloAxes] = this.axes;
   }
 
   private onFrame(type: number, p: Uint8Array): void {
     this.counters.frames++;
     switch (type) {
+      case MessageType.HELLO:
+        this.counters.hellos++;
+        break;
       case MessageType.SETPOINT:
         if (p[1] !== this.axes) return;
         this.counters.setpoints++;

@@ -59,8 +59,8 @@ export class ControlLoop {
   readonly wire: Uint16Array;
   /** This tick's setpoints as 0..1 of travel (template output). */
   readonly normalized: Float64Array;
-  /** Profile changes wait here until engagement is 0. */
-  private pending: CueProfile | undefined;
+  /** A new profile's chain (built when it arrived) waits here until engagement is 0. */
+  private pending: CueingChain | undefined;
   private filtersResetInHold = false;
   /** The Target.* `goal` was last set for. */
   private goalKind = -1;
@@ -94,10 +94,26 @@ export class ControlLoop {
     this.toWire();
   }
 
-  /** A new profile (car change, edited file): applied through hold, at engagement 0. */
-  setProfile(profile: CueProfile): void {
-    this.pending = profile;
+  /**
+   * A new profile (car change, edited file): its chain is built now and applied through hold,
+   * at engagement 0. A profile the chain cannot be built from is refused here and the running
+   * one kept: returns why, or undefined when it was taken.
+   */
+  setProfile(profile: CueProfile): string | undefined {
+    let chain: CueingChain;
+    try {
+      chain = new CueingChain(profile, this.rateHz);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    this.pending = chain;
     this.inputs.reconfigure = true;
+    return undefined;
+  }
+
+  /** A new serial session: nothing the last one's MCU said about positions counts any more. */
+  forgetMcuPositions(): void {
+    this.mcuPositionsKnown = false;
   }
 
   /** A telemetry sample that arrived at chain time t (s; tick k is at k/rateHz), consumed in tick k. */
@@ -127,7 +143,7 @@ export class ControlLoop {
     if (engagement === 0 && (st === SupervisorState.hold || st === SupervisorState.parked || st === SupervisorState.estop || st === SupervisorState.fault)) {
       if (this.pending !== undefined) {
         // Not per tick: only when a new profile waits and nothing of the cue reaches the rig.
-        this.chain = new CueingChain(this.pending, this.rateHz);
+        this.chain = this.pending;
         this.pending = undefined;
         inp.reconfigure = false;
       } else if (!this.filtersResetInHold) {

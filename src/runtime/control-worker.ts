@@ -1,35 +1,37 @@
 import { type MessagePort, isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { CueProfile } from '../cueing/profile.js';
-import { rigFromSpec } from '../kinematics/load-rig.js';
-import type { RigSpec } from '../kinematics/rig-schema.js';
-import { FrameEncoder, SetpointEncoder } from '../output/riglink/protocol.js';
-import { TemplateEncoder, type TemplateOptions } from '../output/template.js';
+import type { RigGeometry } from '../kinematics/geometry.js';
+import { RigKinematics } from '../kinematics/rig.js';
+import type { TemplateOptions } from '../output/template.js';
 import { VirtualRig } from '../output/virtual-rig.js';
 import { writeFrame } from '../output/write-frame.js';
-import { Command, Mcu, type SupervisorSettings } from '../safety/supervisor.js';
+import type { SupervisorSettings } from '../safety/supervisor.js';
 import type { TelemetryWatchSettings } from '../safety/telemetry-watch.js';
 import { MotionSample } from '../telemetry/motion-sample.js';
-import { COMMAND_MESSAGE_TYPES, ControlLoop } from './control-loop.js';
+import { ControlStep } from './control-step.js';
+import type { FrameSink } from './rig-session.js';
 import { DeadlineScheduler } from './scheduler.js';
-import { setThreadTimerSlack } from './timer-slack.js';
 import { SeqlockSlot } from './shared-slot.js';
-import { Control, FD_VIRTUAL, LINK_SLOT_LENGTH, Link, SAMPLE_SLOT_LENGTH, type SharedBuffers, Status, TRANSITION_RING, unpackSample } from './slots.js';
+import { Control, FD_NONE, FD_VIRTUAL, Port, Sample, type SharedBuffers, Status, TRANSITION_RING, Transition, unpackSample } from './slots.js';
+import { setThreadTimerSlack } from './timer-slack.js';
 
 /**
- * The control worker: owns time. Each tick on the fixed grid it takes the newest sample and
- * link state from the shared slots, runs ControlLoop, and writes the frame (a command first
- * when the supervisor has one) straight to the serial port's file descriptor. It never
- * yields to its event loop while running, so nothing here may use promises or streams;
- * profile changes arrive on a MessagePort read synchronously when the control word says so.
+ * The control worker: owns time and the wire's host→MCU direction. Each tick on the fixed
+ * grid it takes the newest sample, the serial thread's port snapshot and the e-stop triggers
+ * from shared memory, runs ControlStep (which writes the frames straight to the port's file
+ * descriptor) and publishes its status. It never yields to its event loop while running, so
+ * nothing here may use promises or streams; profile changes arrive on a MessagePort read
+ * synchronously when the control word says so. Nothing the main thread does can delay it.
  */
 export interface ControlWorkerData {
   buffers: SharedBuffers;
-  rig: RigSpec;
+  /** The validated rig, resolved to plain geometry (the worker loads no YAML or schema code). */
+  geometry: RigGeometry;
   profile: CueProfile;
   rateHz: number;
   /** The scheduler's largest spin before a deadline, µs. */
   maxSpinUs: number;
-  output: 'riglink' | 'template';
+  output: 'riglink' | 'template' | 'virtual';
   template?: TemplateOptions;
   supervisor?: Partial<Omit<SupervisorSettings, 'rateHz'>>;
   watch?: Partial<TelemetryWatchSettings>;
@@ -38,36 +40,53 @@ export interface ControlWorkerData {
   virtualPark: number;
 }
 
+/** Writes to whichever descriptor the serial thread published (the in-process rig for FD_VIRTUAL). */
+class PortSink implements FrameSink {
+  fd: number = FD_NONE;
+  nowMs = 0;
+  constructor(private readonly virtual: VirtualRig) {}
+  write(frame: Uint8Array, length: number): boolean {
+    if (this.fd === FD_VIRTUAL) {
+      this.virtual.receive(frame, length, this.nowMs);
+      return true;
+    }
+    return writeFrame(this.fd, frame, length);
+  }
+}
+
 export function runControlWorker(data: ControlWorkerData): void {
   // Before the loop: the slack is how late each sleep may end, which the scheduler must spin away.
   parentPort?.postMessage({ timerSlackNs: setThreadTimerSlack(1) ?? null });
-  const loop = new ControlLoop({ rig: rigFromSpec(data.rig), profile: data.profile, rateHz: data.rateHz, supervisor: data.supervisor, watch: data.watch });
-  const n = loop.rig.actuatorCount;
+  const rig = new RigKinematics(data.geometry);
+  const n = rig.actuatorCount;
+  const virtual = new VirtualRig(n, 200_000, data.virtualPark);
+  const sink = new PortSink(virtual);
+  const step = new ControlStep({
+    rig, profile: data.profile, rateHz: data.rateHz, sink, supervisor: data.supervisor, watch: data.watch,
+    output: data.output === 'template' ? 'template' : 'riglink', template: data.template,
+  });
+  const loop = step.loop;
+  const session = step.session;
+  const sup = loop.supervisor;
   const control = new Int32Array(data.buffers.control);
   const sampleSlot = new SeqlockSlot(data.buffers.sample);
-  const linkSlot = new SeqlockSlot(data.buffers.link);
+  const portSlot = new SeqlockSlot(data.buffers.port);
   const statusSlot = new SeqlockSlot(data.buffers.status);
   const latency = new Int32Array(data.buffers.latency);
   const transitions = new Int32Array(data.buffers.transitions);
-  let loggedChanges = 0;
   const sched = new DeadlineScheduler(data.rateHz, new Int32Array(data.buffers.lateness), data.maxSpinUs);
-  const sampleValues = new Float64Array(SAMPLE_SLOT_LENGTH);
-  const linkValues = new Float64Array(LINK_SLOT_LENGTH);
+  const sampleValues = new Float64Array(Sample.length);
+  // A failed seqlock read leaves `scratch` torn: the tick goes on with the last good snapshot.
+  const port = new Float64Array(Port.length);
+  const scratch = new Float64Array(Port.length);
   const sample = new MotionSample();
-  const setpoints = new SetpointEncoder();
-  const commands = new FrameEncoder();
-  const template = data.output === 'template' ? new TemplateEncoder(data.template!) : undefined;
-  const virtual = new VirtualRig(n, 200_000, data.virtualPark);
-  const inp = loop.inputs;
-  const sup = loop.supervisor;
-  const st = statusSlot.values;
-  // Numbers that change per tick live in typed arrays (no boxing).
-  const nums = new Float64Array(8); // [sample version, profile version, tx seq, frames, write errors, commands, last command, samples]
-  // Version 0 is a slot nobody wrote yet (the writer makes it 2 on its first sample); starting
-  // at −1 made the first tick take the empty slot as an all-zero sample.
-  nums[0] = 0;
+  // Numbers that change per tick live in typed arrays (no boxing):
+  // [sample version, profile version, samples, e-stop pulses seen, logged changes, pending latency ms, profile errors]
+  const nums = new Float64Array(7);
+  nums[3] = Atomics.load(control, Control.estopPulses);
+  nums[5] = -1;
+  port[Port.fd] = FD_NONE;
   const statusEvery = Math.max(1, Math.round(data.rateHz / 200));
-  let pendingLatencyMs = -1;
 
   for (;;) {
     const k = sched.next();
@@ -78,115 +97,99 @@ export function runControlWorker(data: ControlWorkerData): void {
     const pv = Atomics.load(control, Control.profileVersion);
     if (pv !== nums[1]) {
       const msg = receiveMessageOnPort(data.profiles);
-      if (msg !== undefined) loop.setProfile((msg.message as { profile: CueProfile }).profile);
+      if (msg !== undefined) {
+        const error = step.setProfile((msg.message as { profile: CueProfile }).profile);
+        if (error !== undefined) {
+          nums[6] = nums[6]! + 1;
+          parentPort?.postMessage({ profileRefused: error });
+        }
+      }
       nums[1] = pv;
     }
 
-    // Link and MCU state.
-    let fd = -1;
-    if (linkSlot.read(linkValues) >= 0) {
-      fd = linkValues[Link.fd]!;
-      inp.linkUp = linkValues[Link.up] === 1;
-      inp.linkGeneration = linkValues[Link.generation]!;
-      if (fd === FD_VIRTUAL) {
-        virtual.advance(nowMs);
-        inp.mcu = virtual.state;
-        loop.setMcuPositions(virtual.positions);
-      } else {
-        inp.mcu = data.output === 'template' ? Mcu.noFeedback : linkValues[Link.statusCount]! > 0 ? linkValues[Link.mcu]! : Mcu.unknown;
-        if (linkValues[Link.statusCount]! > 0) loop.setMcuPositions(linkValues.subarray(Link.positions, Link.positions + n));
-      }
-    }
+    // What the serial side says (the virtual rig says it in-process).
+    if (data.output === 'virtual') {
+      virtual.advance(nowMs);
+      virtual.publish(port);
+    } else if (portSlot.read(scratch) >= 0) port.set(scratch);
+    sink.fd = port[Port.fd]!;
+    sink.nowMs = nowMs;
 
-    // The newest telemetry sample, if there is a new one.
+    // The newest telemetry sample, if there is a new one (a failed read waits for the next tick).
     const version = sampleSlot.version;
     if (version !== nums[0] && sampleSlot.read(sampleValues) >= 0) {
       nums[0] = version;
       // Epoch ms → this thread's performance.now() → chain time (tick 0 = 0 s).
       const receivedMs = unpackSample(sampleValues, sample) - performance.timeOrigin;
-      loop.pushSample(sample, (receivedMs - sched.startMs) / 1000, k);
-      pendingLatencyMs = receivedMs;
-      nums[7] = nums[7]! + 1;
+      step.pushSample(sample, (receivedMs - sched.startMs) / 1000, k);
+      nums[5] = receivedMs;
+      nums[2] = nums[2]! + 1;
     }
-    inp.estopTrigger = Atomics.load(control, Control.estop) === 1;
-    inp.clearRequests = Atomics.load(control, Control.clearRequests);
-    inp.shutdown = Atomics.load(control, Control.shutdown) === 1;
 
-    loop.tick(k);
-    if (sup.changes !== loggedChanges) {
-      loggedChanges = sup.changes;
+    // E-stop: the file or config key while present; a pulse (a file seen only between looks) for one tick.
+    const pulses = Atomics.load(control, Control.estopPulses);
+    const tr = step.triggers;
+    tr.estop = Atomics.load(control, Control.estopFile) === 1 || Atomics.load(control, Control.estopConfig) === 1 || pulses !== nums[3];
+    nums[3] = pulses;
+    tr.clearRequests = Atomics.load(control, Control.clearRequests);
+    tr.shutdown = Atomics.load(control, Control.shutdown) === 1;
+
+    const framesBefore = session.framesWritten;
+    step.tick(k, port);
+    if (session.lostNow) Atomics.store(control, Control.lostGeneration, session.generation);
+
+    if (sup.changes !== nums[4]) {
+      nums[4] = sup.changes;
       const count = transitions[0]!;
-      const at = 1 + (count % TRANSITION_RING) * 4;
-      transitions[at] = sup.state;
-      transitions[at + 1] = sup.cause;
-      transitions[at + 2] = inp.holdReason;
-      transitions[at + 3] = k;
+      const at = 1 + (count % TRANSITION_RING) * Transition.length;
+      transitions[at + Transition.state] = sup.state;
+      transitions[at + Transition.cause] = sup.cause;
+      transitions[at + Transition.holdReason] = loop.inputs.holdReason;
+      transitions[at + Transition.tick] = k;
+      transitions[at + Transition.linkLoss] = session.loss;
       Atomics.store(transitions, 0, count + 1);
     }
-
-    // Output: a command first (ESTOP must not wait behind a setpoint), then this tick's frame.
-    if (inp.linkUp && fd !== -1) {
-      const cmd = sup.command;
-      if (cmd !== Command.none && template === undefined) {
-        const len = commands.encode(COMMAND_MESSAGE_TYPES[cmd]!, nums[2]!, EMPTY);
-        nums[2] = (nums[2]! + 1) & 0xffff;
-        if (fd === FD_VIRTUAL) virtual.receive(commands.frame, len, nowMs);
-        else if (!writeFrame(fd, commands.frame, len)) nums[4] = nums[4]! + 1;
-        nums[5] = nums[5]! + 1;
-        nums[6] = cmd;
-      }
-      let len: number;
-      let frame: Uint8Array;
-      if (template !== undefined) {
-        len = template.encode(loop.normalized);
-        frame = template.frame;
-      } else {
-        len = setpoints.encode(nums[2]!, sup.motionActive ? 1 : 0, loop.wire, n);
-        frame = setpoints.frame;
-        nums[2] = (nums[2]! + 1) & 0xffff;
-      }
-      let ok: boolean;
-      if (fd === FD_VIRTUAL) {
-        virtual.receive(frame, len, nowMs);
-        ok = true;
-      } else ok = writeFrame(fd, frame, len);
-      if (ok) {
-        nums[3] = nums[3]! + 1;
-        if (pendingLatencyMs >= 0) {
-          let us = Math.round((nowMs - pendingLatencyMs) * 1000);
-          if (us < 0) us = 0;
-          if (us >= latency.length) us = latency.length - 1;
-          Atomics.add(latency, us, 1);
-          pendingLatencyMs = -1;
-        }
-      } else nums[4] = nums[4]! + 1;
+    if (session.framesWritten !== framesBefore && nums[5]! >= 0) {
+      let us = Math.round((nowMs - nums[5]!) * 1000);
+      if (us < 0) us = 0;
+      if (us >= latency.length) us = latency.length - 1;
+      Atomics.add(latency, us, 1);
+      nums[5] = -1;
     }
 
-    if (k % statusEvery === 0 || sup.command !== Command.none) {
+    if (k % statusEvery === 0 || sup.command !== 0 || session.lostNow) {
+      const st = statusSlot.values;
       statusSlot.beginWrite();
       st[Status.tick] = k;
       st[Status.state] = sup.state;
       st[Status.cause] = sup.cause;
       st[Status.changes] = sup.changes;
-      st[Status.holdReason] = inp.holdReason;
+      st[Status.holdReason] = loop.inputs.holdReason;
       st[Status.engagement] = sup.levels[0]!;
-      st[Status.scale] = loop.rig.scale;
+      st[Status.scale] = rig.scale;
       st[Status.lateTicks] = sched.lateTicks;
       st[Status.skippedTicks] = sched.skippedTicks;
       st[Status.maxLatenessUs] = sched.maxLatenessMs * 1000;
-      st[Status.framesWritten] = nums[3]!;
-      st[Status.writeErrors] = nums[4]!;
-      st[Status.commandsSent] = nums[5]!;
-      st[Status.lastCommand] = nums[6]!;
+      st[Status.framesWritten] = session.framesWritten;
+      st[Status.writeErrors] = session.writeErrors;
+      st[Status.commandsSent] = session.commandsSent;
+      if (sup.command !== 0) st[Status.lastCommand] = sup.command;
       st[Status.motionActive] = sup.motionActive ? 1 : 0;
-      st[Status.samples] = nums[7]!;
+      st[Status.samples] = nums[2]!;
       st[Status.teleports] = loop.watch.counts.teleports;
       st[Status.carChanges] = loop.watch.counts.carChanges;
       st[Status.carId] = loop.watch.carId;
-      st[Status.profileApplied] = inp.reconfigure ? 0 : 1;
+      st[Status.profileApplied] = loop.inputs.reconfigure ? 0 : 1;
+      st[Status.profileErrors] = nums[6]!;
       st[Status.rateHz] = data.rateHz;
       st[Status.actuatorCount] = n;
-      st[Status.mcu] = inp.mcu;
+      st[Status.mcu] = session.mcu;
+      st[Status.linkPhase] = session.phase;
+      st[Status.linkLoss] = session.loss;
+      st[Status.linkGeneration] = session.generation;
+      st[Status.sessions] = session.sessions;
+      st[Status.badStatus] = port[Port.badStatus]!;
+      st[Status.txSeq] = session.nextSeq;
       for (let i = 0; i < 6; i++) {
         st[Status.pose + i] = loop.pose[i]!;
         st[Status.cue + i] = loop.chain.pose[i]!;
@@ -200,7 +203,5 @@ export function runControlWorker(data: ControlWorkerData): void {
   }
   parentPort?.postMessage({ stopped: true });
 }
-
-const EMPTY = new Uint8Array(0);
 
 if (!isMainThread && (workerData as { controlWorker?: boolean } | undefined)?.controlWorker) runControlWorker(workerData as ControlWorkerData);

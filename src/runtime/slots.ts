@@ -1,133 +1,139 @@
 import { type MotionSample } from '../telemetry/motion-sample.js';
 import { MAX_AXES } from '../output/riglink/protocol.js';
+import { layout } from './layout.js';
 
 /**
- * What the main thread and the control worker share, and where each number lives.
+ * The thread contract: what the main thread, the control worker, the serial thread and the
+ * e-stop thread share, declared once.
  *
  * - sample slot (main → worker, seqlock): the newest MotionSample plus its receive time;
- * - link slot (main → worker, seqlock): serial session and the newest MCU STATUS;
- * - control words (main → worker, Int32 + Atomics): e-stop trigger, clear requests,
- *   shutdown, profile version, stop;
+ * - port slot (serial thread → worker, seqlock): the open port (fd, generation) and what the
+ *   MCU said on it (STATUS, HELLO_ACK, bad frames), counted per port generation;
+ * - control words (Int32 + Atomics, any thread → worker): e-stop triggers, clear requests,
+ *   shutdown, profile version, stop; and worker → serial thread: which session it gave up;
  * - status slot (worker → main, seqlock): state, counters, pose, setpoints;
- * - histograms (worker → main, Int32 + Atomics): tick lateness and sample-to-frame latency, µs.
+ * - histograms (worker → main): tick lateness and sample-to-frame latency, µs;
+ * - transitions ring (worker → main): every supervisor state change, for its log line.
  */
 
 // ---- sample slot --------------------------------------------------------------------------
-export const SAMPLE_SLOT_LENGTH = 27;
+export const Sample = layout({
+  receiveEpochMs: 1, sequence: 1, ax: 1, ay: 1, az: 1, accelerationSource: 1, gx: 1, gy: 1, gz: 1, hasGravity: 1,
+  p: 1, q: 1, r: 1, steer: 1, steerRate: 1, hasSteer: 1, speed: 1, px: 1, py: 1, pz: 1, hasPosition: 1,
+  onTrack: 1, paused: 1, loading: 1, replay: 1, carId: 1, receiveTimeNs: 1,
+});
 
 /** receiveEpochMs: performance.timeOrigin + performance.now() at receipt (comparable across threads), ms. */
 export function packSample(s: MotionSample, receiveEpochMs: number, out: Float64Array): void {
-  out[0] = receiveEpochMs;
-  out[1] = s.sequence;
-  out[2] = s.ax;
-  out[3] = s.ay;
-  out[4] = s.az;
-  out[5] = s.accelerationSource;
-  out[6] = s.gx;
-  out[7] = s.gy;
-  out[8] = s.gz;
-  out[9] = s.hasGravity ? 1 : 0;
-  out[10] = s.p;
-  out[11] = s.q;
-  out[12] = s.r;
-  out[13] = s.steer;
-  out[14] = s.steerRate;
-  out[15] = s.hasSteer ? 1 : 0;
-  out[16] = s.speed;
-  out[17] = s.px;
-  out[18] = s.py;
-  out[19] = s.pz;
-  out[20] = s.hasPosition ? 1 : 0;
-  out[21] = s.onTrack ? 1 : 0;
-  out[22] = s.paused ? 1 : 0;
-  out[23] = s.loading ? 1 : 0;
-  out[24] = s.replay ? 1 : 0;
-  out[25] = s.carId;
-  out[26] = s.receiveTimeNs;
+  const L = Sample;
+  out[L.receiveEpochMs] = receiveEpochMs;
+  out[L.sequence] = s.sequence;
+  out[L.ax] = s.ax;
+  out[L.ay] = s.ay;
+  out[L.az] = s.az;
+  out[L.accelerationSource] = s.accelerationSource;
+  out[L.gx] = s.gx;
+  out[L.gy] = s.gy;
+  out[L.gz] = s.gz;
+  out[L.hasGravity] = s.hasGravity ? 1 : 0;
+  out[L.p] = s.p;
+  out[L.q] = s.q;
+  out[L.r] = s.r;
+  out[L.steer] = s.steer;
+  out[L.steerRate] = s.steerRate;
+  out[L.hasSteer] = s.hasSteer ? 1 : 0;
+  out[L.speed] = s.speed;
+  out[L.px] = s.px;
+  out[L.py] = s.py;
+  out[L.pz] = s.pz;
+  out[L.hasPosition] = s.hasPosition ? 1 : 0;
+  out[L.onTrack] = s.onTrack ? 1 : 0;
+  out[L.paused] = s.paused ? 1 : 0;
+  out[L.loading] = s.loading ? 1 : 0;
+  out[L.replay] = s.replay ? 1 : 0;
+  out[L.carId] = s.carId;
+  out[L.receiveTimeNs] = s.receiveTimeNs;
 }
 
 /** Returns the receive time (epoch ms) packed with it. */
 export function unpackSample(v: Float64Array, s: MotionSample): number {
-  s.sequence = v[1]!;
-  s.ax = v[2]!;
-  s.ay = v[3]!;
-  s.az = v[4]!;
-  s.accelerationSource = v[5]!;
-  s.gx = v[6]!;
-  s.gy = v[7]!;
-  s.gz = v[8]!;
-  s.hasGravity = v[9] === 1;
-  s.p = v[10]!;
-  s.q = v[11]!;
-  s.r = v[12]!;
-  s.steer = v[13]!;
-  s.steerRate = v[14]!;
-  s.hasSteer = v[15] === 1;
-  s.speed = v[16]!;
-  s.px = v[17]!;
-  s.py = v[18]!;
-  s.pz = v[19]!;
-  s.hasPosition = v[20] === 1;
-  s.onTrack = v[21] === 1;
-  s.paused = v[22] === 1;
-  s.loading = v[23] === 1;
-  s.replay = v[24] === 1;
-  s.carId = v[25]!;
-  s.receiveTimeNs = v[26]!;
-  return v[0]!;
+  const L = Sample;
+  s.sequence = v[L.sequence]!;
+  s.ax = v[L.ax]!;
+  s.ay = v[L.ay]!;
+  s.az = v[L.az]!;
+  s.accelerationSource = v[L.accelerationSource]!;
+  s.gx = v[L.gx]!;
+  s.gy = v[L.gy]!;
+  s.gz = v[L.gz]!;
+  s.hasGravity = v[L.hasGravity] === 1;
+  s.p = v[L.p]!;
+  s.q = v[L.q]!;
+  s.r = v[L.r]!;
+  s.steer = v[L.steer]!;
+  s.steerRate = v[L.steerRate]!;
+  s.hasSteer = v[L.hasSteer] === 1;
+  s.speed = v[L.speed]!;
+  s.px = v[L.px]!;
+  s.py = v[L.py]!;
+  s.pz = v[L.pz]!;
+  s.hasPosition = v[L.hasPosition] === 1;
+  s.onTrack = v[L.onTrack] === 1;
+  s.paused = v[L.paused] === 1;
+  s.loading = v[L.loading] === 1;
+  s.replay = v[L.replay] === 1;
+  s.carId = v[L.carId]!;
+  s.receiveTimeNs = v[L.receiveTimeNs]!;
+  return v[L.receiveEpochMs]!;
 }
 
-// ---- link slot ----------------------------------------------------------------------------
-export const Link = {
-  up: 0,
-  generation: 1,
-  /** File descriptor the worker writes to; −1 none; −2 the in-process virtual rig. */
-  fd: 2,
-  /** Mcu.* of the newest STATUS (−1 unknown / no feedback). */
-  mcu: 3,
-  /** STATUS frames so far (positions valid when > 0). */
-  statusCount: 4,
-  positions: 5,
-} as const;
-export const LINK_SLOT_LENGTH = Link.positions + MAX_AXES;
+// ---- port slot (serial thread → worker) ----------------------------------------------------
+/**
+ * generation: bumped on every open of the port (a new session); fd: the port's descriptor
+ * while open, −1 otherwise (−2: the in-process virtual rig). The counters count frames of
+ * this generation: the worker notices a new STATUS or HELLO_ACK by a count that moved.
+ */
+export const Port = layout({
+  generation: 1, fd: 1,
+  statusCount: 1, mcuState: 1, faults: 1, lastSeq: 1, positions: MAX_AXES,
+  helloCount: 1, helloVersion: 1, helloAxes: 1,
+  /** STATUS frames refused: a position count other than the rig's axes. */
+  badStatus: 1,
+  /** Frames the parser dropped (CRC, COBS, length, type). */
+  badFrames: 1,
+});
+export const FD_NONE = -1;
 export const FD_VIRTUAL = -2;
 
-// ---- control words ------------------------------------------------------------------------
-export const Control = { estop: 0, clearRequests: 1, shutdown: 2, profileVersion: 3, stop: 4, ticking: 5 } as const;
-export const CONTROL_LENGTH = 8;
+// ---- control words (Int32, Atomics) -------------------------------------------------------
+export const Control = layout({
+  /** 1 while the e-stop file exists (e-stop thread). */
+  estopFile: 1,
+  /** 1 while the config's safety.estop asks for a stop (e-stop thread). */
+  estopConfig: 1,
+  /** Bumped for an e-stop file seen only between two looks (created and removed): a trigger for one tick. */
+  estopPulses: 1,
+  clearRequests: 1,
+  shutdown: 1,
+  profileVersion: 1,
+  stop: 1,
+  /** The port generation whose session the worker gave up (serial thread flushes, closes, reopens). */
+  lostGeneration: 1,
+});
 
-// ---- status slot --------------------------------------------------------------------------
-export const Status = {
-  tick: 0,
-  state: 1,
-  cause: 2,
-  changes: 3,
-  holdReason: 4,
-  engagement: 5,
-  scale: 6,
-  lateTicks: 7,
-  skippedTicks: 8,
-  maxLatenessUs: 9,
-  framesWritten: 10,
-  writeErrors: 11,
-  commandsSent: 12,
-  lastCommand: 13,
-  motionActive: 14,
-  samples: 15,
-  teleports: 16,
-  carChanges: 17,
-  carId: 18,
-  profileApplied: 19,
-  rateHz: 20,
-  actuatorCount: 21,
+// ---- status slot (worker → main) ------------------------------------------------------------
+export const Status = layout({
+  tick: 1, state: 1, cause: 1, changes: 1, holdReason: 1, engagement: 1, scale: 1,
+  lateTicks: 1, skippedTicks: 1, maxLatenessUs: 1,
+  framesWritten: 1, writeErrors: 1, commandsSent: 1, lastCommand: 1, motionActive: 1,
+  samples: 1, teleports: 1, carChanges: 1, carId: 1, profileApplied: 1, profileErrors: 1,
+  rateHz: 1, actuatorCount: 1,
   /** Mcu.* as the worker last saw it. */
-  mcu: 22,
-  pose: 23,
-  cue: 29,
-  actuators: 35,
-  wire: 35 + MAX_AXES,
-} as const;
-export const STATUS_SLOT_LENGTH = Status.wire + MAX_AXES;
+  mcu: 1,
+  /** LinkPhase.*, LinkLoss.* of the worker's session, and the port generation it is on. */
+  linkPhase: 1, linkLoss: 1, linkGeneration: 1, sessions: 1, badStatus: 1, txSeq: 1,
+  pose: 6, cue: 6, actuators: MAX_AXES, wire: MAX_AXES,
+});
 
 // ---- histograms ---------------------------------------------------------------------------
 /** 1 µs buckets up to 20 ms; the last bucket counts everything above. */
@@ -156,14 +162,15 @@ export function histogramCount(h: Int32Array): number {
 /**
  * A ring of supervisor state changes (worker → main), so every change gets its log line even
  * when several happen between two polls: word 0 counts entries written; entry i lives at
- * 1 + (i mod TRANSITION_RING)·4 as [state, cause, hold reason, tick].
+ * 1 + (i mod TRANSITION_RING)·ENTRY as Transition.*.
  */
 export const TRANSITION_RING = 64;
+export const Transition = layout({ state: 1, cause: 1, holdReason: 1, tick: 1, linkLoss: 1 });
 
-/** Everything the worker needs, passed as workerData (structured clone; SABs are shared). */
+/** Everything the threads share, passed as workerData (structured clone; SABs are shared). */
 export interface SharedBuffers {
   sample: SharedArrayBuffer;
-  link: SharedArrayBuffer;
+  port: SharedArrayBuffer;
   control: SharedArrayBuffer;
   status: SharedArrayBuffer;
   lateness: SharedArrayBuffer;
@@ -171,14 +178,16 @@ export interface SharedBuffers {
   transitions: SharedArrayBuffer;
 }
 
+const seqlockBytes = (n: number) => 8 + 8 * n;
+
 export function createSharedBuffers(): SharedBuffers {
   return {
-    sample: new SharedArrayBuffer(8 + 8 * SAMPLE_SLOT_LENGTH),
-    link: new SharedArrayBuffer(8 + 8 * LINK_SLOT_LENGTH),
-    control: new SharedArrayBuffer(4 * CONTROL_LENGTH),
-    status: new SharedArrayBuffer(8 + 8 * STATUS_SLOT_LENGTH),
+    sample: new SharedArrayBuffer(seqlockBytes(Sample.length)),
+    port: new SharedArrayBuffer(seqlockBytes(Port.length)),
+    control: new SharedArrayBuffer(4 * Control.length),
+    status: new SharedArrayBuffer(seqlockBytes(Status.length)),
     lateness: new SharedArrayBuffer(4 * HISTOGRAM_BUCKETS),
     latency: new SharedArrayBuffer(4 * HISTOGRAM_BUCKETS),
-    transitions: new SharedArrayBuffer(4 * (1 + 4 * TRANSITION_RING)),
+    transitions: new SharedArrayBuffer(4 * (1 + Transition.length * TRANSITION_RING)),
   };
 }

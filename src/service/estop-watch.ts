@@ -1,45 +1,116 @@
-import { type FSWatcher, existsSync, watch } from 'node:fs';
+import { type FSWatcher, existsSync, readFileSync, statSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { estopRequested } from '../config/service-config.js';
+import { Control } from '../runtime/slots.js';
 
 /**
- * Watches for an e-stop file: its existence is the trigger. inotify on the folder (a file
- * watch does not see a file appear) reacts in about a millisecond; a 50 ms stat poll backs it
- * up (folders on network file systems, a folder that does not exist yet).
+ * The software e-stop's two triggers, watched on a thread of their own (estop-thread.ts) so
+ * that no reload, status write or busy main thread can delay them; each writes a control word
+ * the control step reads every tick.
+ *
+ * - The e-stop file: its existence is the trigger. inotify on the folder (a file watch does
+ *   not see a file appear) reacts in about a millisecond. A file created and removed between
+ *   two looks still counts: an event for the name with the file absent before and after is a
+ *   pulse (Control.estopPulses), which latches the e-stop like a file that stayed. Where
+ *   inotify is not available (some network file systems) a 20 ms stat poll stands in, and
+ *   then a file shorter than that can be missed.
+ * - `safety.estop` in the config file: any value but `false` (or none) is a stop, read with
+ *   the same rule as the config loader. A file that does not parse changes nothing: the
+ *   trigger keeps the state it had.
  */
-export class EstopFileWatch {
-  present: boolean;
-  private watcher: FSWatcher | undefined;
-  private readonly poll: NodeJS.Timeout;
+export interface EstopWatchOptions {
+  file?: string;
+  configFile: string;
+  /** A `--set safety.estop=…` given at start: fixed for the life of the service. */
+  configOverride?: boolean;
+}
+
+export type EstopEvent =
+  | { event: 'estop-file'; present: boolean; pulse: boolean }
+  | { event: 'estop-config'; estop: boolean }
+  | { event: 'estop-config-unreadable'; error: string }
+  | { event: 'estop-watch-degraded'; dir: string; error: string };
+
+/** The config's e-stop key is read from files up to this size (a config is a few KiB). */
+const MAX_CONFIG_BYTES = 1 << 20;
+
+export class EstopWatch {
+  private present = false;
+  private readonly watchers: FSWatcher[] = [];
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly file: string,
-    private readonly onChange: (present: boolean) => void,
+    private readonly control: Int32Array,
+    private readonly opts: EstopWatchOptions,
+    private readonly onEvent: (e: EstopEvent) => void,
   ) {
-    this.present = existsSync(file);
-    try {
-      this.watcher = watch(dirname(file), (_event, name) => {
-        if (name === null || name === basename(file)) this.check();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch {
-      this.watcher = undefined;
+    const file = opts.file;
+    if (file !== undefined) {
+      this.present = existsSync(file);
+      Atomics.store(control, Control.estopFile, this.present ? 1 : 0);
+      if (!this.watchDir(dirname(file), basename(file), () => this.checkFile(true))) {
+        this.poll = setInterval(() => this.checkFile(false), 20);
+      }
     }
-    this.poll = setInterval(() => this.check(), 50);
-    this.poll.unref();
+    if (opts.configOverride !== undefined) Atomics.store(control, Control.estopConfig, opts.configOverride ? 1 : 0);
+    else {
+      this.readConfigKey();
+      this.watchDir(dirname(opts.configFile), basename(opts.configFile), () => this.readConfigKey());
+    }
   }
 
-  check(): void {
-    const now = existsSync(this.file);
-    if (now === this.present) return;
-    this.present = now;
-    this.onChange(now);
+  get filePresent(): boolean {
+    return this.present;
   }
 
   close(): void {
     clearInterval(this.poll);
-    this.watcher?.close();
+    for (const w of this.watchers) w.close();
+  }
+
+  private watchDir(dir: string, name: string, onChange: () => void): boolean {
+    try {
+      const w = watch(dir, (_event, changed) => {
+        if (changed === null || changed === name) onChange();
+      });
+      w.on('error', (err) => {
+        w.close();
+        this.onEvent({ event: 'estop-watch-degraded', dir, error: err.message });
+        if (name === basename(this.opts.file ?? '') && this.poll === undefined) this.poll = setInterval(() => this.checkFile(false), 20);
+      });
+      this.watchers.push(w);
+      return true;
+    } catch (err) {
+      this.onEvent({ event: 'estop-watch-degraded', dir, error: (err as Error).message });
+      return false;
+    }
+  }
+
+  private checkFile(fromEvent: boolean): void {
+    const now = existsSync(this.opts.file!);
+    if (now !== this.present) {
+      this.present = now;
+      Atomics.store(this.control, Control.estopFile, now ? 1 : 0);
+      this.onEvent({ event: 'estop-file', present: now, pulse: false });
+    } else if (fromEvent && !now) {
+      // Something happened to the name while it was absent before and after: created and removed in between.
+      Atomics.add(this.control, Control.estopPulses, 1);
+      this.onEvent({ event: 'estop-file', present: false, pulse: true });
+    }
+  }
+
+  private readConfigKey(): void {
+    let doc: unknown;
+    try {
+      const file = this.opts.configFile;
+      if (statSync(file).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
+      doc = parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100 });
+    } catch (err) {
+      this.onEvent({ event: 'estop-config-unreadable', error: (err as Error).message });
+      return;
+    }
+    const on = estopRequested(doc);
+    if (Atomics.exchange(this.control, Control.estopConfig, on ? 1 : 0) !== (on ? 1 : 0)) this.onEvent({ event: 'estop-config', estop: on });
   }
 }

@@ -13,9 +13,9 @@ import { ClosedLoop } from '../helpers/closed-loop.js';
  * the rig file's numbers, not the limiter's.
  */
 
-type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'shutdown' | 'mcuPark' | 'profile';
+type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'backpressure' | 'shutdown' | 'mcuPark' | 'profile';
 const eventArb = fc.record({
-  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'shutdown', 'mcuPark', 'profile'),
+  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'backpressure', 'shutdown', 'mcuPark', 'profile'),
   value: fc.double({ min: -1, max: 1, noNaN: true }),
   ticks: fc.integer({ min: 1, max: 1500 }),
 });
@@ -24,6 +24,7 @@ const MOVING = new Set<number>([S.unparking, S.online, S.hold, S.parking]);
 
 function runScenario(events: { kind: Kind; value: number; ticks: number }[], rigFile: string): number {
   const c = new ClosedLoop(rigFile);
+  c.recordFrames = true;
   const loop = c.loop;
   const n = loop.rig.actuatorCount;
   const g = loop.rig.geometry;
@@ -38,10 +39,11 @@ function runScenario(events: { kind: Kind; value: number; ticks: number }[], rig
     c.streaming = ev.kind !== 'stale';
     s.paused = ev.kind === 'pause';
     c.linkUp = ev.kind !== 'link';
-    if (ev.kind === 'link') c.linkGeneration++;
-    loop.inputs.estopTrigger = ev.kind === 'estop';
-    if (ev.kind === 'clear') loop.inputs.clearRequests++;
-    loop.inputs.shutdown = ev.kind === 'shutdown';
+    c.writable = ev.kind !== 'backpressure';
+    const tr = c.control.triggers;
+    tr.estop = ev.kind === 'estop';
+    if (ev.kind === 'clear') tr.clearRequests++;
+    tr.shutdown = ev.kind === 'shutdown';
     if (ev.kind === 'teleport') s.px += 1e4 * ev.value;
     if (ev.kind === 'car') s.carId = Math.round(ev.value * 1000);
     if (ev.kind === 'mcuPark') c.mcu.state = 3; // the MCU's watchdog parks on its own
@@ -83,7 +85,35 @@ function runScenario(events: { kind: Kind; value: number; ticks: number }[], rig
       prevMoving = moving;
     }
   }
+  checkWire(c);
   return ticks;
+}
+
+/**
+ * The same limits on the frames as the MCU received them: between SETPOINTs with consecutive
+ * sequence numbers (nothing in between) that the MCU acts on (motion-active), every step
+ * within maxVelocity·dt and every change of step within maxAcceleration·dt², allowing the
+ * wire's rounding (1 LSB per value). A tick that wrote no frame while the session went on
+ * would show here as two ticks of motion in one step.
+ */
+function checkWire(c: ClosedLoop): void {
+  const g = c.loop.rig.geometry;
+  const dt = 1 / c.loop.rateHz;
+  const f = c.frames;
+  const lsb = (i: number) => (c.loop.travelMax[i]! - c.loop.travelMin[i]!) / 65535;
+  const next = (a: number, b: number) => ((f[a]!.seq + 1) & 0xffff) === f[b]!.seq;
+  for (let k = 1; k < f.length; k++) {
+    if (!f[k]!.active || !next(k - 1, k)) continue;
+    for (let i = 0; i < f[k]!.wire.length; i++) {
+      const l = actuatorLimits(g, i);
+      const step = (f[k]!.wire[i]! - f[k - 1]!.wire[i]!) * lsb(i);
+      if (!(Math.abs(step) <= l.maxVelocity * dt + lsb(i) * 1.01)) throw new Error(`frame seq ${f[k]!.seq} axis ${i + 1}: |Δ| ${Math.abs(step)} > ${l.maxVelocity * dt}`);
+      if (k >= 2 && f[k - 1]!.active && next(k - 2, k - 1)) {
+        const before = (f[k - 1]!.wire[i]! - f[k - 2]!.wire[i]!) * lsb(i);
+        if (!(Math.abs(step - before) <= l.maxAcceleration * dt * dt + 2 * lsb(i) * 1.01)) throw new Error(`frame seq ${f[k]!.seq} axis ${i + 1}: |Δ²| ${Math.abs(step - before)} > ${l.maxAcceleration * dt * dt}`);
+      }
+    }
+  }
 }
 
 describe('control loop safety invariants (fast-check, virtual MCU in the loop)', () => {

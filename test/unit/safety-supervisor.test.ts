@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { McuState } from '../../src/output/riglink/protocol.js';
-import { Command, Mcu, SupervisorState as S } from '../../src/safety/supervisor.js';
+import { Command, SupervisorState as S } from '../../src/safety/supervisor.js';
 import { HoldReason } from '../../src/safety/telemetry-watch.js';
 import { ClosedLoop } from '../helpers/closed-loop.js';
 
@@ -71,35 +71,34 @@ describe('safety supervisor', () => {
 
   it('e-stop: ESTOP on the tick the trigger appears, latched until the trigger is gone AND clear-estop; then parked and a normal unpark', () => {
     const c = online();
-    c.loop.inputs.estopTrigger = true;
+    c.control.triggers.estop = true;
     c.step();
     expect(c.state).toBe(S.estop);
     expect(c.commands.at(-1)).toEqual({ k: c.k - 1, command: Command.estop });
     c.run(100);
     expect(c.mcu.state).toBe(McuState.estop);
-    c.loop.inputs.clearRequests++; // clear while the trigger is still there: ignored
+    c.control.triggers.clearRequests++; // clear while the trigger is still there: ignored
     c.run(500);
     expect(c.state).toBe(S.estop);
-    c.loop.inputs.estopTrigger = false; // trigger gone, no new clear request: still latched
+    c.control.triggers.estop = false; // trigger gone, no new clear request: still latched
     c.run(500);
     expect(c.state).toBe(S.estop);
-    c.loop.inputs.clearRequests++;
+    c.control.triggers.clearRequests++;
     c.runUntil(() => c.state === S.parked, 100);
     expect(c.commands.some((x) => x.command === Command.clearEstop)).toBe(true);
     expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
   });
 
-  it('an e-stop the MCU reports by itself latches the host too', () => {
+  it('an e-stop the MCU reports by itself latches the host too (with its next STATUS, ≤ 20 ms)', () => {
     const c = online();
     c.mcu.state = McuState.estop;
-    c.step();
-    expect(c.state).toBe(S.estop);
+    expect(c.runUntil(() => c.state === S.estop, 25)).toBeGreaterThan(0);
   });
 
   it('shutdown: disengage, ramp to park, PARK, then parked with the actuators at park', () => {
     const c = online();
     c.run(2000);
-    c.loop.inputs.shutdown = true;
+    c.control.triggers.shutdown = true;
     c.step();
     expect(c.state).toBe(S.parking);
     expect(c.runUntil(() => c.state === S.parked, 10_000)).toBeGreaterThan(0);
@@ -110,39 +109,58 @@ describe('safety supervisor', () => {
     expect(c.state).toBe(S.parked); // and it stays there
   });
 
-  it('serial loss: fault; the same session coming back is not enough, a fresh handshake is, then a normal unpark', () => {
+  it('serial loss: fault; the port coming back is a new session: HELLO first, then a normal unpark', () => {
     const c = online();
     c.linkUp = false;
     c.step();
     expect(c.state).toBe(S.fault);
     c.run(700); // silence: the MCU's watchdog holds, then parks
     expect(c.mcu.state === McuState.parking || c.mcu.state === McuState.parked).toBe(true);
+    const hellos = c.mcu.counters.hellos;
     c.linkUp = true;
-    c.run(100);
-    expect(c.state).toBe(S.fault);
-    c.linkGeneration++;
     c.step();
-    expect(c.state).toBe(S.parked);
+    expect(c.mcu.counters.hellos).toBe(hellos + 1);
+    expect(c.runUntil(() => c.state === S.parked, 100)).toBeGreaterThan(0);
     expect(c.runUntil(() => c.state === S.unparking, 5000)).toBeGreaterThan(0);
     expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
   });
 
-  it('after a fresh handshake it waits for the first STATUS: no command, no unpark while the MCU state is unknown', () => {
+  it('after a reconnect no frame but HELLO goes out before the session\'s first STATUS; then flag-0 frames carry exactly the positions it reported', () => {
     const c = online();
+    c.recordFrames = true;
     c.linkUp = false;
-    c.step();
+    c.run(300); // the MCU holds where it was, then starts its watchdog park
     c.linkUp = true;
-    c.linkGeneration++;
-    const real = c.mcu.state;
-    c.mcu.state = Mcu.unknown; // what the worker reports before the session's first STATUS
-    const commands = c.commands.length;
-    c.run(500);
-    expect(c.state).toBe(S.parked);
-    expect(c.commands.length).toBe(commands);
-    expect(c.loop.supervisor.motionActive).toBe(false);
-    c.mcu.state = real;
+    const seqsBefore = c.seqs.length;
+    const framesBefore = c.frames.length;
+    c.step(); // HELLO
+    expect(c.seqs.length).toBe(seqsBefore + 1);
+    expect(c.frames.length).toBe(framesBefore);
+    // The virtual MCU reports every 20 ms: until then nothing else is written. The first
+    // SETPOINT (flag 0) carries exactly the positions that STATUS reported.
+    expect(c.runUntil(() => c.frames.length > framesBefore, 100)).toBeGreaterThan(0);
+    const f = c.frames[framesBefore]!;
+    expect(f.active).toBe(false);
+    expect(c.control.session.newPositions).toBe(true);
+    expect(f.wire).toEqual(Array.from(c.control.session.positions));
     expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
-    expect(c.commands.slice(commands).map((x) => x.command)).toContain(Command.enable);
+    // One counter from the first HELLO on: every frame's seq follows the one before.
+    for (let i = 1; i < c.seqs.length; i++) expect(c.seqs[i]).toBe((c.seqs[i - 1]! + 1) & 0xffff);
+  });
+
+  it('write backpressure (the port takes nothing): fault at once, no frame while it lasts, reconnect through a fresh handshake', () => {
+    const c = online();
+    c.writable = false;
+    c.step(); // the write fails: the session ends
+    expect(c.control.session.loss).toBe(5); // LinkLoss.backpressure
+    c.step(); // the supervisor sees it on the next tick
+    expect(c.state).toBe(S.fault);
+    const n = c.seqs.length;
+    c.run(50);
+    expect(c.seqs.length).toBe(n);
+    c.writable = true;
+    expect(c.runUntil(() => c.state === S.online, 15_000)).toBeGreaterThan(0);
+    for (let i = 1; i < c.seqs.length; i++) expect(c.seqs[i]).toBe((c.seqs[i - 1]! + 1) & 0xffff);
   });
 
   it('a profile change waits for engagement 0 in hold, then applies', () => {

@@ -1,0 +1,225 @@
+import { FrameEncoder, MessageType, RIGLINK_VERSION, SetpointEncoder } from '../output/riglink/protocol.js';
+import { Mcu } from '../safety/supervisor.js';
+import { namesOf } from './layout.js';
+import { FD_NONE, Port } from './slots.js';
+
+/**
+ * The control side's end of one RigLink session, judged where the frames are made. The
+ * serial thread opens the port and reports what the MCU says (the port slot); this class,
+ * run inside the control tick, writes every host→MCU frame with one sequence counter (HELLO
+ * included, continuous across sessions) and decides when the session is no longer to be
+ * trusted:
+ *   - no HELLO_ACK after three tries, or one whose version or axis count does not fit;
+ *   - no STATUS for statusTimeoutMs;
+ *   - a write the port did not take (its queue is full: the MCU is not reading);
+ *   - the MCU's lastSeq falling more than lagLimitMs of frames behind what was written.
+ * A lost session writes nothing more: the caller tells the serial thread, which flushes what
+ * is still queued, closes the port and opens it again (a new generation, a new handshake).
+ * SETPOINTs go out only once this session's MCU has reported where the actuators are.
+ * Allocation-free per tick.
+ */
+export const LinkPhase = { down: 0, handshaking: 1, ready: 2, lost: 3 } as const;
+export const LINK_PHASE_NAMES = namesOf(LinkPhase);
+export const LinkLoss = { none: 0, portClosed: 1, noHelloAck: 2, helloRefused: 3, noStatus: 4, backpressure: 5, mcuLagging: 6 } as const;
+export const LINK_LOSS_NAMES = namesOf(LinkLoss);
+
+export interface FrameSink {
+  /** Writes one whole frame without blocking; false when the port did not take all of it. */
+  write(frame: Uint8Array, length: number): boolean;
+}
+
+export interface RigSessionOptions {
+  axes: number;
+  rateHz: number;
+  /** false for outputs that say nothing back (template): ready as soon as the port is open. */
+  feedback: boolean;
+  statusTimeoutMs?: number;
+  replyTimeoutMs?: number;
+  helloAttempts?: number;
+  lagLimitMs?: number;
+}
+
+// Indices into `n` (numbers that change per tick live in one typed array: no boxing).
+const GEN = 0;
+const SEQ = 1;
+const HELLO_AT = 2;
+const HELLO_TRIES = 3;
+const STATUS_SEEN = 4;
+const STATUS_AT = 5;
+const HELLO_SEEN = 6;
+const FRAMES = 7;
+const WRITE_ERRORS = 8;
+const COMMANDS = 9;
+const SESSIONS = 10;
+const LAST_TX = 11;
+
+export class RigSession {
+  phase: number = LinkPhase.down;
+  loss: number = LinkLoss.none;
+  /** Mcu.* from this session's newest STATUS; unknown before it; noFeedback without feedback. */
+  mcu: number = Mcu.unknown;
+  /** Wire positions from this session's newest STATUS, valid when positionsKnown. */
+  readonly positions: Uint16Array;
+  positionsKnown = false;
+  /** A STATUS with positions arrived this tick. */
+  newPositions = false;
+  /** The session was given up this tick (tell the serial thread once). */
+  lostNow = false;
+  private readonly n = new Float64Array(12);
+  private readonly axes: number;
+  private readonly feedback: boolean;
+  private readonly statusTimeoutTicks: number;
+  private readonly replyTicks: number;
+  private readonly helloAttempts: number;
+  private readonly lagLimit: number;
+  private readonly commands = new FrameEncoder();
+  private readonly setpoints = new SetpointEncoder();
+  private readonly helloPayload = new Uint8Array([RIGLINK_VERSION]);
+
+  constructor(
+    private readonly sink: FrameSink,
+    opts: RigSessionOptions,
+  ) {
+    this.axes = opts.axes;
+    this.feedback = opts.feedback;
+    const ticks = (ms: number) => Math.max(1, Math.round((ms * opts.rateHz) / 1000));
+    this.statusTimeoutTicks = ticks(opts.statusTimeoutMs ?? 200);
+    this.replyTicks = ticks(opts.replyTimeoutMs ?? 300);
+    this.helloAttempts = opts.helloAttempts ?? 3;
+    this.lagLimit = Math.max(8, ticks(opts.lagLimitMs ?? 80));
+    this.positions = new Uint16Array(opts.axes);
+    this.n[GEN] = -1;
+    this.n[LAST_TX] = -1;
+    if (!this.feedback) this.mcu = Mcu.noFeedback;
+  }
+
+  get linkUp(): boolean {
+    return this.phase === LinkPhase.ready;
+  }
+  get generation(): number {
+    return this.n[GEN]!;
+  }
+  /** The sequence number the next frame gets. */
+  get nextSeq(): number {
+    return this.n[SEQ]!;
+  }
+  get framesWritten(): number {
+    return this.n[FRAMES]!;
+  }
+  get writeErrors(): number {
+    return this.n[WRITE_ERRORS]!;
+  }
+  get commandsSent(): number {
+    return this.n[COMMANDS]!;
+  }
+  get sessions(): number {
+    return this.n[SESSIONS]!;
+  }
+
+  /** Tick k: takes the serial side's newest snapshot and judges the session. */
+  observe(port: Float64Array, k: number): void {
+    const n = this.n;
+    this.newPositions = false;
+    this.lostNow = false;
+    const gen = port[Port.generation]!;
+    const open = port[Port.fd]! !== FD_NONE;
+    if (gen !== n[GEN]) {
+      n[GEN] = gen;
+      // Only what this session's MCU says from now on counts (a HELLO_ACK can only answer our HELLO).
+      n[STATUS_SEEN] = port[Port.statusCount]!;
+      n[HELLO_SEEN] = port[Port.helloCount]!;
+      this.positionsKnown = false;
+      this.mcu = this.feedback ? Mcu.unknown : Mcu.noFeedback;
+      this.loss = LinkLoss.none;
+      if (!open) {
+        this.phase = LinkPhase.down;
+        return;
+      }
+      n[SESSIONS] = n[SESSIONS]! + 1;
+      if (!this.feedback) {
+        this.phase = LinkPhase.ready;
+        return;
+      }
+      this.phase = LinkPhase.handshaking;
+      n[HELLO_TRIES] = 0;
+      n[HELLO_AT] = -1e12;
+    } else if (!open && (this.phase === LinkPhase.handshaking || this.phase === LinkPhase.ready)) {
+      return this.lose(LinkLoss.portClosed);
+    }
+
+    if (this.phase === LinkPhase.handshaking) {
+      if (port[Port.helloCount]! !== n[HELLO_SEEN]) {
+        n[HELLO_SEEN] = port[Port.helloCount]!;
+        if (port[Port.helloVersion] !== RIGLINK_VERSION || port[Port.helloAxes] !== this.axes) return this.lose(LinkLoss.helloRefused);
+        this.phase = LinkPhase.ready;
+        n[STATUS_AT] = k;
+      } else if (k - n[HELLO_AT]! >= this.replyTicks) {
+        if (n[HELLO_TRIES]! >= this.helloAttempts) return this.lose(LinkLoss.noHelloAck);
+        n[HELLO_TRIES] = n[HELLO_TRIES]! + 1;
+        n[HELLO_AT] = k;
+        this.writeMessage(MessageType.HELLO, this.helloPayload);
+      }
+      return;
+    }
+
+    if (this.phase !== LinkPhase.ready || !this.feedback) return;
+    if (port[Port.statusCount]! !== n[STATUS_SEEN]) {
+      n[STATUS_SEEN] = port[Port.statusCount]!;
+      n[STATUS_AT] = k;
+      this.mcu = port[Port.mcuState]!;
+      for (let i = 0; i < this.axes; i++) this.positions[i] = port[Port.positions + i]!;
+      this.positionsKnown = true;
+      this.newPositions = true;
+      // What the MCU had taken when it sent this STATUS, against what we had written by now.
+      if (n[LAST_TX]! >= 0 && ((n[LAST_TX]! - port[Port.lastSeq]! + 0x10000) & 0xffff) > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
+    } else if (k - n[STATUS_AT]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
+  }
+
+  /** A command (ENABLE, PARK, ESTOP, CLEAR_ESTOP) on a ready session; false if not written. */
+  sendCommand(type: number): boolean {
+    if (this.phase !== LinkPhase.ready) return false;
+    this.n[COMMANDS] = this.n[COMMANDS]! + 1;
+    return this.writeMessage(type, EMPTY);
+  }
+
+  /** This tick's SETPOINT; only once this session's MCU has said where the actuators are. */
+  sendSetpoint(motionActive: boolean, wire: Uint16Array): boolean {
+    if (this.phase !== LinkPhase.ready || !(this.positionsKnown || !this.feedback)) return false;
+    const len = this.setpoints.encode(this.n[SEQ]!, motionActive ? 1 : 0, wire, this.axes);
+    return this.write(this.setpoints.frame, len);
+  }
+
+  /** Bytes for an output with its own format (template): same backpressure rule. */
+  sendRaw(frame: Uint8Array, length: number): boolean {
+    if (this.phase !== LinkPhase.ready) return false;
+    return this.write(frame, length);
+  }
+
+  private writeMessage(type: number, payload: Uint8Array): boolean {
+    const len = this.commands.encode(type, this.n[SEQ]!, payload);
+    return this.write(this.commands.frame, len);
+  }
+
+  private write(frame: Uint8Array, length: number): boolean {
+    const n = this.n;
+    if (!this.sink.write(frame, length)) {
+      n[WRITE_ERRORS] = n[WRITE_ERRORS]! + 1;
+      this.lose(LinkLoss.backpressure);
+      return false;
+    }
+    n[LAST_TX] = n[SEQ]!;
+    n[SEQ] = (n[SEQ]! + 1) & 0xffff;
+    n[FRAMES] = n[FRAMES]! + 1;
+    return true;
+  }
+
+  private lose(reason: number): void {
+    this.phase = LinkPhase.lost;
+    this.loss = reason;
+    this.lostNow = true;
+    this.positionsKnown = false;
+    this.mcu = this.feedback ? Mcu.unknown : Mcu.noFeedback;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,95 @@
+import type { ServiceConfig } from '../config/service-config.js';
+import type { Logger } from '../log.js';
+import { SeqlockSlot } from '../runtime/shared-slot.js';
+import { Sample, type SharedBuffers, packSample } from '../runtime/slots.js';
+import { F1Client } from '../telemetry/f1/client.js';
+import { parsePhases } from '../telemetry/frame-clock.js';
+import { Gt7Client } from '../telemetry/gt7/client.js';
+import { ConsoleSimulator } from '../telemetry/gt7/console-simulator.js';
+import type { MotionSample } from '../telemetry/motion-sample.js';
+import { readCapture } from '../telemetry/recording.js';
+
+/**
+ * The service's telemetry: the configured source (GT7 console, F1 game, built-in console
+ * simulator or a recording replayed through it), each sample packed into the sample slot for
+ * the control worker, and car changes reported for profile matching. Car changes are logged
+ * at most once a second (a source whose car id changes on every packet would otherwise log
+ * every packet), with how many were not logged.
+ */
+export class TelemetryInput {
+  carId = -1;
+  private readonly slot: SeqlockSlot;
+  private readonly values = new Float64Array(Sample.length);
+  private client: Gt7Client | F1Client | undefined;
+  private simulator: ConsoleSimulator | undefined;
+  private lastCarLogMs = -Infinity;
+  private carChangesNotLogged = 0;
+
+  constructor(
+    buffers: SharedBuffers,
+    private readonly log: Logger,
+    private readonly onCar: (carId: number) => string,
+  ) {
+    this.slot = new SeqlockSlot(buffers.sample);
+  }
+
+  /** Binds the source's socket; rejects (one clear message) when it cannot. */
+  async start(c: ServiceConfig): Promise<void> {
+    if (c.source.type === 'f1') {
+      const f1 = await F1Client.start({ port: c.source.f1.port, bindAddress: c.source.f1.bind, sender: c.source.f1.sender, logger: this.log });
+      this.client = f1;
+      this.log.info({ event: 'telemetry', source: 'f1', port: f1.port, sender: c.source.f1.sender ?? 'first to send' }, `telemetry: F1 on UDP ${f1.port}`);
+      f1.onTelemetry((t) => this.onSample(t.sample, t.receiveTimeNs));
+      return;
+    }
+    let console = c.source.gt7.console;
+    let consolePort: number | undefined;
+    if (c.source.type === 'simulator' || c.source.type === 'replay') {
+      this.simulator = await ConsoleSimulator.start({
+        host: '127.0.0.1',
+        port: 0,
+        discoveryPort: null,
+        phases: c.source.type === 'simulator' ? parsePhases(c.source.simulator.phases) : undefined,
+        recording: c.source.type === 'replay' ? readCapture(c.source.replay.file!) : undefined,
+        logger: this.log,
+      });
+      console = '127.0.0.1';
+      consolePort = this.simulator.port;
+    }
+    const discover = console === 'discover';
+    this.client = await Gt7Client.start({
+      console: discover ? undefined : console,
+      discover,
+      consolePort,
+      heartbeat: c.source.type === 'gt7' ? c.source.gt7.heartbeat : 'B',
+      telemetryPort: c.source.type === 'gt7' ? c.source.gt7.telemetryPort : 0,
+      logger: this.log,
+    });
+    this.log.info({ event: 'telemetry', source: c.source.type, console, port: this.client.port }, `telemetry: ${c.source.type}`);
+    this.client.onTelemetry((t) => this.onSample(t.sample, t.receiveTimeNs));
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+    await this.simulator?.close();
+  }
+
+  private onSample(sample: MotionSample, receiveTimeNs: number): void {
+    packSample(sample, performance.timeOrigin + receiveTimeNs / 1e6, this.values);
+    this.slot.write(this.values);
+    if (sample.carId !== this.carId && sample.carId !== -1) this.carChanged(sample.carId);
+  }
+
+  private carChanged(carId: number): void {
+    this.carId = carId;
+    const profile = this.onCar(carId);
+    const now = performance.now();
+    if (now - this.lastCarLogMs < 1000) {
+      this.carChangesNotLogged++;
+      return;
+    }
+    this.log.info({ event: 'car', carId, profile, notLogged: this.carChangesNotLogged }, `car ${carId}: profile ${profile}`);
+    this.lastCarLogMs = now;
+    this.carChangesNotLogged = 0;
+  }
+}
