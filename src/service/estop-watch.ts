@@ -39,6 +39,7 @@ export class EstopWatch {
   private present = false;
   private readonly watchers: FSWatcher[] = [];
   private poll: NodeJS.Timeout | undefined;
+  private confirm: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly control: Int32Array,
@@ -55,8 +56,8 @@ export class EstopWatch {
     }
     if (opts.configOverride !== undefined) Atomics.store(control, Control.estopConfig, opts.configOverride ? 1 : 0);
     else {
-      this.readConfigKey();
-      this.watchDir(dirname(opts.configFile), basename(opts.configFile), () => this.readConfigKey());
+      this.readConfigKey(true);
+      this.watchDir(dirname(opts.configFile), basename(opts.configFile), () => this.readConfigKey(false));
     }
   }
 
@@ -66,6 +67,7 @@ export class EstopWatch {
 
   close(): void {
     clearInterval(this.poll);
+    clearTimeout(this.confirm);
     for (const w of this.watchers) w.close();
   }
 
@@ -100,17 +102,38 @@ export class EstopWatch {
     }
   }
 
-  private readConfigKey(): void {
-    let doc: unknown;
+  /**
+   * A stop takes effect at once. Letting go waits until a second read 150 ms later still says
+   * so: an editor that truncates before writing shows an empty file for a moment, and a
+   * half-written file must not clear the e-stop.
+   */
+  private readConfigKey(confirming = false): void {
+    const on = this.parseConfigKey();
+    if (on === undefined) return;
+    const was = Atomics.load(this.control, Control.estopConfig) === 1;
+    if (on && !was) {
+      Atomics.store(this.control, Control.estopConfig, 1);
+      this.onEvent({ event: 'estop-config', estop: true });
+    } else if (!on && was) {
+      if (!confirming) {
+        clearTimeout(this.confirm);
+        this.confirm = setTimeout(() => this.readConfigKey(true), 150);
+        return;
+      }
+      Atomics.store(this.control, Control.estopConfig, 0);
+      this.onEvent({ event: 'estop-config', estop: false });
+    }
+  }
+
+  /** The key's value, or undefined when the file cannot be read or does not parse. */
+  private parseConfigKey(): boolean | undefined {
     try {
       const file = this.opts.configFile;
       if (statSync(file).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-      doc = parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100 });
+      return estopRequested(parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100 }));
     } catch (err) {
       this.onEvent({ event: 'estop-config-unreadable', error: (err as Error).message });
-      return;
+      return undefined;
     }
-    const on = estopRequested(doc);
-    if (Atomics.exchange(this.control, Control.estopConfig, on ? 1 : 0) !== (on ? 1 : 0)) this.onEvent({ event: 'estop-config', estop: on });
   }
 }

@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRigFile } from '../../src/kinematics/load-rig.js';
-import { PtyRig, haveSocat } from '../../src/service/pty-rig.js';
-import { CLI, buildCli, runCli } from '../helpers/cli.js';
+import { haveSocat } from '../../src/service/pty-rig.js';
+import { buildCli, runCli } from '../helpers/cli.js';
 import { buildFirmwareHostPrograms } from '../helpers/firmware.js';
-import { REPO_ROOT } from '../helpers/shared-data.js';
+import { PARK_WIRE, ServiceRun, g, monotonicMs, rig, toWire } from '../helpers/service-run.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -15,99 +11,6 @@ import { waitFor } from '../helpers/wait.js';
  * UDP, RigLink over a socat pty pair, the C MCU simulator on the other end. Limits are
  * checked from what the MCU received.
  */
-const RIG_FILE = join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml');
-const rig = loadRigFile(RIG_FILE);
-const g = rig.geometry.actuators;
-const toWire = (v: number) => ((v - g.min) / (g.max - g.min)) * 65535;
-const PARK_WIRE = Math.round(toWire(g.park));
-
-interface Status {
-  state: string;
-  holdReason: string;
-  engagement: number;
-  link: { state: string; mcu: string };
-  output: { framesWritten: number };
-  telemetry: { profile: string };
-}
-
-class ServiceRun {
-  readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-e2e-'));
-  readonly config = join(this.dir, 'config.yaml');
-  readonly statusFile = join(this.dir, 'status.json');
-  readonly estopFile = join(this.dir, 'estop');
-  readonly pty: PtyRig;
-  proc: ChildProcess | undefined;
-  out = '';
-  exitCode: number | null = null;
-
-  constructor(mcuSim: string, phases: string) {
-    this.pty = new PtyRig(mcuSim, ['--axes', '6', '--speed', '400000', '--park', String(PARK_WIRE)], this.dir);
-    this.writeConfig(phases, false);
-  }
-
-  writeConfig(phases: string, estop: boolean, extra = ''): void {
-    writeFileSync(
-      this.config,
-      `source: { type: simulator, simulator: { phases: "${phases}" } }
-loop: { rateHz: 1000 }
-rig: ${RIG_FILE}
-output: { type: riglink, serial: { path: ${this.pty.host}, baud: 500000, lowLatency: false } }
-profiles: { dir: ${join(REPO_ROOT, 'profiles')} }
-safety: { estop: ${estop}, estopFile: ${this.estopFile} }
-status: { file: ${this.statusFile} }
-${extra}`,
-    );
-  }
-
-  async start(): Promise<void> {
-    await this.pty.start();
-    this.proc = spawn(process.execPath, [CLI, 'run', '--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
-    this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
-    this.proc.on('exit', (code) => (this.exitCode = code));
-  }
-
-  status(): Status | undefined {
-    try {
-      return JSON.parse(readFileSync(this.statusFile, 'utf8')) as Status;
-    } catch {
-      return undefined;
-    }
-  }
-
-  waitState(state: string, timeoutMs = 10_000, holdReason?: string): Promise<void> {
-    return waitFor(() => {
-      const s = this.status();
-      return s?.state === state && (holdReason === undefined || s.holdReason === holdReason);
-    }, timeoutMs, `state ${state}${holdReason ? ` (${holdReason})` : ''}; last ${JSON.stringify(this.status()?.state)} ${this.status()?.holdReason}`);
-  }
-
-  /** Logged state changes, in order. */
-  states(): { state: string; holdReason: string; cause: string }[] {
-    return this.out
-      .split('\n')
-      .filter((l) => l.includes('"event":"state"'))
-      .map((l) => JSON.parse(l) as { state: string; holdReason: string; cause: string });
-  }
-
-  /** The MCU log's times on this process's monotonic clock (ms). */
-  mcuTimes(): { offset: number; lines: string[] } {
-    const lines = this.pty.simLog().split('\n');
-    const clock = lines.find((l) => l.includes('clock monotonic'))!;
-    return { offset: Number(clock.split(' ').at(-1)), lines };
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.proc && this.exitCode === null) {
-      this.proc.kill('SIGTERM');
-      await waitFor(() => this.exitCode !== null, 15_000, 'service exit after SIGTERM');
-    }
-    await this.pty.stop();
-    return this.exitCode;
-  }
-}
-
-const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (console simulator → service → pty → MCU simulator)', () => {
   let mcuSim: string;
@@ -201,6 +104,8 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
     expect(breaks).toBeLessThan(setpoints.length / 1000);
     expect(maxStep).toBeGreaterThan(vmax / 10); // it did move
     expect(setpoints.at(-1)).toEqual(new Array(6).fill(PARK_WIRE));
+    // One sequence counter from HELLO on, across hold, park and the commands between: no gap.
+    expect(run.pty.simLog()).toMatch(/seqGaps 0\b/);
   }, 120_000);
 
   it('e-stop by file and by config key: ESTOP on the wire within 20 ms, latched until the trigger is gone and clear-estop; serial unplug → fault → back through a fresh handshake', async () => {

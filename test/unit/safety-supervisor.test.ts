@@ -182,3 +182,19 @@ function defaultProfileWithGain(g: number) {
   p.surge.gain = g;
   return p;
 }
+
+describe('a profile the chain cannot build', () => {
+  it('is refused when it arrives, with the reason; the running profile stays and the loop goes on', () => {
+    const c = online();
+    const before = c.loop.chain;
+    const bad = defaultCueProfile();
+    // Above the Nyquist limit π·rate at 1 kHz: the chain's own check throws.
+    bad.surge.highpass.omegaN = 25_000;
+    const refused = c.control.setProfile(bad);
+    expect(refused).toMatch(/Nyquist|omega/i);
+    c.run(2000);
+    expect(c.loop.chain).toBe(before);
+    expect(c.state).toBe(S.online);
+    expect(c.loop.inputs.reconfigure).toBe(false);
+  });
+});

@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRigFile } from '../../src/kinematics/load-rig.js';
+import { PtyRig } from '../../src/service/pty-rig.js';
+import { CLI } from './cli.js';
+import { REPO_ROOT } from './shared-data.js';
+import { waitFor } from './wait.js';
+
+/**
+ * The built CLI's `run` as a child process, with RigLink over a socat pty pair to the C MCU
+ * simulator: what the service end-to-end tests drive and watch (status file, logs, the MCU's
+ * log of every frame it received).
+ */
+export const RIG_FILE = join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml');
+export const rig = loadRigFile(RIG_FILE);
+export const g = rig.geometry.actuators;
+export const toWire = (v: number) => ((v - g.min) / (g.max - g.min)) * 65535;
+export const PARK_WIRE = Math.round(toWire(g.park));
+
+export interface Status {
+  updatedAt: string;
+  state: string;
+  estop: { trigger: boolean; configKey: boolean; filePresent: boolean };
+  loop: { tick: number };
+  link: { state: string; mcu: string; badStatus: number };
+  holdReason: string;
+  engagement: number;
+  output: { framesWritten: number };
+  telemetry: { profile: string };
+}
+
+export class ServiceRun {
+  readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-e2e-'));
+  readonly config = join(this.dir, 'config.yaml');
+  readonly statusFile = join(this.dir, 'status.json');
+  readonly estopFile = join(this.dir, 'estop');
+  readonly pty: PtyRig;
+  proc: ChildProcess | undefined;
+  out = '';
+  exitCode: number | null = null;
+
+  /** Extra environment for the service (test hooks). */
+  env: Record<string, string> = {};
+
+  constructor(mcuSim: string, phases: string, simArgs: string[] = []) {
+    this.pty = new PtyRig(mcuSim, ['--axes', '6', '--speed', '400000', '--park', String(PARK_WIRE), ...simArgs], this.dir);
+    this.writeConfig(phases, false);
+  }
+
+  writeConfig(phases: string, estop: boolean | string, extra = ''): void {
+    writeFileSync(
+      this.config,
+      `source: { type: simulator, simulator: { phases: "${phases}" } }
+loop: { rateHz: 1000 }
+rig: ${RIG_FILE}
+output: { type: riglink, serial: { path: ${this.pty.host}, baud: 500000, lowLatency: false } }
+profiles: { dir: ${join(REPO_ROOT, 'profiles')} }
+safety: { estop: ${estop}, estopFile: ${this.estopFile} }
+status: { file: ${this.statusFile} }
+${extra}`,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.pty.start();
+    this.proc = spawn(process.execPath, [CLI, 'run', '--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.proc.on('exit', (code) => (this.exitCode = code));
+  }
+
+  status(): Status | undefined {
+    try {
+      return JSON.parse(readFileSync(this.statusFile, 'utf8')) as Status;
+    } catch {
+      return undefined;
+    }
+  }
+
+  waitState(state: string, timeoutMs = 10_000, holdReason?: string): Promise<void> {
+    return waitFor(() => {
+      const s = this.status();
+      return s?.state === state && (holdReason === undefined || s.holdReason === holdReason);
+    }, timeoutMs, `state ${state}${holdReason ? ` (${holdReason})` : ''}; last ${JSON.stringify(this.status()?.state)} ${this.status()?.holdReason}`);
+  }
+
+  /** The sequence numbers and kinds of every frame the MCU received, in order. */
+  mcuFrames(): { t: number; type: string; seq: number; flags: number }[] {
+    return this.pty
+      .simLog()
+      .split('\n')
+      .map((l) => / rx (\w+) (\d+)(?: (\d+))?/.exec(l) && [Number(l.split(' ')[0]), / rx (\w+) (\d+)(?: (\d+))?/.exec(l)!] as const)
+      .filter((x): x is readonly [number, RegExpExecArray] => !!x)
+      .map(([t, m]) => ({ t, type: m[1]!, seq: Number(m[2]), flags: m[3] === undefined ? -1 : Number(m[3]) }));
+  }
+
+  /** Logged state changes, in order. */
+  states(): { state: string; holdReason: string; cause: string }[] {
+    return this.out
+      .split('\n')
+      .filter((l) => l.includes('"event":"state"'))
+      .map((l) => JSON.parse(l) as { state: string; holdReason: string; cause: string });
+  }
+
+  /** The MCU log's times on this process's monotonic clock (ms). */
+  mcuTimes(): { offset: number; lines: string[] } {
+    const lines = this.pty.simLog().split('\n');
+    const clock = lines.find((l) => l.includes('clock monotonic'))!;
+    return { offset: Number(clock.split(' ').at(-1)), lines };
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.proc && this.exitCode === null) {
+      this.proc.kill('SIGTERM');
+      await waitFor(() => this.exitCode !== null, 15_000, 'service exit after SIGTERM');
+    }
+    await this.pty.stop();
+    return this.exitCode;
+  }
+}
+
+
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
