@@ -5,6 +5,7 @@ import type { RigSpec } from '../kinematics/rig-schema.js';
 import { checkRigLinkBandwidth } from '../output/bandwidth.js';
 import { TEMPLATE_PRESETS, type TemplateOptions } from '../output/template.js';
 import { legCountOf } from '../kinematics/geometry.js';
+import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_MAX_HZ, LOOP_RATE_MIN_HZ } from '../cueing/rate.js';
 import { ConfigError, type YamlSource, applyOverrides, parseYamlSource, readYamlSource, validateYaml } from './load-yaml.js';
 
 /**
@@ -48,7 +49,7 @@ export const serviceConfigSchema = z.strictObject({
     .prefault({}),
   loop: z
     .strictObject({
-      rateHz: z.number().int().min(100).max(2000).default(1000),
+      rateHz: z.number().int().min(LOOP_RATE_MIN_HZ).max(LOOP_RATE_MAX_HZ).default(LOOP_RATE_DEFAULT_HZ),
       /** Largest busy-wait before each deadline, µs: CPU traded for timing (≥ one period: always spin). */
       maxSpinUs: z.number().min(30).max(10000).default(300),
     })

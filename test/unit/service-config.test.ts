@@ -59,6 +59,12 @@ describe('service config', () => {
     expect(problems(() => loadServiceConfig(p, ['loop.rateHz=fast']))).toEqual([{ file: '--set loop.rateHz', line: undefined, key: 'loop.rateHz', reason: expect.stringContaining('number') }]);
   });
 
+  it('loop.rateHz takes 100..2000 Hz (the range docs/ARCHITECTURE.md gives), the same the cueing chain builds at', () => {
+    const p = file('rate.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\noutput: { serial: { baud: 2000000 } }\n`);
+    for (const rate of [100, 2000]) expect(loadServiceConfig(p, [`loop.rateHz=${rate}`]).loop.rateHz).toBe(rate);
+    for (const rate of [99, 2001]) expect(problems(() => loadServiceConfig(p, [`loop.rateHz=${rate}`]))[0]!.key).toBe('loop.rateHz');
+  });
+
   it('refuses a loop rate the serial line cannot carry and says what fits', () => {
     const p = file('slow.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\nloop: { rateHz: 2000 }\noutput: { serial: { baud: 115200 } }\n`);
     // 6 axes: 9 + 12 = 21 bytes per frame, 10 bits a byte, 90 % of 115200 → 493 Hz.
