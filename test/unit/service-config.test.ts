@@ -112,6 +112,21 @@ describe('per-car profiles', () => {
     expect(problems(() => loadProfiles(dir, 'default.yaml'))[0]!.reason).toContain('already matched by a.yaml');
   });
 
+  it('refuses, at the configured loop rate, a base or override (after merging) the cueing chain cannot build', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'motion-rig-profiles-'));
+    writeFileSync(join(dir, 'default.yaml'), 'cue:\n  pitch: { highpass: { omega: 400 } }\n');
+    writeFileSync(join(dir, 'fast.yaml'), 'match: { gt7CarCodes: [1] }\ncue:\n  surge:\n    highpass: { omegaN: 25000 }\n');
+    // π·1000 = 3141.6 rad/s: 25000 cannot be built, the base's 400 can.
+    expect(problems(() => loadProfiles(dir, 'default.yaml', 1000))).toEqual([
+      { file: join(dir, 'fast.yaml'), line: 4, key: 'cue.surge.highpass.omegaN', reason: expect.stringMatching(/25000 rad\/s .*Nyquist.*3141\.6 rad\/s at loop\.rateHz 1000/) },
+    ]);
+    expect(problems(() => loadProfiles(dir, 'default.yaml'))[0]!.file).toBe(join(dir, 'fast.yaml')); // the default rate is 1000 Hz
+    // π·100 = 314.2 rad/s: now the base's 400 is refused too (and first).
+    writeFileSync(join(dir, 'fast.yaml'), 'match: { gt7CarCodes: [1] }\n');
+    expect(problems(() => loadProfiles(dir, 'default.yaml', 100))).toEqual([{ file: join(dir, 'default.yaml'), line: 2, key: 'cue.pitch.highpass.omega', reason: expect.stringContaining('314.2 rad/s') }]);
+    expect(loadProfiles(dir, 'default.yaml', 1000).cars).toHaveLength(1);
+  });
+
   it('the shipped profiles load', () => {
     const set = loadProfiles(join(REPO_ROOT, 'profiles'), 'default.yaml');
     expect(set.cars.map((c) => c.file).sort()).toEqual([join(REPO_ROOT, 'profiles', 'f1-example.yaml'), join(REPO_ROOT, 'profiles', 'gt7-example-gr3.yaml')]);
