@@ -15,6 +15,36 @@ import { ConfigError, type YamlSource, applyOverrides, parseYamlSource, readYaml
  */
 const positive = z.number().positive();
 
+/**
+ * `safety.estop`: only the literal `false`, or no value at all (absent, null), lets the rig
+ * run. Anything else stops it: true, yes, on, 1, "true", "stop" — and also 0, "no", "off" and
+ * "false" as a string. A person reaching for the e-stop types what YAML 1.1 taught them; a
+ * value read as "stop" by mistake is a controlled stop, one read as "run" by mistake is not.
+ */
+function estopValueStops(value: unknown): boolean {
+  return value !== false && value !== undefined && value !== null;
+}
+
+/**
+ * Whether a raw parsed config document (YAML → plain JS, not validated) asks for an e-stop
+ * through `safety.estop`, by the same rule the schema uses. For the fast path that must act
+ * on an edit even when the rest of the file is invalid. Never throws; a document that is not
+ * an object (or whose `safety` is not one) asks for nothing.
+ */
+export function estopRequested(raw: unknown): boolean {
+  try {
+    if (!isRecord(raw) || !isRecord(raw.safety)) return false;
+    return estopValueStops(raw.safety.estop);
+  } catch {
+    // A getter or proxy that throws is not a parsed YAML document: nothing was asked for.
+    return false;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 const gt7Schema = z
   .strictObject({
     /** Console IP address, or "discover" (PlayStation discovery on the LAN). */
@@ -83,7 +113,8 @@ export const serviceConfigSchema = z.strictObject({
   profiles: z.strictObject({ dir: z.string().min(1).default('profiles'), default: z.string().min(1).default('default.yaml') }).prefault({}),
   safety: z
     .strictObject({
-      estop: z.boolean().default(false),
+      /** Every value is accepted (never a reason to refuse the config) and read by estopValueStops. */
+      estop: z.unknown().optional().transform(estopValueStops),
       estopFile: z.string().min(1).optional(),
       engageSeconds: positive.max(30).default(1.5),
       disengageSeconds: positive.max(10).default(0.5),

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load-yaml.js';
 import { deepMerge, loadProfiles, profileForCar } from '../../src/config/profiles.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { estopRequested, loadServiceConfig } from '../../src/config/service-config.js';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
@@ -63,6 +64,44 @@ describe('service config', () => {
     const p = file('rate.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\noutput: { serial: { baud: 2000000 } }\n`);
     for (const rate of [100, 2000]) expect(loadServiceConfig(p, [`loop.rateHz=${rate}`]).loop.rateHz).toBe(rate);
     for (const rate of [99, 2001]) expect(problems(() => loadServiceConfig(p, [`loop.rateHz=${rate}`]))[0]!.key).toBe('loop.rateHz');
+  });
+
+  // Issue 13: only a literal `false` (or no value) lets the rig run; anything else someone
+  // types for safety.estop stops it, and never makes the config invalid.
+  const rig = `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\n`;
+  const stops = ['true', 'yes', 'on', '1', '"true"', 'stop', '"stop"', '0', 'no', 'off', '"false"', '""', '[]', '{ now: 1 }', 'True', 'YES'];
+  const runs = ['false', 'null', '~', ''];
+  it.each(stops)('safety.estop: %s stops the rig, in the schema and in estopRequested', (value) => {
+    const p = file('estop-on.yaml', `${rig}safety:\n  estop: ${value}\n`);
+    expect(loadServiceConfig(p).safety.estop).toBe(true);
+    expect(estopRequested(parse(readFileSync(p, 'utf8')))).toBe(true);
+  });
+
+  it.each(runs)('safety.estop: %s (false, or no value) lets it run', (value) => {
+    const p = file('estop-off.yaml', `${rig}safety:\n  estop: ${value}\n  staleMs: 100\n`);
+    expect(loadServiceConfig(p).safety.estop).toBe(false);
+    expect(estopRequested(parse(readFileSync(p, 'utf8')))).toBe(false);
+  });
+
+  it('safety.estop absent: off; estopRequested on a document that is not a config object: false, never a throw', () => {
+    const p = file('estop-absent.yaml', `${rig}safety:\n  staleMs: 100\n`);
+    expect(loadServiceConfig(p).safety.estop).toBe(false);
+    expect(estopRequested(parse(readFileSync(p, 'utf8')))).toBe(false);
+    expect(estopRequested(parse(rig))).toBe(false);
+    for (const doc of [null, undefined, 'safety: { estop: true }', 1, true, ['safety'], [{ safety: { estop: true } }], { safety: 'estop' }, { safety: null }, { safety: [true] }]) {
+      expect(estopRequested(doc), JSON.stringify(doc)).toBe(false);
+    }
+    const hostile = new Proxy({}, { get: () => { throw new Error('no'); } });
+    expect(estopRequested(hostile)).toBe(false);
+    expect(estopRequested({ safety: hostile })).toBe(false);
+  });
+
+  it('--set safety.estop=yes stops too; an otherwise invalid file still says what it wants through estopRequested', () => {
+    const p = file('estop-set.yaml', rig);
+    expect(loadServiceConfig(p, ['safety.estop=yes']).safety.estop).toBe(true);
+    const bad = file('estop-bad.yaml', `${rig}safety:\n  estop: yes\n  staleMs: fast\n`);
+    expect(problems(() => loadServiceConfig(bad)).map((q) => q.key)).toEqual(['safety.staleMs']);
+    expect(estopRequested(parse(readFileSync(bad, 'utf8')))).toBe(true);
   });
 
   it('refuses a loop rate the serial line cannot carry and says what fits', () => {
