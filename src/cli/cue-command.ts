@@ -1,7 +1,8 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { loadYamlFile } from '../config/load-yaml.js';
 import { runCueing } from '../cueing/offline.js';
-import { defaultCueProfile, profileFileSchema } from '../cueing/profile.js';
+import { defaultCueProfile, profileFileSchemaAt } from '../cueing/profile.js';
+import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_RANGE, isLoopRate } from '../cueing/rate.js';
 import { loadRigFile } from '../kinematics/load-rig.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
 import { svgPlot } from './plot.js';
@@ -16,9 +17,9 @@ import { UsageError } from './usage.js';
 export async function runCue(v: { profile?: string; input?: string; rate?: string; format?: string; plot?: string; out?: string; rig?: string }): Promise<number> {
   if (!v.input) throw new UsageError('cue needs --input FILE (a GT7 or F1 recording or *.lpr, or CSV t,ax,ay,az,p,q,r,steer,speed)');
   if (v.format !== undefined && v.format !== 'csv') throw new UsageError(`--format: only csv is supported (got "${v.format}")`);
-  const rate = v.rate === undefined ? 1000 : Number(v.rate);
-  if (!(rate >= 100 && rate <= 2000)) throw new UsageError(`--rate must be 100..2000 Hz (got "${v.rate}")`);
-  const profile = v.profile ? loadYamlFile(v.profile, profileFileSchema).cue : defaultCueProfile();
+  const rate = v.rate === undefined ? LOOP_RATE_DEFAULT_HZ : Number(v.rate);
+  if (!isLoopRate(rate)) throw new UsageError(`--rate must be ${LOOP_RATE_RANGE} (got "${v.rate}")`);
+  const profile = v.profile ? loadYamlFile(v.profile, profileFileSchemaAt(rate)).cue : defaultCueProfile();
   const rig = v.rig !== undefined ? loadRigFile(v.rig) : undefined;
   const samples = readMotionFile(v.input);
   if (samples.length === 0) {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadProfiles } from '../config/profiles.js';
 import { loadServiceConfig, parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
 import { rigFromSpec } from '../kinematics/load-rig.js';
 import { createLogger } from '../log.js';
@@ -23,11 +24,11 @@ export async function runService(v: { config?: string; set?: string[] }, signal:
   return process.exitCode === 1 ? 1 : 0;
 }
 
+/** Config, rig and every profile (at the configured loop rate), as the service loads them; builds no service. */
 export function runCheckConfig(file: string, v: { set?: string[] }): number {
   const cfg = loadServiceConfig(file, v.set ?? []);
-  // Profiles are part of a usable config: load them the way the service will.
-  const service = new MotionService(cfg, createLogger({ level: 'silent' }));
-  process.stdout.write(`${file}: OK (${describe(cfg)}; profile ${service.status().telemetry.profile})\n`);
+  const profiles = loadProfiles(cfg.profiles.dir, cfg.profiles.default, cfg.loop.rateHz);
+  process.stdout.write(`${file}: OK (${describe(cfg)}; profile ${profiles.base.name})\n`);
   return 0;
 }
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { type Document, LineCounter, isMap, isSeq, parse, parseDocument, type Node } from 'yaml';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { type CST, Composer, type Document, LineCounter, Parser, isMap, isSeq, type Node } from 'yaml';
 import type { z } from 'zod';
 
 /**
@@ -51,16 +51,66 @@ export interface YamlSource {
   overrides: string[];
 }
 
-/** Parses YAML text; throws ConfigError on a syntax error. */
+/**
+ * Limits on what a config, rig or profile file may be, so that no file (a typo, a paste, an
+ * attack) can exhaust the process that parses it. Each refusal is a ConfigError naming the file.
+ *   - size: the largest shipped file is ~5 KB; 64 KiB parses in ~0.1 s here. Larger files are
+ *     not even read past the limit.
+ *   - depth: nesting of maps and lists; the shipped files nest 5 deep. The yaml composer
+ *     recurses per level: ~1000 levels overflow the stack, ~10000 `[` abort the process (out
+ *     of memory, uncatchable). Depth is measured on the yaml library's CST, which its parser
+ *     builds without recursion, before anything recursive sees the document.
+ *   - aliases: an alias bomb ("billion laughs") expands exponentially; the yaml library stops
+ *     at this many alias resolutions (its own default, made explicit).
+ */
+export const MAX_YAML_BYTES = 64 * 1024;
+export const MAX_YAML_DEPTH = 64;
+export const MAX_YAML_ALIASES = 100;
+
+const refusal = (file: string, line: number | undefined, reason: string) => new ConfigError([{ file, line, key: '', reason }]);
+const tooLarge = (file: string) => refusal(file, undefined, `larger than ${MAX_YAML_BYTES / 1024} KiB, the most a config, rig or profile file may be`);
+
+/** Offset of the first collection nested deeper than MAX_YAML_DEPTH, if any (iterative: the depth is the attack). */
+function tooDeepAt(tokens: CST.Token[]): number | undefined {
+  const stack = tokens.map((token) => ({ token, depth: 0 }));
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { token, depth } = top;
+    if (token.type === 'document') {
+      if (token.value) stack.push({ token: token.value, depth });
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_YAML_DEPTH) return token.offset;
+      for (const item of token.items) {
+        if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Parses YAML text within the limits above; throws ConfigError (file, line) on a syntax error or a limit. */
 export function parseYamlSource(text: string, file: string): YamlSource {
+  if (Buffer.byteLength(text) > MAX_YAML_BYTES) throw tooLarge(file);
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const tokens = Array.from(new Parser(counter.addNewLine).parse(text));
+  const deep = tooDeepAt(tokens);
+  if (deep !== undefined) throw refusal(file, counter.linePos(deep).line, `nested more than ${MAX_YAML_DEPTH} levels deep`);
+  const [doc, more] = Array.from(new Composer().compose(tokens, true, text.length));
+  if (doc === undefined) throw refusal(file, undefined, 'YAML syntax: no document');
+  if (more !== undefined) throw refusal(file, counter.linePos(more.range[0]).line, 'YAML syntax: more than one document (a second `---`)');
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({ file, line: counter.linePos(e.pos[0]).line, key: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })),
-    );
+    throw new ConfigError(doc.errors.map((e) => ({ file, line: counter.linePos(e.pos[0]).line, key: '', reason: `YAML syntax: ${e.message.split('\n')[0]}` })));
   }
   return { file, doc, counter, overrides: [] };
+}
+
+/** The document as plain values; an alias bomb is refused naming the file. */
+export function plainValue(src: YamlSource): unknown {
+  try {
+    return src.doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    throw refusal(src.file, undefined, `aliases expand too far (more than ${MAX_YAML_ALIASES} resolutions): ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -72,7 +122,7 @@ export function applyOverrides(src: YamlSource, sets: string[]): void {
     const eq = set.indexOf('=');
     if (eq <= 0) throw new ConfigError([{ file: '--set', line: undefined, key: set, reason: 'want --set key.path=value' }]);
     const key = set.slice(0, eq);
-    const value: unknown = parse(set.slice(eq + 1));
+    const value = plainValue(parseYamlSource(set.slice(eq + 1), `--set ${key}`));
     if (src.doc.contents === null) src.doc.contents = src.doc.createNode({}) as unknown as typeof src.doc.contents;
     try {
       src.doc.setIn(key.split('.'), value);
@@ -84,7 +134,7 @@ export function applyOverrides(src: YamlSource, sets: string[]): void {
 }
 
 /** Validates `value` (by default the whole document) against a schema; problems name file, line and key. */
-export function validateYaml<S extends z.ZodType>(src: YamlSource, schema: S, value: unknown = src.doc.toJS() ?? {}, prefix: (string | number)[] = []): z.infer<S> {
+export function validateYaml<S extends z.ZodType>(src: YamlSource, schema: S, value: unknown = plainValue(src) ?? {}, prefix: (string | number)[] = []): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ConfigError(
@@ -103,14 +153,36 @@ export function parseYamlWith<S extends z.ZodType>(text: string, schema: S, file
   return validateYaml(parseYamlSource(text, file), schema);
 }
 
-export function readYamlSource(path: string): YamlSource {
-  let text: string;
+/** Reads at most MAX_YAML_BYTES + 1 bytes: a huge file (or /dev/zero) is refused without reading it all. */
+function readLimited(path: string): string {
+  const buf = Buffer.alloc(MAX_YAML_BYTES + 1);
+  let n = 0;
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
+    try {
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
-    throw new ConfigError([{ file: path, line: undefined, key: '', reason: `cannot read: ${(err as Error).message}` }]);
+    throw refusal(path, undefined, `cannot read: ${(err as Error).message}`);
   }
-  return parseYamlSource(text, path);
+  if (n > MAX_YAML_BYTES) throw tooLarge(path);
+  return buf.toString('utf8', 0, n);
+}
+
+export function readYamlSource(path: string): YamlSource {
+  return parseYamlSource(readLimited(path), path);
+}
+
+/** A file's plain value (not validated), within the limits: for a fast look at one key. Throws ConfigError. */
+export function readYamlValue(path: string): unknown {
+  return plainValue(readYamlSource(path));
 }
 
 export function loadYamlFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> {

@@ -1,7 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { type CueProfile, cueSchema } from '../cueing/profile.js';
+import { CueingChain } from '../cueing/chain.js';
+import { type CueProfile, cueSchemaAt } from '../cueing/profile.js';
+import { LOOP_RATE_DEFAULT_HZ } from '../cueing/rate.js';
 import { ConfigError, readYamlSource, validateYaml } from './load-yaml.js';
 
 /**
@@ -53,12 +55,30 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Loads the base and every override in `dir`. Throws ConfigError naming the file and line. */
-export function loadProfiles(dir: string, defaultName: string): ProfileSet {
+/**
+ * Backstop behind the schema's rate checks: a profile is only good if the chain really builds
+ * from it at the loop rate, so the control worker never meets one that throws.
+ */
+function assertBuilds(p: CarProfile, rateHz: number): CarProfile {
+  try {
+    new CueingChain(p.cue, rateHz);
+  } catch (err) {
+    throw new ConfigError([{ file: p.file, line: undefined, key: 'cue', reason: `the cueing chain cannot be built at loop.rateHz ${rateHz}: ${(err as Error).message}` }]);
+  }
+  return p;
+}
+
+/**
+ * Loads the base and every override in `dir`, each (overrides after merging onto the base)
+ * checked to build a cueing chain at `rateHz`, the configured `loop.rateHz`. Throws
+ * ConfigError naming the file and line.
+ */
+export function loadProfiles(dir: string, defaultName: string, rateHz: number = LOOP_RATE_DEFAULT_HZ): ProfileSet {
+  const cueSchema = cueSchemaAt(rateHz);
   const baseFile = join(dir, defaultName);
   const baseSrc = readYamlSource(baseFile);
   const baseRaw = validateYaml(baseSrc, baseFileSchema).cue;
-  const base: CarProfile = { name: basename(defaultName, '.yaml'), file: baseFile, gt7CarCodes: [], f1TeamIds: [], cue: validateYaml(baseSrc, cueSchema, baseRaw, ['cue']) };
+  const base = assertBuilds({ name: basename(defaultName, '.yaml'), file: baseFile, gt7CarCodes: [], f1TeamIds: [], cue: validateYaml(baseSrc, cueSchema, baseRaw, ['cue']) }, rateHz);
   const cars: CarProfile[] = [];
   let names: string[];
   try {
@@ -82,7 +102,7 @@ export function loadProfiles(dir: string, defaultName: string): ProfileSet {
         claimed.set(`${kind}:${id}`, name);
       }
     }
-    cars.push({ name: o.name ?? basename(name).replace(/\.ya?ml$/, ''), file, gt7CarCodes: o.match.gt7CarCodes, f1TeamIds: o.match.f1TeamIds, cue });
+    cars.push(assertBuilds({ name: o.name ?? basename(name).replace(/\.ya?ml$/, ''), file, gt7CarCodes: o.match.gt7CarCodes, f1TeamIds: o.match.f1TeamIds, cue }, rateHz));
   }
   return { base, cars };
 }

@@ -5,6 +5,7 @@ import type { RigSpec } from '../kinematics/rig-schema.js';
 import { checkRigLinkBandwidth } from '../output/bandwidth.js';
 import { TEMPLATE_PRESETS, type TemplateOptions } from '../output/template.js';
 import { legCountOf } from '../kinematics/geometry.js';
+import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_MAX_HZ, LOOP_RATE_MIN_HZ } from '../cueing/rate.js';
 import { ConfigError, type YamlSource, applyOverrides, parseYamlSource, readYamlSource, validateYaml } from './load-yaml.js';
 
 /**
@@ -13,6 +14,36 @@ import { ConfigError, type YamlSource, applyOverrides, parseYamlSource, readYaml
  * service that reads an invalid change keeps its last good config.
  */
 const positive = z.number().positive();
+
+/**
+ * `safety.estop`: only the literal `false`, or no value at all (absent, null), lets the rig
+ * run. Anything else stops it: true, yes, on, 1, "true", "stop" — and also 0, "no", "off" and
+ * "false" as a string. A person reaching for the e-stop types what YAML 1.1 taught them; a
+ * value read as "stop" by mistake is a controlled stop, one read as "run" by mistake is not.
+ */
+function estopValueStops(value: unknown): boolean {
+  return value !== false && value !== undefined && value !== null;
+}
+
+/**
+ * Whether a raw parsed config document (YAML → plain JS, not validated) asks for an e-stop
+ * through `safety.estop`, by the same rule the schema uses. For the fast path that must act
+ * on an edit even when the rest of the file is invalid. Never throws; a document that is not
+ * an object (or whose `safety` is not one) asks for nothing.
+ */
+export function estopRequested(raw: unknown): boolean {
+  try {
+    if (!isRecord(raw) || !isRecord(raw.safety)) return false;
+    return estopValueStops(raw.safety.estop);
+  } catch {
+    // A getter or proxy that throws is not a parsed YAML document: nothing was asked for.
+    return false;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 const gt7Schema = z
   .strictObject({
@@ -48,7 +79,7 @@ export const serviceConfigSchema = z.strictObject({
     .prefault({}),
   loop: z
     .strictObject({
-      rateHz: z.number().int().min(100).max(2000).default(1000),
+      rateHz: z.number().int().min(LOOP_RATE_MIN_HZ).max(LOOP_RATE_MAX_HZ).default(LOOP_RATE_DEFAULT_HZ),
       /** Largest busy-wait before each deadline, µs: CPU traded for timing (≥ one period: always spin). */
       maxSpinUs: z.number().min(30).max(10000).default(300),
     })
@@ -82,7 +113,8 @@ export const serviceConfigSchema = z.strictObject({
   profiles: z.strictObject({ dir: z.string().min(1).default('profiles'), default: z.string().min(1).default('default.yaml') }).prefault({}),
   safety: z
     .strictObject({
-      estop: z.unknown().optional().transform(estopValue),
+      /** Every value is accepted (never a reason to refuse the config) and read by estopValueStops. */
+      estop: z.unknown().optional().transform(estopValueStops),
       estopFile: z.string().min(1).optional(),
       engageSeconds: positive.max(30).default(1.5),
       disengageSeconds: positive.max(10).default(0.5),
@@ -100,19 +132,6 @@ export const serviceConfigSchema = z.strictObject({
 });
 
 export type ServiceConfigFile = z.infer<typeof serviceConfigSchema>;
-
-/** `safety.estop`: anything but `false` (or nothing) is a stop. A person reaching for the e-stop may type yes, on or 1. */
-function estopValue(v: unknown): boolean {
-  return v !== undefined && v !== null && v !== false;
-}
-
-/** Whether a parsed config document asks for an e-stop (the same rule as the schema). Never throws. */
-export function estopRequested(doc: unknown): boolean {
-  if (typeof doc !== 'object' || doc === null) return false;
-  const safety = (doc as { safety?: unknown }).safety;
-  if (typeof safety !== 'object' || safety === null) return false;
-  return estopValue((safety as { estop?: unknown }).estop);
-}
 
 /** The validated config with paths resolved and the rig loaded. */
 export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig'> {

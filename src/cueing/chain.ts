@@ -3,6 +3,7 @@ import { type Biquad, highPass1, highPass1Integrated, highPass2Integrated, highP
 import { InputGuard } from './guards.js';
 import { type CueProfile, type RotationalSettings, SIGNALS, type SignalName, type TranslationalSettings } from './profile.js';
 import { RateAccelLimiter } from './rate-limit.js';
+import { LOOP_RATE_RANGE, isLoopRate } from './rate.js';
 import { Reconstructor } from './reconstruction.js';
 
 /**
@@ -146,7 +147,7 @@ export class CueingChain {
   private counters: CueingCounters = { samples: 0, rejectedInputs: 0, spikes: 0, nonFiniteOutputs: 0 };
 
   constructor(profile: CueProfile, rateHz: number) {
-    if (!(rateHz >= 50 && rateHz <= 5000)) throw new RangeError(`loop rate ${rateHz} Hz is outside 50..5000`);
+    if (!isLoopRate(rateHz)) throw new RangeError(`loop rate ${rateHz} Hz is outside ${LOOP_RATE_RANGE}`);
     this.rateHz = rateHz;
     this.dt = 1 / rateHz;
     const g = profile.guards;

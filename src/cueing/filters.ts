@@ -91,15 +91,21 @@ export class Biquad {
 }
 
 /**
- * K of s = K·(1 − z⁻¹)/(1 + z⁻¹) that maps analog ω exactly onto the digital frequency ω.
- * ω must stay below Nyquist (π·rate); anything near it is a configuration error.
+ * Why a filter frequency ω (rad/s) cannot be designed at `rateHz`, or undefined if it can: ω
+ * must be > 0 and below Nyquist, π·rateHz (by a hair, where tan(ω/2·rate) still is finite).
+ * The one rule: `prewarp` throws with it, and the profile schema refuses with it.
  */
+export function filterFrequencyProblem(omega: number, rateHz: number): string | undefined {
+  if (!(omega > 0)) return `${omega} rad/s: a filter frequency must be > 0`;
+  if (omega / (2 * rateHz) < Math.PI / 2 - 1e-6) return undefined;
+  return `${omega} rad/s is not below Nyquist, π·rateHz = ${(Math.PI * rateHz).toFixed(1)} rad/s at loop.rateHz ${rateHz}`;
+}
+
+/** K of s = K·(1 − z⁻¹)/(1 + z⁻¹) that maps analog ω exactly onto the digital frequency ω. */
 export function prewarp(omega: number, rateHz: number): number {
-  const half = omega / (2 * rateHz);
-  if (!(omega > 0) || half >= Math.PI / 2 - 1e-6) {
-    throw new RangeError(`filter frequency ${omega} rad/s must be > 0 and below Nyquist (${(Math.PI * rateHz).toFixed(1)} rad/s at ${rateHz} Hz)`);
-  }
-  return omega / Math.tan(half);
+  const problem = filterFrequencyProblem(omega, rateHz);
+  if (problem !== undefined) throw new RangeError(`filter frequency ${problem}`);
+  return omega / Math.tan(omega / (2 * rateHz));
 }
 
 /** s² / (s² + 2ζωn s + ωn²) */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { filterFrequencyProblem } from './filters.js';
+import { LOOP_RATE_RANGE, isLoopRate } from './rate.js';
 
 /**
  * The cueing part of a profile (`cue:`). Key names of issue 3 are fixed; the rest are
@@ -93,6 +95,41 @@ export type RotationalSettings = CueProfile['roll'];
 
 /** A profile file: `cue:` now; rig and match keys belong to later stages. */
 export const profileFileSchema = z.looseObject({ cue: cueSchema });
+
+/**
+ * Every filter frequency the chain designs (chain.ts: the channels' high-passes, the
+ * translational washout when omegaB > 0, the tilt low-pass), by key path under `cue`.
+ */
+export function filterFrequencies(p: CueProfile): { path: string[]; omega: number }[] {
+  const out: { path: string[]; omega: number }[] = [];
+  for (const axis of ['surge', 'sway', 'heave'] as const) {
+    out.push({ path: [axis, 'highpass', 'omegaN'], omega: p[axis].highpass.omegaN });
+    if (p[axis].highpass.omegaB > 0) out.push({ path: [axis, 'highpass', 'omegaB'], omega: p[axis].highpass.omegaB });
+  }
+  for (const axis of ['roll', 'pitch', 'yaw'] as const) out.push({ path: [axis, 'highpass', 'omega'], omega: p[axis].highpass.omega });
+  out.push({ path: ['tilt', 'lowpass', 'omegaN'], omega: p.tilt.lowpass.omegaN });
+  return out;
+}
+
+/**
+ * The cue schema at a loop rate: also refuses, by key, whatever `new CueingChain(profile,
+ * rateHz)` would throw on (a filter frequency at or above Nyquist, a rate outside the range).
+ */
+export function cueSchemaAt(rateHz: number) {
+  return cueSchema.superRefine((p, ctx) => {
+    if (!isLoopRate(rateHz)) ctx.addIssue({ code: 'custom', path: [], message: `loop.rateHz ${rateHz} is outside ${LOOP_RATE_RANGE}` });
+    for (const { path, omega } of filterFrequencies(p)) {
+      const message = filterFrequencyProblem(omega, rateHz);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', path, message });
+    }
+    // Only on an otherwise valid profile: the other checks have said what is wrong with the rest.
+  }, { when: (payload) => payload.issues.length === 0 });
+}
+
+/** A profile file whose cue the chain can build at `rateHz`. */
+export function profileFileSchemaAt(rateHz: number) {
+  return z.looseObject({ cue: cueSchemaAt(rateHz) });
+}
 
 export function defaultCueProfile(): CueProfile {
   return cueSchema.parse({});

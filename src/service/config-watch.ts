@@ -28,7 +28,7 @@ export class ConfigWatch {
     /** A profile to hand to the control worker. */
     private readonly apply: (p: CarProfile) => void,
   ) {
-    this.profiles = loadProfiles(config.profiles.dir, config.profiles.default);
+    this.profiles = loadProfiles(config.profiles.dir, config.profiles.default, config.loop.rateHz);
     this.profile = this.profiles.base;
   }
 
@@ -60,7 +60,7 @@ export class ConfigWatch {
     let profiles: ProfileSet;
     try {
       next = loadServiceConfig(c.file, this.overrides);
-      profiles = loadProfiles(next.profiles.dir, next.profiles.default);
+      profiles = loadProfiles(next.profiles.dir, next.profiles.default, c.loop.rateHz);
     } catch (err) {
       this.lastError = err instanceof ConfigError ? err.message : String(err);
       this.log.error({ event: 'config-refused', problems: err instanceof ConfigError ? err.problems : undefined, err: this.lastError }, `config change refused, keeping the last good one: ${this.lastError}`);

@@ -70,6 +70,12 @@ describe('motion-rig cue', () => {
     const r = run(['cue', '--profile', profile, '--input', input]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${profile}:3: cue.heave.limit:`);
+    // A filter the chain cannot build at --rate (π·100 = 314.2 rad/s) is refused the same way.
+    const fast = join(dir, 'fast.yaml');
+    writeFileSync(fast, 'cue:\n  pitch:\n    highpass: { omega: 400 }\n');
+    const f = run(['cue', '--profile', fast, '--input', input, '--rate', '100']);
+    expect(f.status).toBe(2);
+    expect(f.stderr).toContain(`${fast}:3: cue.pitch.highpass.omega: 400 rad/s is not below Nyquist`);
     expect(run(['cue', '--input', input, '--rig', 'x.yaml']).status).toBe(2);
   });
 });

@@ -66,6 +66,11 @@ describe('cueing chain', () => {
     }
   });
 
+  it('builds at the loop rates the config takes (100..2000 Hz, docs/ARCHITECTURE.md) and no others', () => {
+    for (const rate of [100, 2000]) expect(new CueingChain(defaultCueProfile(), rate).rateHz).toBe(rate);
+    for (const rate of [99, 2001, 50, 5000, NaN]) expect(() => new CueingChain(defaultCueProfile(), rate), `${rate} Hz`).toThrow(/100\.\.2000/);
+  });
+
   it('NaN, ±Inf and ±1e30 inputs never reach the pose; counters say what happened', () => {
     const chain = new CueingChain(defaultCueProfile(), 1000);
     const bad = [NaN, Infinity, -Infinity, 1e30, -1e30];

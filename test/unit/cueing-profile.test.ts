@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadYamlFile } from '../../src/config/load-yaml.js';
-import { defaultCueProfile, profileFileSchema } from '../../src/cueing/profile.js';
+import { CueingChain } from '../../src/cueing/chain.js';
+import { cueSchema, cueSchemaAt, defaultCueProfile, profileFileSchema } from '../../src/cueing/profile.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-profile-'));
@@ -53,5 +55,41 @@ describe('cueing profiles', () => {
   it('YAML syntax errors carry a line too', () => {
     const file = write('syntax.yaml', 'cue:\n  surge: { gain: 1\n  sway: 2\n');
     expect(() => loadYamlFile(file, profileFileSchema)).toThrow(/syntax\.yaml:\d+: \(top level\): YAML syntax/);
+  });
+
+  it('at a loop rate, the schema refuses exactly what the chain cannot build, by key', () => {
+    const builds = (cue: unknown, rate: number) => {
+      try {
+        new CueingChain(cueSchema.parse(cue), rate);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Every frequency key the chain designs a filter from; near, at and past Nyquist (π·rate).
+    const omega = fc.oneof(fc.double({ min: 0.01, max: 8000, noNaN: true }), fc.constantFrom(314.159, 314.16, 3141.59, 3141.6, 6283.18, 6283.19));
+    fc.assert(
+      fc.property(fc.constantFrom(100, 250, 1000, 2000), omega, omega, omega, omega, omega, omega, fc.constantFrom(0, 0.5), (rate, a, b, c, d, e, f, omegaB) => {
+        const cue = {
+          surge: { highpass: { omegaN: a, omegaB } },
+          sway: { highpass: { omegaB: b } },
+          heave: { highpass: { omegaN: c } },
+          roll: { highpass: { omega: d } },
+          yaw: { highpass: { omega: e, zeta: 0.7 } },
+          tilt: { lowpass: { omegaN: f } },
+        };
+        const accepted = cueSchemaAt(rate).safeParse(cue);
+        expect(accepted.success, JSON.stringify({ rate, cue })).toBe(builds(cue, rate));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('names the key and the limit: surge.highpass.omegaN 25000 at 1000 Hz (π·1000 = 3141.6 rad/s)', () => {
+    const r = cueSchemaAt(1000).safeParse({ surge: { highpass: { omegaN: 25000 } }, pitch: { highpass: { omega: 3000 } } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['surge.highpass.omegaN', expect.stringMatching(/25000 rad\/s .*Nyquist.*3141\.6 rad\/s at loop\.rateHz 1000/)]]);
+    // 3000 rad/s builds at 1000 Hz but not at 500 Hz (π·500 = 1570.8 rad/s).
+    expect(cueSchemaAt(500).safeParse({ pitch: { highpass: { omega: 3000 } } }).error!.issues[0]!.path).toEqual(['pitch', 'highpass', 'omega']);
   });
 });

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load-yaml.js';
 import { deepMerge, loadProfiles, profileForCar } from '../../src/config/profiles.js';
-import { loadServiceConfig } from '../../src/config/service-config.js';
+import { estopRequested, loadServiceConfig } from '../../src/config/service-config.js';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
@@ -59,6 +60,50 @@ describe('service config', () => {
     expect(problems(() => loadServiceConfig(p, ['loop.rateHz=fast']))).toEqual([{ file: '--set loop.rateHz', line: undefined, key: 'loop.rateHz', reason: expect.stringContaining('number') }]);
   });
 
+  it('loop.rateHz takes 100..2000 Hz (the range docs/ARCHITECTURE.md gives), the same the cueing chain builds at', () => {
+    const p = file('rate.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\noutput: { serial: { baud: 2000000 } }\n`);
+    for (const rate of [100, 2000]) expect(loadServiceConfig(p, [`loop.rateHz=${rate}`]).loop.rateHz).toBe(rate);
+    for (const rate of [99, 2001]) expect(problems(() => loadServiceConfig(p, [`loop.rateHz=${rate}`]))[0]!.key).toBe('loop.rateHz');
+  });
+
+  // Issue 13: only a literal `false` (or no value) lets the rig run; anything else someone
+  // types for safety.estop stops it, and never makes the config invalid.
+  const rig = `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\n`;
+  const stops = ['true', 'yes', 'on', '1', '"true"', 'stop', '"stop"', '0', 'no', 'off', '"false"', '""', '[]', '{ now: 1 }', 'True', 'YES'];
+  const runs = ['false', 'null', '~', ''];
+  it.each(stops)('safety.estop: %s stops the rig, in the schema and in estopRequested', (value) => {
+    const p = file('estop-on.yaml', `${rig}safety:\n  estop: ${value}\n`);
+    expect(loadServiceConfig(p).safety.estop).toBe(true);
+    expect(estopRequested(parse(readFileSync(p, 'utf8')))).toBe(true);
+  });
+
+  it.each(runs)('safety.estop: %s (false, or no value) lets it run', (value) => {
+    const p = file('estop-off.yaml', `${rig}safety:\n  estop: ${value}\n  staleMs: 100\n`);
+    expect(loadServiceConfig(p).safety.estop).toBe(false);
+    expect(estopRequested(parse(readFileSync(p, 'utf8')))).toBe(false);
+  });
+
+  it('safety.estop absent: off; estopRequested on a document that is not a config object: false, never a throw', () => {
+    const p = file('estop-absent.yaml', `${rig}safety:\n  staleMs: 100\n`);
+    expect(loadServiceConfig(p).safety.estop).toBe(false);
+    expect(estopRequested(parse(readFileSync(p, 'utf8')))).toBe(false);
+    expect(estopRequested(parse(rig))).toBe(false);
+    for (const doc of [null, undefined, 'safety: { estop: true }', 1, true, ['safety'], [{ safety: { estop: true } }], { safety: 'estop' }, { safety: null }, { safety: [true] }]) {
+      expect(estopRequested(doc), JSON.stringify(doc)).toBe(false);
+    }
+    const hostile = new Proxy({}, { get: () => { throw new Error('no'); } });
+    expect(estopRequested(hostile)).toBe(false);
+    expect(estopRequested({ safety: hostile })).toBe(false);
+  });
+
+  it('--set safety.estop=yes stops too; an otherwise invalid file still says what it wants through estopRequested', () => {
+    const p = file('estop-set.yaml', rig);
+    expect(loadServiceConfig(p, ['safety.estop=yes']).safety.estop).toBe(true);
+    const bad = file('estop-bad.yaml', `${rig}safety:\n  estop: yes\n  staleMs: fast\n`);
+    expect(problems(() => loadServiceConfig(bad)).map((q) => q.key)).toEqual(['safety.staleMs']);
+    expect(estopRequested(parse(readFileSync(bad, 'utf8')))).toBe(true);
+  });
+
   it('refuses a loop rate the serial line cannot carry and says what fits', () => {
     const p = file('slow.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\nloop: { rateHz: 2000 }\noutput: { serial: { baud: 115200 } }\n`);
     // 6 axes: 9 + 12 = 21 bytes per frame, 10 bits a byte, 90 % of 115200 → 493 Hz.
@@ -104,6 +149,21 @@ describe('per-car profiles', () => {
     writeFileSync(join(dir, 'a.yaml'), 'match: { gt7CarCodes: [1] }\n');
     writeFileSync(join(dir, 'b.yaml'), 'match: { gt7CarCodes: [1] }\n');
     expect(problems(() => loadProfiles(dir, 'default.yaml'))[0]!.reason).toContain('already matched by a.yaml');
+  });
+
+  it('refuses, at the configured loop rate, a base or override (after merging) the cueing chain cannot build', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'motion-rig-profiles-'));
+    writeFileSync(join(dir, 'default.yaml'), 'cue:\n  pitch: { highpass: { omega: 400 } }\n');
+    writeFileSync(join(dir, 'fast.yaml'), 'match: { gt7CarCodes: [1] }\ncue:\n  surge:\n    highpass: { omegaN: 25000 }\n');
+    // π·1000 = 3141.6 rad/s: 25000 cannot be built, the base's 400 can.
+    expect(problems(() => loadProfiles(dir, 'default.yaml', 1000))).toEqual([
+      { file: join(dir, 'fast.yaml'), line: 4, key: 'cue.surge.highpass.omegaN', reason: expect.stringMatching(/25000 rad\/s .*Nyquist.*3141\.6 rad\/s at loop\.rateHz 1000/) },
+    ]);
+    expect(problems(() => loadProfiles(dir, 'default.yaml'))[0]!.file).toBe(join(dir, 'fast.yaml')); // the default rate is 1000 Hz
+    // π·100 = 314.2 rad/s: now the base's 400 is refused too (and first).
+    writeFileSync(join(dir, 'fast.yaml'), 'match: { gt7CarCodes: [1] }\n');
+    expect(problems(() => loadProfiles(dir, 'default.yaml', 100))).toEqual([{ file: join(dir, 'default.yaml'), line: 2, key: 'cue.pitch.highpass.omega', reason: expect.stringContaining('314.2 rad/s') }]);
+    expect(loadProfiles(dir, 'default.yaml', 1000).cars).toHaveLength(1);
   });
 
   it('the shipped profiles load', () => {
