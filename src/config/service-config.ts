@@ -6,6 +6,8 @@ import { checkRigLinkBandwidth } from '../output/bandwidth.js';
 import { TEMPLATE_PRESETS, type TemplateOptions } from '../output/template.js';
 import { legCountOf } from '../kinematics/geometry.js';
 import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_MAX_HZ, LOOP_RATE_MIN_HZ } from '../cueing/rate.js';
+import { DEFAULT_SUPERVISOR_SETTINGS as SUPERVISOR } from '../safety/supervisor.js';
+import { DEFAULT_WATCH_SETTINGS as WATCH } from '../safety/telemetry-watch.js';
 import { ConfigError, type YamlSource, applyOverrides, parseYamlSource, readYamlSource, validateYaml } from './load-yaml.js';
 
 /**
@@ -116,13 +118,14 @@ export const serviceConfigSchema = z.strictObject({
       /** Every value is accepted (never a reason to refuse the config) and read by estopValueStops. */
       estop: z.unknown().optional().transform(estopValueStops),
       estopFile: z.string().min(1).optional(),
-      engageSeconds: positive.max(30).default(1.5),
-      disengageSeconds: positive.max(10).default(0.5),
-      parkSpeedFraction: positive.max(1).default(0.25),
-      staleMs: positive.max(1000).default(100),
-      settleMs: z.number().min(0).max(5000).default(250),
-      teleportHoldMs: z.number().min(0).max(10000).default(1000),
-      carChangeHoldMs: z.number().min(0).max(10000).default(500),
+      // Defaults are the safety modules' own (written once, there).
+      engageSeconds: positive.max(30).default(SUPERVISOR.engageSeconds),
+      disengageSeconds: positive.max(10).default(SUPERVISOR.disengageSeconds),
+      parkSpeedFraction: positive.max(1).default(SUPERVISOR.parkSpeedFraction),
+      staleMs: positive.max(1000).default(WATCH.staleMs),
+      settleMs: z.number().min(0).max(5000).default(WATCH.settleMs),
+      teleportHoldMs: z.number().min(0).max(10000).default(WATCH.teleportHoldMs),
+      carChangeHoldMs: z.number().min(0).max(10000).default(WATCH.carChangeHoldMs),
       /** How long SIGTERM waits for the rig to park before exiting anyway. */
       shutdownTimeoutMs: positive.max(60000).default(10000),
     })

@@ -7,6 +7,8 @@ import { ConfigError } from '../../src/config/load-yaml.js';
 import { deepMerge, loadProfiles, profileForCar } from '../../src/config/profiles.js';
 import { estopRequested, loadServiceConfig } from '../../src/config/service-config.js';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
+import { DEFAULT_SUPERVISOR_SETTINGS } from '../../src/safety/supervisor.js';
+import { DEFAULT_WATCH_SETTINGS } from '../../src/safety/telemetry-watch.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 function problems(fn: () => unknown) {
@@ -38,6 +40,12 @@ describe('service config', () => {
       for (const k of key.split('.')) v = (v as Record<string, unknown>)[k];
       expect(v, key).not.toBeUndefined();
     }
+  });
+
+  it('the supervisor and telemetry watch built without a config use what config.example.yaml documents', () => {
+    const { safety } = loadServiceConfig(join(REPO_ROOT, 'config.example.yaml'));
+    expect(DEFAULT_SUPERVISOR_SETTINGS).toMatchObject({ engageSeconds: safety.engageSeconds, disengageSeconds: safety.disengageSeconds, parkSpeedFraction: safety.parkSpeedFraction });
+    expect(DEFAULT_WATCH_SETTINGS).toMatchObject({ staleMs: safety.staleMs, settleMs: safety.settleMs, teleportHoldMs: safety.teleportHoldMs, carChangeHoldMs: safety.carChangeHoldMs });
   });
 
   it('errors name file, line, key and reason; a missing rig file names itself', () => {
