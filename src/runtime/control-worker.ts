@@ -87,6 +87,8 @@ export function runControlWorker(data: ControlWorkerData): void {
   nums[5] = -1;
   port[Port.fd] = FD_NONE;
   const statusEvery = Math.max(1, Math.round(data.rateHz / 200));
+  // Tick k is due at start + k·period: with this, a state change's tick says when it happened.
+  parentPort?.postMessage({ startEpochMs: performance.timeOrigin + sched.startMs });
 
   for (;;) {
     const k = sched.next();

@@ -86,7 +86,7 @@ export class RigSession {
     this.statusTimeoutTicks = ticks(opts.statusTimeoutMs ?? 200);
     this.replyTicks = ticks(opts.replyTimeoutMs ?? 300);
     this.helloAttempts = opts.helloAttempts ?? 3;
-    this.lagLimit = Math.max(8, ticks(opts.lagLimitMs ?? 80));
+    this.lagLimit = Math.max(8, ticks(opts.lagLimitMs ?? 60));
     this.positions = new Uint16Array(opts.axes);
     this.n[GEN] = -1;
     this.n[LAST_TX] = -1;

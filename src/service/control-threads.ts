@@ -27,6 +27,8 @@ export class StartupError extends Error {}
 
 export class ControlThreads {
   firmware = '';
+  /** Epoch ms of the control loop's tick 0 (NaN until it runs). */
+  startEpochMs = Number.NaN;
   private control: Worker | undefined;
   private serial: Worker | undefined;
   private estop: Worker | undefined;
@@ -115,8 +117,9 @@ export class ControlThreads {
     };
     const w = new Worker(CONTROL_URL, { workerData: data, transferList: [this.profiles.port2] });
     this.control = w;
-    w.on('message', (msg: { timerSlackNs?: number | null; profileRefused?: string }) => {
-      if (msg.profileRefused !== undefined) this.log.error({ event: 'profile-refused', err: msg.profileRefused }, `profile refused by the control loop, keeping the running one: ${msg.profileRefused}`);
+    w.on('message', (msg: { timerSlackNs?: number | null; profileRefused?: string; startEpochMs?: number }) => {
+      if (msg.startEpochMs !== undefined) this.startEpochMs = msg.startEpochMs;
+      else if (msg.profileRefused !== undefined) this.log.error({ event: 'profile-refused', err: msg.profileRefused }, `profile refused by the control loop, keeping the running one: ${msg.profileRefused}`);
       else if (msg.timerSlackNs === null) this.log.warn({ event: 'timer-slack', timerSlackNs: null }, "could not set the control thread's timer slack; ticks may start later");
       else if (msg.timerSlackNs !== undefined) this.log.info({ event: 'timer-slack', timerSlackNs: msg.timerSlackNs }, `control thread timer slack ${msg.timerSlackNs} ns`);
     });

@@ -1,6 +1,6 @@
-import { type FSWatcher, existsSync, readFileSync, statSync, watch } from 'node:fs';
+import { type FSWatcher, existsSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readYamlValue } from '../config/load-yaml.js';
 import { estopRequested } from '../config/service-config.js';
 import { Control } from '../runtime/slots.js';
 
@@ -31,9 +31,6 @@ export type EstopEvent =
   | { event: 'estop-config'; estop: boolean }
   | { event: 'estop-config-unreadable'; error: string }
   | { event: 'estop-watch-degraded'; dir: string; error: string };
-
-/** The config's e-stop key is read from files up to this size (a config is a few KiB). */
-const MAX_CONFIG_BYTES = 1 << 20;
 
 export class EstopWatch {
   private present = false;
@@ -128,9 +125,8 @@ export class EstopWatch {
   /** The key's value, or undefined when the file cannot be read or does not parse. */
   private parseConfigKey(): boolean | undefined {
     try {
-      const file = this.opts.configFile;
-      if (statSync(file).size > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-      return estopRequested(parseYaml(readFileSync(file, 'utf8'), { maxAliasCount: 100 }));
+      // Within the loader's limits (size, depth, aliases): a YAML bomb cannot stall this thread.
+      return estopRequested(readYamlValue(this.opts.configFile));
     } catch (err) {
       this.onEvent({ event: 'estop-config-unreadable', error: (err as Error).message });
       return undefined;

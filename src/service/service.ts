@@ -138,7 +138,10 @@ export class MotionService {
       const state = SUPERVISOR_STATE_NAMES[ring[at + Transition.state]!];
       const cause = CAUSE_NAMES[ring[at + Transition.cause]!];
       const loss = cause === 'linkLost' ? LINK_LOSS_NAMES[ring[at + Transition.linkLoss]!] : undefined;
-      const fields = { event: 'state', state, cause, linkLoss: loss, holdReason: HOLD_REASON_NAMES[ring[at + Transition.holdReason]!], tick: ring[at + Transition.tick] };
+      const tick = ring[at + Transition.tick]!;
+      // When it happened (the grid time of its tick), not when this poll got to it.
+      const atMs = Math.round(this.threads.startEpochMs + (tick * 1000) / this.config.loop.rateHz);
+      const fields = { event: 'state', state, cause, linkLoss: loss, holdReason: HOLD_REASON_NAMES[ring[at + Transition.holdReason]!], tick, atMs };
       if (state === 'estop' || state === 'fault') this.log.error(fields, `state ${state}${loss ? ` (link lost: ${loss})` : ''}`);
       else this.log.info(fields, `state ${state}${state === 'hold' ? ` (${fields.holdReason})` : ''}`);
       this.lastHoldReason = ring[at + Transition.holdReason]!;
