@@ -178,7 +178,9 @@ export class SerialLink {
       // A state this protocol does not know is a fault, not a guess.
       v[Port.mcuState] = p[0]! < MCU_STATE_NAMES.length ? p[0]! : McuState.fault;
       v[Port.faults] = p[1]! | (p[2]! << 8);
-      v[Port.lastSeq] = p[3]! | (p[4]! << 8);
+      const lastSeq = p[3]! | (p[4]! << 8);
+      v[Port.statusStuck] = v[Port.statusCount]! > 0 && lastSeq === v[Port.lastSeq] ? v[Port.statusStuck]! + 1 : 0;
+      v[Port.lastSeq] = lastSeq;
       for (let i = 0; i < n; i++) v[Port.positions + i] = p[6 + 2 * i]! | (p[7 + 2 * i]! << 8);
       v[Port.statusCount] = v[Port.statusCount]! + 1;
       this.slot.write(v);

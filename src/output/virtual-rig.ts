@@ -22,6 +22,9 @@ export class VirtualRig {
   private lastFrameMs = 0;
   private lastAdvanceMs = 0;
   private lastStatusMs = -1e12;
+  /** lastSeq as the newest STATUS reported it, and how many STATUS in a row it has not moved. */
+  private statusSeq = 0;
+  private statusStuck = 0;
   private readonly axes: number;
 
   constructor(
@@ -68,6 +71,8 @@ export class VirtualRig {
     if (this.state === McuState.parking && !moving) this.state = McuState.parked;
     if (nowMs - this.lastStatusMs >= 20) {
       this.lastStatusMs = nowMs;
+      this.statusStuck = this.counters.status > 0 && this.lastSeq === this.statusSeq ? this.statusStuck + 1 : 0;
+      this.statusSeq = this.lastSeq;
       this.counters.status++;
     }
   }
@@ -79,7 +84,8 @@ export class VirtualRig {
     out[Port.statusCount] = this.counters.status;
     out[Port.mcuState] = this.state;
     out[Port.faults] = 0;
-    out[Port.lastSeq] = this.lastSeq;
+    out[Port.lastSeq] = this.statusSeq;
+    out[Port.statusStuck] = this.statusStuck;
     for (let i = 0; i < this.axes; i++) out[Port.positions + i] = this.positions[i]!;
     out[Port.helloCount] = this.counters.hellos;
     out[Port.helloVersion] = RIGLINK_VERSION;

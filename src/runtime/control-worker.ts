@@ -13,7 +13,7 @@ import type { FrameSink } from './rig-session.js';
 import { DeadlineScheduler } from './scheduler.js';
 import { SeqlockSlot } from './shared-slot.js';
 import { Control, FD_NONE, FD_VIRTUAL, Port, Sample, type SharedBuffers, Status, TRANSITION_RING, Transition, unpackSample } from './slots.js';
-import { setThreadTimerSlack } from './timer-slack.js';
+import { adjustThreadNice, setThreadTimerSlack } from './timer-slack.js';
 
 /**
  * The control worker: owns time and the wire's host→MCU direction. Each tick on the fixed
@@ -56,7 +56,7 @@ class PortSink implements FrameSink {
 
 export function runControlWorker(data: ControlWorkerData): void {
   // Before the loop: the slack is how late each sleep may end, which the scheduler must spin away.
-  parentPort?.postMessage({ timerSlackNs: setThreadTimerSlack(1) ?? null });
+  parentPort?.postMessage({ timerSlackNs: setThreadTimerSlack(1) ?? null, nice: adjustThreadNice(-5) ?? null });
   const rig = new RigKinematics(data.geometry);
   const n = rig.actuatorCount;
   const virtual = new VirtualRig(n, 200_000, data.virtualPark);

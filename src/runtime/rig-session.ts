@@ -12,7 +12,8 @@ import { FD_NONE, Port } from './slots.js';
  *   - no HELLO_ACK after three tries, or one whose version or axis count does not fit;
  *   - no STATUS for statusTimeoutMs;
  *   - a write the port did not take (its queue is full: the MCU is not reading);
- *   - the MCU's lastSeq falling more than lagLimitMs of frames behind what was written.
+ *   - the MCU's lastSeq not moving over three STATUS frames in a row while what was written is
+ *     more than lagLimitMs of frames ahead of it (an MCU that stopped reading).
  * A lost session writes nothing more: the caller tells the serial thread, which flushes what
  * is still queued, closes the port and opens it again (a new generation, a new handshake).
  * SETPOINTs go out only once this session's MCU has reported where the actuators are.
@@ -170,8 +171,11 @@ export class RigSession {
       for (let i = 0; i < this.axes; i++) this.positions[i] = port[Port.positions + i]!;
       this.positionsKnown = true;
       this.newPositions = true;
-      // What the MCU had taken when it sent this STATUS, against what we had written by now.
-      if (n[LAST_TX]! >= 0 && ((n[LAST_TX]! - port[Port.lastSeq]! + 0x10000) & 0xffff) > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
+      // An MCU that stopped reading: STATUS after STATUS says it took nothing new (each says what
+      // it had read when it sent it, so a STATUS we read late proves nothing), while what we
+      // wrote is more than lagLimit frames ahead of it.
+      const behind = (n[LAST_TX]! - port[Port.lastSeq]! + 0x10000) & 0xffff;
+      if (n[LAST_TX]! >= 0 && port[Port.statusStuck]! >= STUCK_STATUS && behind > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
     } else if (k - n[STATUS_AT]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
   }
 
@@ -223,3 +227,5 @@ export class RigSession {
 }
 
 const EMPTY = new Uint8Array(0);
+/** STATUS frames in a row without progress before a lag counts (3 × the 20 ms STATUS period = 60 ms of the MCU's time). */
+const STUCK_STATUS = 3;

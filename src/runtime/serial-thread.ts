@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type LinkEvent, SerialLink, type SerialLinkOptions } from '../output/serial-link.js';
 import { SeqlockSlot } from './shared-slot.js';
+import { adjustThreadNice } from './timer-slack.js';
 import { Control, type SharedBuffers } from './slots.js';
 
 /**
@@ -16,6 +17,7 @@ export interface SerialThreadData {
 }
 
 export function runSerialThread(data: SerialThreadData): void {
+  adjustThreadNice(-5);
   const link = new SerialLink(new SeqlockSlot(data.buffers.port), new Int32Array(data.buffers.control), Control.lostGeneration, data.link, (e: LinkEvent) =>
     parentPort?.postMessage(e),
   );

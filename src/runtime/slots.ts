@@ -96,6 +96,8 @@ export function unpackSample(v: Float64Array, s: MotionSample): number {
 export const Port = layout({
   generation: 1, fd: 1,
   statusCount: 1, mcuState: 1, faults: 1, lastSeq: 1, positions: MAX_AXES,
+  /** STATUS frames in a row whose lastSeq did not move (each says what the MCU had read when it sent it). */
+  statusStuck: 1,
   helloCount: 1, helloVersion: 1, helloAxes: 1,
   /** STATUS frames refused: a position count other than the rig's axes. */
   badStatus: 1,

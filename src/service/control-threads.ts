@@ -117,7 +117,8 @@ export class ControlThreads {
     };
     const w = new Worker(CONTROL_URL, { workerData: data, transferList: [this.profiles.port2] });
     this.control = w;
-    w.on('message', (msg: { timerSlackNs?: number | null; profileRefused?: string; startEpochMs?: number }) => {
+    w.on('message', (msg: { timerSlackNs?: number | null; nice?: number | null; profileRefused?: string; startEpochMs?: number }) => {
+      if (msg.nice !== undefined) this.log.info({ event: 'thread-nice', thread: 'control loop', nice: msg.nice }, `control thread nice ${msg.nice ?? 'unchanged'}`);
       if (msg.startEpochMs !== undefined) this.startEpochMs = msg.startEpochMs;
       else if (msg.profileRefused !== undefined) this.log.error({ event: 'profile-refused', err: msg.profileRefused }, `profile refused by the control loop, keeping the running one: ${msg.profileRefused}`);
       else if (msg.timerSlackNs === null) this.log.warn({ event: 'timer-slack', timerSlackNs: null }, "could not set the control thread's timer slack; ticks may start later");

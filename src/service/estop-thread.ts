@@ -1,4 +1,5 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { adjustThreadNice } from '../runtime/timer-slack.js';
 import { type EstopEvent, EstopWatch, type EstopWatchOptions } from './estop-watch.js';
 
 /**
@@ -12,6 +13,7 @@ export interface EstopThreadData {
 }
 
 export function runEstopThread(data: EstopThreadData): void {
+  adjustThreadNice(-5);
   const w = new EstopWatch(new Int32Array(data.control), data.watch, (e: EstopEvent) => parentPort?.postMessage(e));
   parentPort?.on('message', (msg: { close?: boolean }) => {
     if (msg.close) {

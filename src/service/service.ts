@@ -6,6 +6,7 @@ import type { RigKinematics } from '../kinematics/rig.js';
 import type { Logger } from '../log.js';
 import { LINK_LOSS_NAMES, LinkPhase } from '../runtime/rig-session.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
+import { adjustThreadNice } from '../runtime/timer-slack.js';
 import { Control, FD_NONE, Port, Status, TRANSITION_RING, Transition, createSharedBuffers } from '../runtime/slots.js';
 import { CAUSE_NAMES, Mcu, SUPERVISOR_STATE_NAMES, SupervisorState } from '../safety/supervisor.js';
 import { HOLD_REASON_NAMES } from '../safety/telemetry-watch.js';
@@ -84,6 +85,8 @@ export class MotionService {
     }
     this.threads.startControl(this.configWatch.profile.cue);
     this.started = true;
+    // After the threads exist (they would inherit it): reloads and status writes yield to them.
+    adjustThreadNice(5);
     this.configWatch.start();
     this.timers.push(setInterval(() => this.poll(), 10));
     if (this.statusFile) this.timers.push(setInterval(() => this.statusFile!.write(this.status()), 100));
