@@ -6,6 +6,7 @@ import { DiscoveryError, discoverPlayStation } from '../../src/telemetry/gt7/dis
 import { PacketCipher } from '../../src/telemetry/gt7/cipher.js';
 import { AccelerationSource } from '../../src/telemetry/motion-sample.js';
 import { readCapture } from '../../src/telemetry/recording.js';
+import { Gt7PacketMaker } from '../helpers/gt7-packets.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -237,6 +238,45 @@ describe('GT7 client and console simulator on loopback', () => {
     expect(c.stats.duplicated).toBe(1);
     expect(c.stats.outOfOrder).toBe(1);
     expect(c.latest()!.packet.packetId).toBe(105);
+  });
+
+  it('one forged packet with id +599 from the console\'s address: every genuine packet after it still arrives, the forged one is counted; a real restart is followed', async () => {
+    // The console on 127.0.0.13 sends to port 33740 of the client's address, 127.0.0.14.
+    const fake = await udpOn('127.0.0.13');
+    const c = await Gt7Client.start({ console: '127.0.0.13', consolePort: fake.address().port, bindAddress: '127.0.0.14', telemetryPort: 33740 });
+    cleanups.push(() => c.close());
+    const notices: Gt7Notice[] = [];
+    c.onNotice((n) => notices.push(n));
+    const ids: number[] = [];
+    c.onTelemetry((t) => void ids.push(t.packet.packetId));
+    const m = new Gt7PacketMaker('B');
+    let sent = 0;
+    const send = async (datagram: Buffer) => {
+      await new Promise<void>((r) => fake.send(datagram, 33740, '127.0.0.14', () => r()));
+      sent++;
+      await sleep(1);
+    };
+    const genuine: number[] = [];
+    const sendGenuine = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await send(m.next());
+        genuine.push(m.id);
+      }
+    };
+    await sendGenuine(30);
+    await send(m.forge(m.id + 599));
+    await sendGenuine(100);
+    await waitFor(() => c.stats.datagrams >= sent);
+    expect(ids).toEqual(genuine);
+    expect(c.stats).toMatchObject({ accepted: 130, unconfirmed: 1, outOfOrder: 0, lost: 0, duplicated: 0 });
+    expect(notices.filter((n) => n.kind === 'stream-restarted')).toEqual([]);
+
+    // The console restarts its count: the first packet is held, the one after confirms it.
+    for (let id = 1; id <= 20; id++) await send(m.next(id));
+    await waitFor(() => c.stats.datagrams >= sent);
+    expect(ids.slice(130)).toEqual(Array.from({ length: 19 }, (_, i) => i + 2));
+    expect(notices.filter((n) => n.kind === 'stream-restarted')).toHaveLength(1);
+    expect(c.stats.unconfirmed).toBe(1);
   });
 });
 
