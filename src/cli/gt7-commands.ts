@@ -181,20 +181,40 @@ export async function runDiscover(v: { broadcast?: string; timeout?: string; jso
   }
 }
 
+/** The flags of `simulate-console`, for main.ts's parseArgs. */
+export const SIMULATE_CONSOLE_FLAGS = {
+  recording: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'reply-port': { type: 'string' },
+  phases: { type: 'string' },
+  'discovery-port': { type: 'string' },
+  game: { type: 'string' },
+} as const;
+
+/**
+ * `motion-rig simulate-console`: a fake console on `--host` (e.g. 127.0.0.2, beside a client on
+ * 127.0.0.1) that sends to port 33740 of each heartbeat's address, or `--reply-port` (tests only).
+ */
 export async function runSimulateConsole(
-  v: { recording?: string; port?: string; host?: string; phases?: string; 'discovery-port'?: string; game?: string },
+  v: { recording?: string; port?: string; host?: string; 'reply-port'?: string; phases?: string; 'discovery-port'?: string; game?: string },
   signal: AbortSignal,
 ): Promise<number> {
+  const host = v.host ?? '0.0.0.0';
   const sim = await ConsoleSimulator.start({
-    host: v.host ?? '0.0.0.0',
+    host,
     port: intOption('port', v.port),
+    replyPort: intOption('reply-port', v['reply-port'], 1, 65535),
     game: gameOption(v.game),
     recording: v.recording ? readCapture(v.recording) : undefined,
     phases: v.phases ? parsePhases(v.phases) : undefined,
     discoveryPort: v['discovery-port'] === 'none' ? null : (intOption('discovery-port', v['discovery-port']) ?? null),
     logger: createLogger({ destination: 2 }),
   });
-  process.stderr.write(`console simulator on UDP ${sim.port}${sim.discoveryPort ? `, discovery on ${sim.discoveryPort}` : ''}; Ctrl-C stops\n`);
+  process.stderr.write(
+    `console simulator on UDP ${sim.port} of ${host}${sim.discoveryPort ? `, discovery on ${sim.discoveryPort}` : ''}; ` +
+      `sends to port ${sim.replyPort} of each heartbeat's address; Ctrl-C stops\n`,
+  );
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await sim.close();
   process.stderr.write(`sent ${sim.stats.packetsSent} packets\n`);

@@ -25,6 +25,8 @@ Usage:
                                         pipeline → RigLink over a socat pty → MCU simulator (npm start)
   motion-rig telemetry [--console ADDR | --discover] [--heartbeat A|B|~|C] [--count N] [--json]
                        [--port LOCAL_PORT] [--console-port PORT] [--broadcast ADDR] [--game gt7|gtsport]
+                                        receives on UDP 33740 (GT Sport 33340), the only port a console
+                                        sends to; --port is for tests (a real console ignores it)
   motion-rig telemetry --game f1 [--port 20777] [--sender ADDR] [--count N] [--json]
                                         F1 2018–2024 UDP telemetry (the game sends to this machine)
   motion-rig decode FILE [--json]       decode a recording or *.lpr file (encrypted or plaintext)
@@ -34,8 +36,11 @@ Usage:
   motion-rig record --game f1 --out FILE [--port 20777] [--duration S]
                                         raw datagrams with receive times, for decode, cue and replay
   motion-rig discover [--broadcast ADDR] [--timeout MS] [--json]
-  motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR]
+  motion-rig simulate-console [--recording FILE] [--port 33739] [--host ADDR] [--reply-port 33740]
                        [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--discovery-port 9302]
+                                        a fake console: sends to port 33740 of each heartbeat's address,
+                                        like a PS4/PS5 (--reply-port: tests only); run it on its own
+                                        address (--host 127.0.0.2) beside a client on this machine
   motion-rig simulate-f1 [--host 127.0.0.1] [--port 20777] [--format 2018..2024] [--rate 60] [--team ID]
                        [--phases drive:20,pause:3,menu:2,replay:5,silent:2] [--out FILE.lpr --seconds 30]
                                         the synthetic lap as F1 packets, sent over UDP or written to a file

@@ -20,7 +20,7 @@ export function telemetryTable(t: Gt7Telemetry, stats: Gt7ClientStats, ratePerS:
     '',
     ...motionLines(s, src, 'n/a (format A)'),
     '',
-    `packets ${stats.accepted}  ${f(ratePerS, 1, 5)}/s   lost ${stats.lost}  dup ${stats.duplicated}  out-of-order ${stats.outOfOrder}  foreign ${stats.foreign}  garbage ${stats.garbage}  heartbeats ${stats.heartbeatsSent}`,
+    `packets ${stats.accepted}  ${f(ratePerS, 1, 5)}/s   lost ${stats.lost}  dup ${stats.duplicated}  out-of-order ${stats.outOfOrder}  unconfirmed ${stats.unconfirmed}  foreign ${stats.foreign}  garbage ${stats.garbage}  heartbeats ${stats.heartbeatsSent}`,
   ].join('\n');
 }
 
@@ -48,7 +48,7 @@ export function f1TelemetryTable(t: F1Telemetry, stats: F1ClientStats, ratePerS:
     '',
     ...motionLines(s, 'game g-forces', 'n/a (no player data yet)'),
     '',
-    `samples ${stats.samples}  ${f(ratePerS, 1, 5)}/s   packets ${stats.accepted}   lost ${stats.lost}  dup ${stats.duplicated}  out-of-order ${stats.outOfOrder}  foreign ${stats.foreign}  dropped ${dropped || 0}`,
+    `samples ${stats.samples}  ${f(ratePerS, 1, 5)}/s   packets ${stats.accepted}   lost ${stats.lost}  dup ${stats.duplicated}  out-of-order ${stats.outOfOrder}  unconfirmed ${stats.unconfirmed}  foreign ${stats.foreign}  dropped ${dropped || 0}`,
   ].join('\n');
 }
 

@@ -52,8 +52,10 @@ const gt7Schema = z
     /** Console IP address, or "discover" (PlayStation discovery on the LAN). */
     console: z.string().min(1).default('discover'),
     heartbeat: z.enum(['A', 'B', '~', 'C']).default('B'),
-    /** Local telemetry port (0: any free port). */
-    telemetryPort: z.number().int().min(0).max(65535).default(0),
+    /** Local telemetry port: the console sends to 33740 only, so another value is for tests (a real console ignores it). */
+    telemetryPort: z.number().int().min(0).max(65535).default(33740),
+    /** Local address of the telemetry socket (the heartbeat leaves from it). */
+    bind: z.string().default('0.0.0.0'),
   })
   .prefault({});
 

@@ -1,4 +1,5 @@
 import type { MotionSample } from '../telemetry/motion-sample.js';
+import { ANY_GAME_SEQUENCE, SequenceGuard, SequenceVerdict } from '../telemetry/sequence-guard.js';
 
 /**
  * Decides, every control tick, whether the telemetry is fresh driving telemetry the rig may
@@ -6,7 +7,9 @@ import type { MotionSample } from '../telemetry/motion-sample.js';
  *
  * Reasons to hold, in priority order when several apply:
  *   noTelemetry  nothing received yet
- *   stale        the game's packet counter has not advanced for `staleMs`
+ *   stale        the game's packet counter has not advanced for `staleMs`; a duplicate, a
+ *                step back, or a jump the next sample has not confirmed is no advance
+ *                (SequenceGuard), so one stray sequence number neither freshens nor moves it
  *   loading, paused, menu, replay   the game says so
  *   frozen       packets keep coming but the physics does not move (every motion value
  *                bit-identical) for `frozenMs`
@@ -67,8 +70,9 @@ export class TelemetryWatch {
   private readonly prev = new Float64Array(N_PREV);
   /** Tick numbers: [last sequence change, frozen since (−1 not frozen), teleport at, car change at, clear since]. */
   private readonly ticks = new Float64Array([-1, -1, -1e12, -1e12, -1]);
-  /** [last sequence, last car id, have previous sample (0/1), have position (0/1), last reason]. */
-  private readonly ints = new Int32Array([0, -1, 0, 0, HoldReason.noTelemetry]);
+  /** [last car id, have previous sample (0/1), have position (0/1), last reason]. */
+  private readonly ints = new Int32Array([-1, 0, 0, HoldReason.noTelemetry]);
+  private readonly sequence = new SequenceGuard(ANY_GAME_SEQUENCE);
   private readonly flags = new Uint8Array(4); // paused, loading, onTrack, replay of the newest sample
   private readonly staleTicks: number;
   private readonly frozenTicks: number;
@@ -94,9 +98,9 @@ export class TelemetryWatch {
     const prev = this.prev;
     const ints = this.ints;
     const ticks = this.ticks;
-    const first = ints[2] === 0;
-    if (first || s.sequence !== ints[0]) ticks[0] = k;
-    ints[0] = s.sequence;
+    const first = ints[1] === 0;
+    const verdict = this.sequence.judge(s.sequence);
+    if (verdict === SequenceVerdict.accept || verdict === SequenceVerdict.jump) ticks[0] = k;
     const same =
       !first &&
       s.ax === prev[P_AX] && s.ay === prev[P_AY] && s.az === prev[P_AZ] &&
@@ -105,7 +109,7 @@ export class TelemetryWatch {
     if (!same) ticks[1] = -1;
     else if (ticks[1]! < 0) ticks[1] = k;
 
-    if (!first && s.hasPosition && ints[3] === 1) {
+    if (!first && s.hasPosition && ints[2] === 1) {
       const dx = s.px - prev[P_X]!;
       const dy = s.py - prev[P_Y]!;
       const dz = s.pz - prev[P_Z]!;
@@ -118,12 +122,12 @@ export class TelemetryWatch {
         this.counts.teleports++;
       }
     }
-    if (s.carId !== ints[1]) {
-      if (ints[1] !== -1 && s.carId !== -1) {
+    if (s.carId !== ints[0]) {
+      if (ints[0] !== -1 && s.carId !== -1) {
         ticks[3] = k;
         this.counts.carChanges++;
       }
-      if (s.carId !== -1) ints[1] = s.carId;
+      if (s.carId !== -1) ints[0] = s.carId;
     }
     prev[P_AX] = s.ax;
     prev[P_AY] = s.ay;
@@ -136,8 +140,8 @@ export class TelemetryWatch {
     prev[P_Y] = s.py;
     prev[P_Z] = s.pz;
     prev[P_TIME_NS] = s.receiveTimeNs;
-    ints[2] = 1;
-    ints[3] = s.hasPosition ? 1 : 0;
+    ints[1] = 1;
+    ints[2] = s.hasPosition ? 1 : 0;
     this.flags[0] = s.paused ? 1 : 0;
     this.flags[1] = s.loading ? 1 : 0;
     this.flags[2] = s.onTrack ? 1 : 0;
@@ -146,7 +150,7 @@ export class TelemetryWatch {
 
   /** The car id of the newest sample that had one (−1 none yet). */
   get carId(): number {
-    return this.ints[1]!;
+    return this.ints[0]!;
   }
 
   /** Why the rig must hold at tick k, or HoldReason.none. */
@@ -155,21 +159,21 @@ export class TelemetryWatch {
     const ints = this.ints;
     const ticks = this.ticks;
     if (raw !== HoldReason.none) {
-      ints[4] = raw;
+      ints[3] = raw;
       ticks[4] = -1;
       return raw;
     }
-    if (ints[4] === HoldReason.none) return HoldReason.none;
+    if (ints[3] === HoldReason.none) return HoldReason.none;
     if (ticks[4]! < 0) ticks[4] = k;
-    if (k - ticks[4]! < this.settleTicks) return ints[4]!;
-    ints[4] = HoldReason.none;
+    if (k - ticks[4]! < this.settleTicks) return ints[3]!;
+    ints[3] = HoldReason.none;
     return HoldReason.none;
   }
 
   private rawReason(k: number): number {
     const ticks = this.ticks;
     const f = this.flags;
-    if (this.ints[2] === 0) return HoldReason.noTelemetry;
+    if (this.ints[1] === 0) return HoldReason.noTelemetry;
     if (k - ticks[0]! >= this.staleTicks) return HoldReason.stale;
     if (f[1] === 1) return HoldReason.loading;
     if (f[0] === 1) return HoldReason.paused;

@@ -1,14 +1,25 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gt7Client } from '../../src/telemetry/gt7/client.js';
 import { ConsoleSimulator } from '../../src/telemetry/gt7/console-simulator.js';
 import { readCapture } from '../../src/telemetry/recording.js';
 import { CLI, buildCli, runCli } from '../helpers/cli.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = (args: string[], timeoutMs = 20_000) => runCli(args, timeoutMs);
+
+/**
+ * Loopback addresses 127.0.0.31–39 belong to this file. The `telemetry` and `record` commands
+ * bind 0.0.0.0, so they get the test-only port option (a real console ignores it) with a
+ * port below Linux's ephemeral range, which no port-0 socket of a parallel test can take.
+ */
+const SIM = '127.0.0.31';
+const CLI_PORT = 29740;
 
 beforeAll(buildCli);
 
@@ -67,9 +78,9 @@ describe('motion-rig CLI (GT7)', () => {
   });
 
   it('telemetry --json against the simulator, then record → decode round trip', async () => {
-    const sim = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0 });
+    const sim = await ConsoleSimulator.start({ host: SIM, replyPort: CLI_PORT });
     try {
-      const t = await runAsync(['telemetry', '--console', '127.0.0.1', '--console-port', String(sim.port), '--port', '0', '--heartbeat', 'C', '--count', '30', '--json']);
+      const t = await runAsync(['telemetry', '--console', SIM, '--port', String(CLI_PORT), '--heartbeat', 'C', '--count', '30', '--json']);
       expect(t.code).toBe(0);
       const rows = t.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(rows).toHaveLength(30);
@@ -81,10 +92,10 @@ describe('motion-rig CLI (GT7)', () => {
       await sim.close();
     }
     // A fresh console: the first one keeps format C locked for 16 s after the last heartbeat.
-    const sim2 = await ConsoleSimulator.start({ host: '127.0.0.1', port: 0 });
+    const sim2 = await ConsoleSimulator.start({ host: SIM, replyPort: CLI_PORT });
     try {
       const out = join(dir, 'lap.mrrec');
-      const rec = await runAsync(['record', '--out', out, '--console', '127.0.0.1', '--console-port', String(sim2.port), '--port', '0', '--duration', '1']);
+      const rec = await runAsync(['record', '--out', out, '--console', SIM, '--port', String(CLI_PORT), '--duration', '1']);
       expect(rec.code).toBe(0);
       const cap = readCapture(out);
       expect(cap.kind).toBe('recording');
@@ -116,8 +127,8 @@ describe('motion-rig CLI (GT7)', () => {
     expect(r.stderr).toMatch(/console simulator .* → service at 1000 Hz → (RigLink over a socat pty pair|in-process virtual rig)/);
   });
 
-  it('simulate-console serves a client until Ctrl-C', async () => {
-    const child = spawn(process.execPath, [CLI, 'simulate-console', '--host', '127.0.0.1', '--port', '0', '--phases', 'drive:5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('simulate-console on its own address, with the console\'s ports, serves a client on 33740 of another until Ctrl-C', async () => {
+    const child = spawn(process.execPath, [CLI, 'simulate-console', '--host', '127.0.0.32', '--phases', 'drive:5'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const port = await new Promise<number>((resolve, reject) => {
@@ -130,14 +141,34 @@ describe('motion-rig CLI (GT7)', () => {
         }
       });
     });
-    const t = await runAsync(['telemetry', '--console', '127.0.0.1', '--console-port', String(port), '--port', '0', '--count', '5', '--json']);
-    expect(t.stdout.trim().split('\n')).toHaveLength(5);
+    expect(port).toBe(33739);
+    expect(stderr).toMatch(/sends to port 33740 of each heartbeat's address/);
+    // Every port the console's: heartbeat to 33739, packets to 33740 of 127.0.0.33.
+    const client = await Gt7Client.start({ console: '127.0.0.32', bindAddress: '127.0.0.33' });
+    const ids: number[] = [];
+    client.onTelemetry((t) => void ids.push(t.packet.packetId));
+    await waitFor(() => ids.length >= 5);
+    await client.close();
     const code = await new Promise<number | null>((resolve) => {
       child.on('close', resolve);
       child.kill('SIGINT');
     });
     expect(code).toBe(0);
     expect(stderr).toMatch(/sent \d+ packets/);
+  });
+
+  it('telemetry with its port taken: exit 1 with one line naming the port and what probably holds it', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(CLI_PORT + 1, '127.0.0.34', () => r()));
+    try {
+      const r = await runAsync(['telemetry', '--console', SIM, '--port', String(CLI_PORT + 1), '--count', '1']);
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^motion-rig: UDP port ${CLI_PORT + 1} on 0\\.0\\.0\\.0 is already in use: another GT7 app on this machine \\(SimHub, a dashboard\\)`));
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
   });
 
   it('demo stops cleanly on Ctrl-C (SIGINT): parks, exit 0', async () => {

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { F1Client, type F1Notice } from '../../src/telemetry/f1/client.js';
-import { F1Simulator, type F1SimulatorOptions } from '../../src/telemetry/f1/simulator.js';
+import { F1PacketSource, F1Simulator, type F1SimulatorOptions } from '../../src/telemetry/f1/simulator.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -116,6 +116,40 @@ describe('F1 listener and packet simulator on loopback', () => {
     expect(notices.filter((x) => x.kind === 'dropped').map((x) => x.message.split(': ').slice(1).join(': '))).toHaveLength(3);
   });
 
+  it('one forged motion packet with frame +599 or another session: the genuine frames after it all arrive, the forged ones are counted', async () => {
+    const c = await listener();
+    const frames: number[] = [];
+    c.onTelemetry((t) => void frames.push(t.packet.header.frameIdentifier));
+    const sock = await udpOn('127.0.0.1');
+    const source = new F1PacketSource({ format: 2018 });
+    // F1 2018 header (TELEMETRY-NOTES): u16 format, u8 version, u8 packet id (0 motion) at 3,
+    // u64 session UID at 4, f32 session time at 12, u32 frame identifier at 16.
+    const motion = () => source.next().find((d) => d[3] === 0)!;
+    const send = (d: Uint8Array) => new Promise<void>((r) => sock.send(d, c.port, '127.0.0.1', () => r()));
+    const sentFrames: number[] = [];
+    const genuine = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const d = motion();
+        sentFrames.push(new DataView(d.buffer, d.byteOffset).getUint32(16, true));
+        await send(d);
+        await sleep(1);
+      }
+    };
+    await genuine(20);
+    const forged = Uint8Array.from(motion());
+    const view = new DataView(forged.buffer);
+    view.setUint32(16, sentFrames.at(-1)! + 599, true);
+    await send(forged);
+    await genuine(20);
+    view.setBigUint64(4, 0xbadn, true);
+    view.setUint32(16, sentFrames.at(-1)! + 1, true);
+    await send(forged);
+    await genuine(20);
+    await waitFor(() => c.stats.byType['2018 motion'] === 62);
+    expect(frames).toEqual(sentFrames);
+    expect(c.stats).toMatchObject({ unconfirmed: 2, outOfOrder: 0, duplicated: 0 });
+  });
+
   it('AbortSignal closes the listener and ends the iterator', async () => {
     const ac = new AbortController();
     const c = await listener({ signal: ac.signal });
@@ -131,12 +165,24 @@ describe('F1 listener and packet simulator on loopback', () => {
   });
 
   it.skipIf(!haveSharedData)('real 2018 and later-format packets sent over UDP decode as they do from disk', async () => {
-    const c = await listener();
     const sock = await udpOn('127.0.0.1');
-    const files = ['2018/00-motion.bin', '2018/01-session.bin', '2018/04-participants.bin', 'later-formats/racehub-2019-00.bin', 'later-formats/maciejpedzich-2024-00.bin', 'later-formats/maciejpedzich-2024-13.bin'];
-    for (const f of files) await new Promise<void>((r) => sock.send(readFileSync(dataPath('f1', f)), c.port, '127.0.0.1', () => r()));
-    await waitFor(() => c.stats.accepted === files.length);
-    expect(c.stats.byType).toMatchObject({ '2018 motion': 1, '2018 session': 1, '2018 participants': 1, '2019 motion': 1, '2024 motion': 1, '2024 motionEx': 1 });
-    expect(c.stats.samples).toBe(3);
+    // One listener per game: each capture is another session, and a lone motion packet of a
+    // new session is not believed until the next one confirms it (SequenceGuard).
+    const games = [
+      ['2018/00-motion.bin', '2018/01-session.bin', '2018/04-participants.bin'],
+      ['later-formats/racehub-2019-00.bin'],
+      ['later-formats/maciejpedzich-2024-00.bin', 'later-formats/maciejpedzich-2024-13.bin'],
+    ];
+    const byType: Record<string, number> = {};
+    let samples = 0;
+    for (const files of games) {
+      const c = await listener();
+      for (const f of files) await new Promise<void>((r) => sock.send(readFileSync(dataPath('f1', f)), c.port, '127.0.0.1', () => r()));
+      await waitFor(() => c.stats.accepted === files.length);
+      Object.assign(byType, c.stats.byType);
+      samples += c.stats.samples;
+    }
+    expect(byType).toMatchObject({ '2018 motion': 1, '2018 session': 1, '2018 participants': 1, '2019 motion': 1, '2024 motion': 1, '2024 motionEx': 1 });
+    expect(samples).toBe(3);
   });
 });

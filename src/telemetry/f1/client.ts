@@ -2,6 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
 import { TelemetryFanout } from '../fanout.js';
 import { MotionSample, copyMotionSample } from '../motion-sample.js';
+import { F1_SEQUENCE, SequenceGuard, SequenceVerdict } from '../sequence-guard.js';
+import { TelemetryPortInUse, bindUdp } from '../udp.js';
 import { F1MotionState } from './motion.js';
 import { DEFAULT_F1_PORT, type DropReason, type F1Packet, decodeF1Packet } from './packet.js';
 
@@ -14,6 +16,10 @@ import { DEFAULT_F1_PORT, type DropReason, type F1Packet, decodeF1Packet } from 
  * first address that sends a valid packet (two games or a second PC on the network would
  * otherwise interleave two cars). Bad datagrams are counted by reason and dropped; the
  * first of each reason is logged once, never thrown.
+ *
+ * Motion frames go through a SequenceGuard keyed by session UID: a frame identifier more than
+ * 60 frames from the last one (either way), or another session, is believed only when the
+ * next motion packet continues from it; a lone forged or stray packet is dropped and counted.
  */
 
 export interface F1ClientOptions {
@@ -41,6 +47,8 @@ export interface F1ClientStats {
   lost: number;
   duplicated: number;
   outOfOrder: number;
+  /** Motion packets far from the stream (frame or session) that the next one did not confirm. */
+  unconfirmed: number;
   /** Motion packets whose player index names no car, or with non-finite values. */
   unusable: number;
 }
@@ -70,6 +78,7 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
     lost: 0,
     duplicated: 0,
     outOfOrder: 0,
+    unconfirmed: 0,
     unusable: 0,
   };
   /** The address packets are taken from, once known. */
@@ -85,8 +94,8 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
   private readonly noticeListeners = new Set<(n: F1Notice) => void>();
   private readonly rawListeners = new Set<(datagram: Buffer, receiveTimeNs: number) => void>();
   private readonly droppedSaid = new Set<string>();
-  private lastFrame: number | undefined;
-  private lastSession: bigint | undefined;
+  private readonly sequence = new SequenceGuard<bigint>(F1_SEQUENCE, this.stats);
+  private session: bigint | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -104,13 +113,12 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
     const log = (opts.logger ?? silentLogger).child({ component: 'f1' });
     const socket = createSocket({ type: 'udp4' });
     const client = new F1Client(socket, opts, log);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(opts.port ?? DEFAULT_F1_PORT, opts.bindAddress ?? '0.0.0.0', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    await bindUdp(socket, opts.port ?? DEFAULT_F1_PORT, opts.bindAddress ?? '0.0.0.0', (port, address) => new TelemetryPortInUse(
+      port,
+      address,
+      `UDP port ${port} on ${address} is already in use: another F1 telemetry app on this machine probably holds it; ` +
+        `stop it, or give the game and this listener another port`,
+    ));
     socket.on('error', (err) => log.error({ err }, 'f1 socket error'));
     socket.on('message', (msg, rinfo) => client.onDatagram(msg, rinfo.address));
     if (opts.signal) {
@@ -206,26 +214,13 @@ export class F1Client implements AsyncIterable<F1Telemetry> {
     for (const l of this.packetListeners) l(packet, receiveTimeNs);
 
     if (packet.type === 'motion') {
-      const frame = packet.header.frameIdentifier;
-      if (this.lastSession !== packet.header.sessionUID) {
-        if (this.lastSession !== undefined) this.notice('stream-restarted', 'new F1 session');
-        this.lastSession = packet.header.sessionUID;
-        this.lastFrame = undefined;
-      }
-      if (this.lastFrame !== undefined) {
-        const step = frame - this.lastFrame;
-        if (step === 0) {
-          this.stats.duplicated++;
-          return;
-        }
-        // A flashback rewinds the frame counter a long way; a small step back is reordering.
-        if (step < 0 && step > -30) {
-          this.stats.outOfOrder++;
-          return;
-        }
-        if (step > 1 && step < 600) this.stats.lost += step - 1;
-      }
-      this.lastFrame = frame;
+      // A flashback rewinds the frame counter a long way: a jump, confirmed by the next frame.
+      const { frameIdentifier: frame, sessionUID: session } = packet.header;
+      const verdict = this.sequence.judge(frame, session);
+      if (verdict === SequenceVerdict.jump) {
+        this.notice('stream-restarted', session !== this.session ? 'new F1 session' : `frame identifier jumped to ${frame} (flashback or restart), confirmed by the next frame`);
+      } else if (verdict !== SequenceVerdict.accept) return;
+      this.session = session;
     }
     if (!this.motion.update(packet, receiveTimeNs, this.sample)) {
       // Only a motion packet makes a sample; one that does not is unusable.

@@ -2,11 +2,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
 import { TelemetryFanout } from '../fanout.js';
 import { MotionSample, copyMotionSample } from '../motion-sample.js';
+import { GT7_SEQUENCE, SequenceGuard, SequenceVerdict } from '../sequence-guard.js';
+import { TelemetryPortInUse, bindUdp } from '../udp.js';
 import { PacketCipher } from './cipher.js';
 import { type DiscoveryOptions, discoverPlayStation } from './discovery.js';
 import { FORMATS, type Game, type Heartbeat, PORTS, formatContains, formatForLength } from './formats.js';
 import { VelocityDifferentiator, gt7ToMotionSample } from './motion.js';
-import { Gt7Packet, decodePacket } from './packet.js';
+import { Gt7Packet, PACKET_ID_OFFSET, copyPacket, decodePacket } from './packet.js';
 
 /**
  * The GT7 (and GT Sport) telemetry client. It binds the telemetry port, sends the one-byte
@@ -14,9 +16,14 @@ import { Gt7Packet, decodePacket } from './packet.js';
  * fixed interval and again whenever the stream has been silent for a while: resending only
  * when packets arrive could never recover from a stall.
  *
+ * The console sends to port 33740 (GT Sport 33340) of the address the heartbeat came from,
+ * whatever the heartbeat's source port, so that port is the default and the only one a real
+ * console reaches; when another program holds it, start() rejects with TelemetryPortInUse.
+ *
  * Target: a given address (always wins), a discovered console, or a broadcast whose first
  * valid answer fixes the console. Only packets from the console are accepted; garbage is
- * counted and dropped, never thrown.
+ * counted and dropped, never thrown. Packet ids go through a SequenceGuard: a jump of more
+ * than 60 ids either way is believed only when the next packet continues from it.
  */
 
 export interface Gt7ClientOptions {
@@ -28,8 +35,12 @@ export interface Gt7ClientOptions {
   broadcastAddress?: string;
   heartbeat?: Heartbeat;
   game?: Game;
+  /** Local address of the telemetry socket (default 0.0.0.0); the heartbeat leaves from it. */
   bindAddress?: string;
-  /** Local telemetry port (0: any free port). */
+  /**
+   * Local telemetry port, default 33740 (GT Sport 33340). For tests only: a real console
+   * ignores it and sends to 33740 whatever this is.
+   */
   telemetryPort?: number;
   /** The console's heartbeat port. */
   consolePort?: number;
@@ -51,6 +62,8 @@ export interface Gt7ClientStats {
   lost: number;
   duplicated: number;
   outOfOrder: number;
+  /** Ids more than 60 away (either way) that the next packet did not confirm: dropped. */
+  unconfirmed: number;
   heartbeatsSent: number;
   /** Packets of a format smaller than the one asked for. */
   formatShortfall: number;
@@ -81,6 +94,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     lost: 0,
     duplicated: 0,
     outOfOrder: 0,
+    unconfirmed: 0,
     heartbeatsSent: 0,
     formatShortfall: 0,
   };
@@ -100,7 +114,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
   private readonly noticeListeners = new Set<(n: Gt7Notice) => void>();
   private readonly rawListeners = new Set<(datagram: Buffer, receiveTimeNs: number) => void>();
   private haveLatest = false;
-  private lastId: number | undefined;
+  private readonly sequence = new SequenceGuard(GT7_SEQUENCE, this.stats);
   private lastPacketMs = -Infinity;
   private lastHeartbeatMs = -Infinity;
   private shortfallSaid = false;
@@ -148,13 +162,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     }
     const socket = createSocket({ type: 'udp4' });
     const client = new Gt7Client(socket, opts, log, target, broadcasting);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(opts.telemetryPort ?? PORTS[opts.game ?? 'gt7'].telemetry, opts.bindAddress ?? '0.0.0.0', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    await bindUdp(socket, opts.telemetryPort ?? PORTS[opts.game ?? 'gt7'].telemetry, opts.bindAddress ?? '0.0.0.0', telemetryPortInUse);
     if (broadcasting) socket.setBroadcast(true);
     socket.on('error', (err) => log.error({ err }, 'telemetry socket error'));
     socket.on('message', (msg, rinfo) => client.onDatagram(msg, rinfo.address));
@@ -261,6 +269,14 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
       this.target = address;
       this.notice('console-learned', `console found at ${address} from its first packet`);
     }
+    // Judged before decoding, so a dropped packet never overwrites latest().
+    const lastId = this.sequence.last;
+    const id = slot.view.getInt32(PACKET_ID_OFFSET, true);
+    const verdict = this.sequence.judge(id);
+    if (verdict === SequenceVerdict.jump) {
+      this.differentiator.reset();
+      this.notice('stream-restarted', `packet id jumped from ${lastId} to ${id}, confirmed by the packet after the jump; treating it as a new stream`);
+    } else if (verdict !== SequenceVerdict.accept) return;
     const previousFormat = this.receivedFormat;
     decodePacket(slot.bytes, this.packet, slot.view);
     this.receivedFormat = this.packet.format;
@@ -279,25 +295,6 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     } else if (previousFormat !== undefined && !formatContains(previousFormat, this.heartbeat)) {
       this.notice('stream-restarted', `console now sends format ${this.packet.format}`);
     }
-
-    const id = this.packet.packetId;
-    if (this.lastId !== undefined) {
-      const step = id - this.lastId;
-      if (step === 0) {
-        this.stats.duplicated++;
-        return;
-      }
-      if (step < 0 && step > -600) {
-        this.stats.outOfOrder++;
-        return;
-      }
-      if (step > 1 && step < 600) this.stats.lost += step - 1;
-      if (step < 0 || step >= 600) {
-        this.differentiator.reset();
-        this.notice('stream-restarted', `packet id jumped from ${this.lastId} to ${id}; treating it as a new stream`);
-      }
-    }
-    this.lastId = id;
     this.stats.accepted++;
     this.lastPacketMs = receiveTimeNs / 1e6;
     if (this.stalled) {
@@ -324,14 +321,12 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
   }
 }
 
-/** Deep copy of every field, for consumers that keep packets. */
-export function copyPacket(from: Gt7Packet, to: Gt7Packet): Gt7Packet {
-  const src = from as unknown as Record<string, unknown>;
-  const dst = to as unknown as Record<string, unknown>;
-  for (const key of Object.keys(src)) {
-    const v = src[key];
-    if (v instanceof Float64Array || v instanceof Uint8Array) (dst[key] as Float64Array | Uint8Array).set(v);
-    else dst[key] = v;
-  }
-  return to;
+/** The one clear line for a taken telemetry port. */
+function telemetryPortInUse(port: number, address: string): TelemetryPortInUse {
+  return new TelemetryPortInUse(
+    port,
+    address,
+    `UDP port ${port} on ${address} is already in use: another GT7 app on this machine (SimHub, a dashboard) probably holds it, ` +
+      `and the console sends telemetry to that port only; stop that app, or let a GT7 relay share the console between them (see docs/gt7-telemetry.md)`,
+  );
 }

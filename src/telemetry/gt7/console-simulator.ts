@@ -8,19 +8,40 @@ import { FLAG_BITS } from './layout.js';
 import { Gt7Packet, decodePacket, encodePacket } from './packet.js';
 import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
 import { SyntheticDrive } from './synthetic-drive.js';
+import { bindUdp } from '../udp.js';
 
 /**
- * A fake PlayStation for tests and the demo. Like the console it waits for one-byte
- * heartbeats, locks the packet format to the first heartbeat type it hears until the stream
- * times out, and sends encrypted packets at 60 Hz to whoever sent a heartbeat, until that
- * sender has been silent for the timeout (16 s by default). It can also answer discovery.
+ * A fake PlayStation for tests and the demo, held to the console contract in
+ * ../shared/design/TELEMETRY-NOTES.md:
+ * - It waits for one-byte heartbeats (A, B, ~, C) on UDP 33739 (GT Sport 33339) of `host`.
+ * - It sends encrypted packets at 60 Hz to port 33740 (GT Sport 33340) of the address each
+ *   heartbeat came from, never to the heartbeat's source port (`replyPort` changes that
+ *   port, for tests only), until that address has been silent for the heartbeat timeout.
+ * - The first heartbeat type decides the format of the stream until the stream has stopped
+ *   (every address silent for the timeout); a heartbeat of another type, from the same
+ *   address or another host, while it streams does not switch the format.
+ * - It can answer PlayStation discovery, and plays phases (drive, pause, menu, replay, silent).
+ * Run it on its own loopback address (127.0.0.2) so a client on 127.0.0.1:33740 can share
+ * the machine with it.
+ *
+ * What it does not model, because nothing here has verified it on a real console:
+ * - The console's heartbeat timeout: it is not documented; tools resend every 1.6–10 s.
+ *   16 s here is a choice, not a measurement.
+ * - Several listeners: this one streams to every address heard within the timeout; a real
+ *   console may stream to one address only (issue 14 says so; not checked here).
+ * - Whether a stream restart continues the packet-id count (here it does), the console's
+ *   timing jitter, loss and reordering, broadcast heartbeats, and anything on the wire
+ *   besides the four one-byte heartbeats (all else is ignored and counted).
  */
 
 
 export interface ConsoleSimulatorOptions {
+  /** Local address to bind (default 0.0.0.0); packets leave from it. */
   host?: string;
-  /** Heartbeat port; 0 picks a free one (see `port` after start). */
+  /** Heartbeat port, default 33739 (GT Sport 33339); 0 picks a free one (see `port` after start). */
   port?: number;
+  /** Where packets go on each heartbeat's address: default 33740 (GT Sport 33340). For tests only. */
+  replyPort?: number;
   game?: Game;
   /** Play this capture (looped) instead of the synthetic drive. */
   recording?: Capture;
@@ -43,15 +64,17 @@ function bufferFor(pool: Map<number, Uint8Array>, size: number): Uint8Array {
 
 interface Subscriber {
   address: string;
-  port: number;
   lastHeartbeatMs: number;
 }
 
 export class ConsoleSimulator {
-  readonly stats = { heartbeats: 0, packetsSent: 0, ignored: 0, discoveryReplies: 0 };
+  /** otherFormat: heartbeats of a type other than the stream's, heard while it streams (no effect). */
+  readonly stats = { heartbeats: 0, packetsSent: 0, ignored: 0, otherFormat: 0, discoveryReplies: 0 };
   /** Format locked by the first heartbeat of the current stream. */
   streamFormat: Heartbeat | undefined;
+  /** Addresses that sent a heartbeat within the timeout, by address. */
   private readonly subscribers = new Map<string, Subscriber>();
+  readonly replyPort: number;
   private readonly cipher: PacketCipher;
   private readonly drive = new SyntheticDrive();
   private readonly frames: Uint8Array[] = [];
@@ -70,6 +93,7 @@ export class ConsoleSimulator {
     private readonly log: Logger,
   ) {
     this.cipher = new PacketCipher(opts.game ?? 'gt7');
+    this.replyPort = opts.replyPort ?? PORTS[opts.game ?? 'gt7'].telemetry;
     if (opts.recording) this.loadRecording(opts.recording);
     this.clock = new FrameClock(
       opts.rateHz ?? 60,
@@ -86,18 +110,12 @@ export class ConsoleSimulator {
     const socket = createSocket({ type: 'udp4', reuseAddr: false });
     const log = (opts.logger ?? silentLogger).child({ component: 'console-simulator' });
     const sim = new ConsoleSimulator(socket, opts, log);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(opts.port ?? PORTS[opts.game ?? 'gt7'].heartbeat, opts.host ?? '0.0.0.0', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    await bindUdp(socket, opts.port ?? PORTS[opts.game ?? 'gt7'].heartbeat, opts.host ?? '0.0.0.0');
     socket.on('error', (err) => log.error({ err }, 'simulator socket error'));
-    socket.on('message', (msg, rinfo) => sim.onHeartbeat(msg, rinfo.address, rinfo.port));
+    socket.on('message', (msg, rinfo) => sim.onHeartbeat(msg, rinfo.address));
     if (opts.discoveryPort !== undefined && opts.discoveryPort !== null) await sim.startDiscovery(opts.discoveryPort);
     sim.clock.start();
-    log.info({ port: sim.port, source: opts.recording ? 'recording' : 'synthetic' }, 'console simulator listening');
+    log.info({ host: opts.host ?? '0.0.0.0', port: sim.port, replyPort: sim.replyPort, source: opts.recording ? 'recording' : 'synthetic' }, 'console simulator listening');
     return sim;
   }
 
@@ -129,13 +147,7 @@ export class ConsoleSimulator {
   private async startDiscovery(port: number): Promise<void> {
     const sock = createSocket({ type: 'udp4' });
     this.discovery = sock;
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(port, this.opts.host ?? '0.0.0.0', () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
+    await bindUdp(sock, port, this.opts.host ?? '0.0.0.0');
     sock.on('message', (msg, rinfo) => {
       if (!msg.toString('utf8').startsWith('SRCH * HTTP/1.1')) return;
       const status = this.opts.standby ? 'HTTP/1.1 620 Server Standby' : 'HTTP/1.1 200 Ok';
@@ -148,20 +160,25 @@ export class ConsoleSimulator {
     });
   }
 
-  private onHeartbeat(msg: Buffer, address: string, port: number): void {
+  /** The heartbeat's source port plays no part: replies go to `replyPort` of its address. */
+  private onHeartbeat(msg: Buffer, address: string): void {
     const hb = msg.length === 1 ? String.fromCharCode(msg[0]!) : '';
     if (!isHeartbeat(hb)) {
       this.stats.ignored++;
       return;
     }
     this.stats.heartbeats++;
-    const key = `${address}:${port}`;
     const now = performance.now();
+    this.expireSubscribers(now);
     if (this.subscribers.size === 0) {
       this.streamFormat = hb;
-      this.log.info({ format: hb, address, port }, 'stream started');
+      this.log.info({ format: hb, address, replyPort: this.replyPort }, 'stream started');
+    } else if (hb !== this.streamFormat) {
+      this.stats.otherFormat++;
     }
-    this.subscribers.set(key, { address, port, lastHeartbeatMs: now });
+    const known = this.subscribers.get(address);
+    if (known) known.lastHeartbeatMs = now;
+    else this.subscribers.set(address, { address, lastHeartbeatMs: now });
   }
 
   private frame(phase: SimulatorPhase): void {
@@ -171,7 +188,7 @@ export class ConsoleSimulator {
       const out = bufferFor(this.cipherBuffers, bytes.length);
       this.cipher.encrypt(bytes, randomInt(0, 0x1_0000_0000), out);
       for (const s of this.subscribers.values()) {
-        this.socket.send(out, s.port, s.address);
+        this.socket.send(out, this.replyPort, s.address);
         this.stats.packetsSent++;
       }
     }
@@ -182,10 +199,13 @@ export class ConsoleSimulator {
     for (const [key, s] of this.subscribers) {
       if (now - s.lastHeartbeatMs > timeout) {
         this.subscribers.delete(key);
-        this.log.info({ address: s.address, port: s.port }, 'heartbeats stopped, stream ended');
+        this.log.info({ address: s.address }, 'heartbeats stopped, no more packets to this address');
       }
     }
-    if (this.subscribers.size === 0) this.streamFormat = undefined;
+    if (this.subscribers.size === 0 && this.streamFormat !== undefined) {
+      this.streamFormat = undefined;
+      this.log.info('stream stopped; the next heartbeat decides the format');
+    }
   }
 
   /** The next frame as plaintext of `format`, or of a shorter format when that is all the recording has. */

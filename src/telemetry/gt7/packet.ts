@@ -110,6 +110,9 @@ function readVec(view: DataView, offset: number, out: Float64Array): void {
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(offset + 4 * i, true);
 }
 
+/** Where the packet id sits in a decrypted packet (i32), for judging order before decoding. */
+export const PACKET_ID_OFFSET = 0x70;
+
 /**
  * Decodes a decrypted packet into `out`. Returns false (and leaves `out` unspecified) when
  * the length is not one of the four formats. Hand-written rather than table-driven for
@@ -135,7 +138,7 @@ export function decodePacket(bytes: Uint8Array, out: Gt7Packet, view?: DataView)
   out.waterTemperature = v.getFloat32(0x58, true);
   out.oilTemperature = v.getFloat32(0x5c, true);
   readVec(v, 0x60, out.tyreTemp);
-  out.packetId = v.getInt32(0x70, true);
+  out.packetId = v.getInt32(PACKET_ID_OFFSET, true);
   out.lapCount = v.getInt16(0x74, true);
   out.lapsInRace = v.getInt16(0x76, true);
   out.bestLapTime = v.getInt32(0x78, true);
@@ -263,4 +266,16 @@ export function packetToJson(packet: Gt7Packet): Record<string, unknown> {
     json.carCategory = packet.carCategory;
   }
   return json;
+}
+
+/** Deep copy of every field, for consumers that keep packets. */
+export function copyPacket(from: Gt7Packet, to: Gt7Packet): Gt7Packet {
+  const src = from as unknown as Record<string, unknown>;
+  const dst = to as unknown as Record<string, unknown>;
+  for (const key of Object.keys(src)) {
+    const v = src[key];
+    if (v instanceof Float64Array || v instanceof Uint8Array) (dst[key] as Float64Array | Uint8Array).set(v);
+    else dst[key] = v;
+  }
+  return to;
 }
