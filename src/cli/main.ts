@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { runF1Decode, runF1Telemetry, runSimulateF1 } from './f1-commands.js';
-import { runDecode, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
+import { SIMULATE_CONSOLE_FLAGS, runDecode, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
 import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
 import { runIk } from './ik-command.js';
@@ -82,14 +82,7 @@ async function main(argv: string[]): Promise<number> {
       return runDiscover(values);
     }
     case 'simulate-console': {
-      const { values } = parseArgs({ args: rest, strict: true, options: {
-        recording: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        phases: { type: 'string' },
-        'discovery-port': { type: 'string' },
-        game: { type: 'string' },
-      } });
+      const { values } = parseArgs({ args: rest, strict: true, options: SIMULATE_CONSOLE_FLAGS });
       return runSimulateConsole(values, controller.signal);
     }
     case 'simulate-f1': {

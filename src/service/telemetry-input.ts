@@ -16,6 +16,9 @@ import { readCapture } from '../telemetry/recording.js';
  * at most once a second (a source whose car id changes on every packet would otherwise log
  * every packet), with how many were not logged.
  */
+/** Where the built-in console simulator runs (a loopback address of its own). */
+const SIMULATOR_ADDRESS = '127.0.0.2';
+
 export class TelemetryInput {
   carId = -1;
   private readonly slot: SeqlockSlot;
@@ -42,27 +45,34 @@ export class TelemetryInput {
       f1.onTelemetry((t) => this.onSample(t.sample, t.receiveTimeNs));
       return;
     }
-    let console = c.source.gt7.console;
+    const gt7 = c.source.gt7;
+    let console = gt7.console;
     let consolePort: number | undefined;
+    let bindAddress = gt7.bind;
     if (c.source.type === 'simulator' || c.source.type === 'replay') {
+      // The built-in console behaves like a PS5: it answers to port 33740 of the heartbeat's
+      // address. It lives on its own loopback address so nothing else needs a free port.
       this.simulator = await ConsoleSimulator.start({
-        host: '127.0.0.1',
+        host: SIMULATOR_ADDRESS,
         port: 0,
+        replyPort: gt7.telemetryPort,
         discoveryPort: null,
         phases: c.source.type === 'simulator' ? parsePhases(c.source.simulator.phases) : undefined,
         recording: c.source.type === 'replay' ? readCapture(c.source.replay.file!) : undefined,
         logger: this.log,
       });
-      console = '127.0.0.1';
+      console = SIMULATOR_ADDRESS;
       consolePort = this.simulator.port;
+      if (bindAddress === '0.0.0.0') bindAddress = '127.0.0.1';
     }
     const discover = console === 'discover';
     this.client = await Gt7Client.start({
       console: discover ? undefined : console,
       discover,
       consolePort,
-      heartbeat: c.source.type === 'gt7' ? c.source.gt7.heartbeat : 'B',
-      telemetryPort: c.source.type === 'gt7' ? c.source.gt7.telemetryPort : 0,
+      bindAddress,
+      heartbeat: c.source.type === 'gt7' ? gt7.heartbeat : 'B',
+      telemetryPort: gt7.telemetryPort,
       logger: this.log,
     });
     this.log.info({ event: 'telemetry', source: c.source.type, console, port: this.client.port }, `telemetry: ${c.source.type}`);

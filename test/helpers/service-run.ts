@@ -31,6 +31,8 @@ export interface Status {
   telemetry: { profile: string };
 }
 
+let runCount = 0;
+
 export class ServiceRun {
   readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-e2e-'));
   readonly config = join(this.dir, 'config.yaml');
@@ -41,6 +43,8 @@ export class ServiceRun {
   out = '';
   exitCode: number | null = null;
 
+  /** The telemetry socket's own loopback address: runs in parallel never share 33740. */
+  readonly bind = `127.${100 + (process.pid % 100)}.${(runCount++ % 250) + 1}.1`;
   /** Extra environment for the service (test hooks). */
   env: Record<string, string> = {};
 
@@ -52,7 +56,7 @@ export class ServiceRun {
   writeConfig(phases: string, estop: boolean | string, extra = ''): void {
     writeFileSync(
       this.config,
-      `source: { type: simulator, simulator: { phases: "${phases}" } }
+      `source: { type: simulator, simulator: { phases: "${phases}" }, gt7: { bind: ${this.bind} } }
 loop: { rateHz: 1000 }
 rig: ${RIG_FILE}
 output: { type: riglink, serial: { path: ${this.pty.host}, baud: 500000, lowLatency: false } }

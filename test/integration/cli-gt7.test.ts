@@ -120,8 +120,10 @@ describe('motion-rig CLI (GT7)', () => {
   it('demo (npm start) runs the whole service on the built-in simulator and parks at the end', async () => {
     const r = await runAsync(['demo', '--seconds', '6', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const status = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { state: string; output: { framesWritten: number }; link: { mcu: string } };
+    const status = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { state: string; output: { framesWritten: number }; link: { mcu: string }; telemetry: { samples: number } };
     expect(status.state).toBe('parked');
+    // The simulator answered the way a console does (to 33740 of the heartbeat's address) and the service heard it.
+    expect(status.telemetry.samples).toBeGreaterThan(200);
     expect(status.link.mcu).toBe('parked');
     expect(status.output.framesWritten).toBeGreaterThan(4000);
     expect(r.stderr).toMatch(/console simulator .* → service at 1000 Hz → (RigLink over a socat pty pair|in-process virtual rig)/);
