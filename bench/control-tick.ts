@@ -69,7 +69,7 @@ function oneTick(): void {
   mcu.advance(k);
   mcu.publish(port);
   portSlot.write(port);
-  if (portSlot.read(scratch) >= 0) port.set(scratch);
+  portSlot.readOrKeep(port, scratch);
   step.tick(k, port);
   state[0] = k + 1;
 }

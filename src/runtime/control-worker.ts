@@ -113,7 +113,7 @@ export function runControlWorker(data: ControlWorkerData): void {
     if (data.output === 'virtual') {
       virtual.advance(nowMs);
       virtual.publish(port);
-    } else if (portSlot.read(scratch) >= 0) port.set(scratch);
+    } else portSlot.readOrKeep(port, scratch);
     sink.fd = port[Port.fd]!;
     sink.nowMs = nowMs;
 

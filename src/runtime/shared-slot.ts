@@ -37,7 +37,18 @@ export class SeqlockSlot {
     Atomics.add(this.seq, 0, 1);
   }
 
-  /** Copies a consistent snapshot into `out`; returns its version, or −1 if the writer kept it busy. */
+  /**
+   * `out` becomes the newest consistent snapshot, or stays the last one when the writer kept
+   * the slot busy (a failed read never leaves `out` torn). `scratch`: a buffer of the same
+   * length. Returns whether `out` changed.
+   */
+  readOrKeep(out: Float64Array, scratch: Float64Array): boolean {
+    if (this.read(scratch) < 0) return false;
+    out.set(scratch);
+    return true;
+  }
+
+  /** Copies a consistent snapshot into `out`; returns its version, or −1 if the writer kept it busy (then `out` may be torn). */
   read(out: Float64Array): number {
     for (let attempt = 0; attempt < 64; attempt++) {
       const before = Atomics.load(this.seq, 0);

@@ -3,6 +3,8 @@ import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { McuState } from '../../src/output/riglink/protocol.js';
 import { Command, SupervisorState as S } from '../../src/safety/supervisor.js';
 import { HoldReason } from '../../src/safety/telemetry-watch.js';
+import { Port } from '../../src/runtime/slots.js';
+import { SeqlockSlot } from '../../src/runtime/shared-slot.js';
 import { ClosedLoop } from '../helpers/closed-loop.js';
 
 /** Scenarios from docs/safety.md, each through the whole tick with the virtual MCU in the loop (1 tick = 1 ms). */
@@ -196,5 +198,31 @@ describe('a profile the chain cannot build', () => {
     expect(c.loop.chain).toBe(before);
     expect(c.state).toBe(S.online);
     expect(c.loop.inputs.reconfigure).toBe(false);
+  });
+});
+
+describe('a failed read of a shared slot', () => {
+  it('leaves the last good snapshot in place, and the tick still writes exactly one limited frame', () => {
+    const slot = new SeqlockSlot(Port.length);
+    const good = new Float64Array(Port.length).fill(7);
+    slot.write(good);
+    const out = new Float64Array(Port.length);
+    const scratch = new Float64Array(Port.length);
+    expect(slot.readOrKeep(out, scratch)).toBe(true);
+    expect(Array.from(out)).toEqual(Array.from(good));
+    // The writer is mid-write (odd counter) and has half-written new values: a reader must not see them.
+    slot.beginWrite();
+    slot.values.fill(99, 0, Port.length / 2);
+    expect(slot.readOrKeep(out, scratch)).toBe(false);
+    expect(Array.from(out)).toEqual(Array.from(good));
+    slot.endWrite();
+    expect(slot.readOrKeep(out, scratch)).toBe(true);
+    expect(out[0]).toBe(99);
+
+    // The step, online, fed the same (last good) port snapshot: one SETPOINT per tick, in sequence.
+    const c = online();
+    const before = c.seqs.length;
+    c.run(100);
+    expect(c.seqs.length - before).toBeGreaterThanOrEqual(100);
   });
 });
