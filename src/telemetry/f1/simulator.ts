@@ -4,21 +4,8 @@ import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.
 import { LAP_LENGTH, STEERING_RATIO, SyntheticDrive } from '../gt7/synthetic-drive.js';
 import { rotationFromPose } from '../../kinematics/rotation.js';
 import { STANDARD_GRAVITY } from '../motion-sample.js';
-import {
-  CAR_SETUPS_2018,
-  CAR_STATUS_2018,
-  CAR_TELEMETRY_2018,
-  EVENT_2018,
-  LAP_DATA_2018,
-  MOTION_2018,
-  MOTION_2019,
-  MOTION_2020,
-  MOTION_2023,
-  MOTION_EX_2023,
-  MOTION_EX_2024,
-  PARTICIPANTS_2018,
-  SESSION_2018,
-} from './layout.js';
+import { CAR_SETUPS_2018, CAR_STATUS_2018, CAR_TELEMETRY_2018, EVENT_2018, LAP_DATA_2018, PARTICIPANTS_2018, SESSION_2018 } from './layout-2018.js';
+import { MOTION_2018, MOTION_2019, MOTION_2020, MOTION_2023, MOTION_EX_2023, MOTION_EX_2024 } from './layout.js';
 import { DEFAULT_F1_PORT, F1_FORMATS } from './packet.js';
 import { type Decoded, type StructDef, encodeStruct, sizeOf } from './struct.js';
 
