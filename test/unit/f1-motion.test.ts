@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { F1MotionState } from '../../src/telemetry/f1/motion.js';
 import { type F1Packet, decodeF1Packet } from '../../src/telemetry/f1/packet.js';
 import { F1PacketSource } from '../../src/telemetry/f1/simulator.js';
-import { STEERING_RATIO, SyntheticDrive, worldToBody } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { SyntheticDrive } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { worldToBody } from '../../src/telemetry/synthetic/attitude.js';
+import { STEERING_RATIO } from '../../src/telemetry/synthetic/drivetrain.js';
 import { MotionSample, STANDARD_GRAVITY, specificForce } from '../../src/telemetry/motion-sample.js';
 import { dataPath, haveSharedData, pearson } from '../helpers/shared-data.js';
 

@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
 import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
-import { LAP_LENGTH, STEERING_RATIO, SyntheticDrive } from '../gt7/synthetic-drive.js';
+import { SyntheticDrive } from '../gt7/synthetic-drive.js';
+import { LAP_LENGTH } from '../synthetic/circuit.js';
+import { STEERING_RATIO } from '../synthetic/drivetrain.js';
 import { rotationFromPose } from '../../kinematics/rotation.js';
 import { STANDARD_GRAVITY } from '../motion-sample.js';
 import { CAR_SETUPS_2018, CAR_STATUS_2018, CAR_TELEMETRY_2018, EVENT_2018, LAP_DATA_2018, PARTICIPANTS_2018, SESSION_2018 } from './layout-2018.js';
