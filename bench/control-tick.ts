@@ -1,6 +1,6 @@
 import { openSync } from 'node:fs';
 import { defaultCueProfile } from '../src/cueing/profile.js';
-import { loadRigFile } from '../src/kinematics/load-rig.js';
+import { loadRigFile } from '../src/config/rig-file.js';
 import { VirtualRig } from '../src/output/virtual-rig.js';
 import { writeFrame } from '../src/output/write-frame.js';
 import { toWire } from '../src/runtime/control-loop.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRigFile } from '../src/kinematics/load-rig.js';
+import { loadRigFile } from '../src/config/rig-file.js';
 import { bytesPerCall, percentiles, resources, round, timeBatches } from './measure.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServiceConfig } from '../src/config/service-config.js';
-import { rigFromSpec } from '../src/kinematics/load-rig.js';
+import { rigFromSpec } from '../src/kinematics/rig.js';
 import { silentLogger } from '../src/log.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { PtyRig, buildMcuSim, haveSocat, mcuSimArgs } from '../src/service/pty-rig.js';

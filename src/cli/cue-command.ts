@@ -3,7 +3,7 @@ import { loadYamlFile } from '../config/load-yaml.js';
 import { runCueing } from '../cueing/offline.js';
 import { defaultCueProfile, profileFileSchemaAt } from '../cueing/profile.js';
 import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_RANGE, isLoopRate } from '../cueing/rate.js';
-import { loadRigFile } from '../kinematics/load-rig.js';
+import { loadRigFile } from '../config/rig-file.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
 import { svgPlot } from './plot.js';
 import { UsageError } from './usage.js';

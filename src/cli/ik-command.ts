@@ -1,4 +1,4 @@
-import { loadRigFile } from '../kinematics/load-rig.js';
+import { loadRigFile } from '../config/rig-file.js';
 import { UsageError } from './usage.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfiles } from '../config/profiles.js';
 import { loadServiceConfig, parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
-import { rigFromSpec } from '../kinematics/load-rig.js';
+import { rigFromSpec } from '../kinematics/rig.js';
 import { createLogger } from '../log.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { PtyRig, buildMcuSim, haveSocat, mcuSimArgs } from '../service/pty-rig.js';

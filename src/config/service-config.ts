@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { rigFileSchema, rigSchema } from '../kinematics/load-rig.js';
-import type { RigSpec } from '../kinematics/rig-schema.js';
+import { rigFileSchema, rigSchema } from './rig-file.js';
+import type { RigSpec } from './rig-schema.js';
 import { checkRigLinkBandwidth } from '../output/bandwidth.js';
 import { TEMPLATE_PRESETS, type TemplateOptions } from '../output/template.js';
 import { legCountOf } from '../kinematics/geometry.js';

@@ -1,4 +1,4 @@
-import type { ActuatorLimits, RigSpec, RigType } from './rig-schema.js';
+import type { ActuatorLimits, RigSpec, RigType } from '../config/rig-schema.js';
 
 /**
  * A rig description resolved to plain geometry: every anchor explicit, every default

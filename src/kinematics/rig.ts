@@ -1,4 +1,5 @@
-import type { RigGeometry } from './geometry.js';
+import type { RigSpec } from '../config/rig-schema.js';
+import { type RigGeometry, resolveRig } from './geometry.js';
 import { rotationFromPose } from './rotation.js';
 
 const KIND_LINEAR = 0;
@@ -255,4 +256,11 @@ export class RigKinematics {
     for (let k = 0; k < 6; k++) sp[k] = factor === 0 || this.used[k] === 0 ? 0 : pose[index + k]! * factor;
     return this.evaluate(sp, 0);
   }
+}
+
+/** A validated rig description (see config/rig-file.ts) as kinematics; throws if it does not resolve. */
+export function rigFromSpec(spec: RigSpec): RigKinematics {
+  const resolved = resolveRig(spec);
+  if (!resolved.geometry) throw new Error(`invalid rig: ${resolved.problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+  return new RigKinematics(resolved.geometry);
 }

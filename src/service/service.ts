@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { CarProfile } from '../config/profiles.js';
 import type { ServiceConfig } from '../config/service-config.js';
-import { rigFromSpec } from '../kinematics/load-rig.js';
+import { rigFromSpec } from '../kinematics/rig.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import type { Logger } from '../log.js';
 import { LINK_LOSS_NAMES, LinkPhase } from '../runtime/rig-session.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { DrivePhase } from './gt7/synthetic-drive.js';
+import type { DrivePhase } from './synthetic/car.js';
 
 /**
  * The pacing both game simulators share (GT7 console, F1): one frame per period on a

@@ -1,5 +1,5 @@
 import { defaultCueProfile } from '../../src/cueing/profile.js';
-import { loadRigFile } from '../../src/kinematics/load-rig.js';
+import { loadRigFile } from '../../src/config/rig-file.js';
 import { FrameParser } from '../../src/output/riglink/parser.js';
 import { MessageType } from '../../src/output/riglink/protocol.js';
 import { VirtualRig } from '../../src/output/virtual-rig.js';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRigFile } from '../../src/kinematics/load-rig.js';
+import { loadRigFile } from '../../src/config/rig-file.js';
 import { PtyRig } from '../../src/service/pty-rig.js';
 import { CLI } from './cli.js';
 import { REPO_ROOT } from './shared-data.js';

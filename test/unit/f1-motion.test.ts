@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { F1MotionState } from '../../src/telemetry/f1/motion.js';
 import { type F1Packet, decodeF1Packet } from '../../src/telemetry/f1/packet.js';
 import { F1PacketSource } from '../../src/telemetry/f1/simulator.js';
-import { STEERING_RATIO, SyntheticDrive, worldToBody } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { worldToBody } from '../../src/telemetry/synthetic/attitude.js';
+import { SyntheticCar } from '../../src/telemetry/synthetic/car.js';
+import { STEERING_RATIO } from '../../src/telemetry/synthetic/drivetrain.js';
 import { MotionSample, STANDARD_GRAVITY, specificForce } from '../../src/telemetry/motion-sample.js';
 import { dataPath, haveSharedData, pearson } from '../helpers/shared-data.js';
 
@@ -152,7 +154,7 @@ describe('F1 packet simulator round trip against the synthetic drive (ISO, close
   for (const format of [2018, 2019, 2022, 2023, 2024] as const) {
     it(`format ${format}: acceleration, gravity, angular velocity, steering and speed come back as the drive made them`, () => {
       const src = new F1PacketSource({ format });
-      const drive = new SyntheticDrive({ rateHz: 60 });
+      const drive = new SyntheticCar({ rateHz: 60 });
       const state = new F1MotionState();
       const s = new MotionSample();
       const g = new Float64Array(3);
@@ -162,10 +164,11 @@ describe('F1 packet simulator round trip against the synthetic drive (ISO, close
       let previousSteer = 0;
       for (let i = 0; i < 60 * 40; i++) {
         const got = src.next().map((d) => state.update(decode(d), 0, s)).some(Boolean);
-        const p = drive.next('C');
+        drive.step();
+        const car = drive.readout;
         const keep = () => {
           previousW.set(drive.state.angularVelocity);
-          previousSteer = p.wheelRotation / STEERING_RATIO;
+          previousSteer = car.steeringWheel / STEERING_RATIO;
         };
         if (!got || i === 0) {
           keep();
@@ -178,10 +181,10 @@ describe('F1 packet simulator round trip against the synthetic drive (ISO, close
         // previous frame's angular velocity and steering.
         const late = format >= 2023;
         const w = late ? previousW : st.angularVelocity;
-        const steer = late ? previousSteer : p.wheelRotation / STEERING_RATIO;
+        const steer = late ? previousSteer : car.steeringWheel / STEERING_RATIO;
         const d = (a: number, b: number) => Math.abs(a - b);
         worst = {
-          a: Math.max(worst.a, d(s.ax, p.surge), d(s.ay, -p.sway), d(s.az, p.heave)),
+          a: Math.max(worst.a, d(s.ax, car.acceleration[0]!), d(s.ay, car.acceleration[1]!), d(s.az, car.acceleration[2]!)),
           g: Math.max(worst.g, d(s.gx, g[0]!), d(s.gy, g[1]!), d(s.gz, g[2]!)),
           w: Math.max(worst.w, d(s.p, w[0]!), d(s.q, w[1]!), d(s.r, w[2]!)),
           steer: Math.max(worst.steer, d(s.steer, steer)),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as L from '../../src/telemetry/f1/layout.js';
+import * as L2018 from '../../src/telemetry/f1/layout-2018.js';
 import { F1MotionState } from '../../src/telemetry/f1/motion.js';
 import { type F1Packet, PACKET_IDS_2018, decodeF1Packet, looksLikeF1 } from '../../src/telemetry/f1/packet.js';
 import { type StructDef, describeStruct, sizeOf } from '../../src/telemetry/f1/struct.js';
@@ -12,13 +13,13 @@ import { dataPath, haveSharedData } from '../helpers/shared-data.js';
 const SIZES_2018: [string, StructDef, number][] = [
   ['header', L.HEADER_2018, 21],
   ['motion', L.MOTION_2018, 1341],
-  ['session', L.SESSION_2018, 147],
-  ['lapData', L.LAP_DATA_2018, 841],
-  ['event', L.EVENT_2018, 25],
-  ['participants', L.PARTICIPANTS_2018, 1082],
-  ['carSetups', L.CAR_SETUPS_2018, 841],
-  ['carTelemetry', L.CAR_TELEMETRY_2018, 1085],
-  ['carStatus', L.CAR_STATUS_2018, 1061],
+  ['session', L2018.SESSION_2018, 147],
+  ['lapData', L2018.LAP_DATA_2018, 841],
+  ['event', L2018.EVENT_2018, 25],
+  ['participants', L2018.PARTICIPANTS_2018, 1082],
+  ['carSetups', L2018.CAR_SETUPS_2018, 841],
+  ['carTelemetry', L2018.CAR_TELEMETRY_2018, 1085],
+  ['carStatus', L2018.CAR_STATUS_2018, 1061],
 ];
 
 describe('F1 struct tables', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LAP_LENGTH, SyntheticDrive, curvature, heading } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { SyntheticDrive } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { LAP_LENGTH, curvature, heading } from '../../src/telemetry/synthetic/circuit.js';
 import type { Gt7Packet } from '../../src/telemetry/gt7/packet.js';
 import { pearson } from '../helpers/shared-data.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseYamlWith } from '../../src/config/load-yaml.js';
-import { loadRigFile, rigFileSchema } from '../../src/kinematics/load-rig.js';
+import { loadRigFile, rigFileSchema } from '../../src/config/rig-file.js';
 
 /** Bad rig files are refused with file, line, key and reason; nothing half-valid gets through. */
 

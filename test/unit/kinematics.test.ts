@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forwardKinematics } from '../../src/kinematics/forward.js';
-import { loadRigFile, rigFromSpec } from '../../src/kinematics/load-rig.js';
-import type { RigKinematics } from '../../src/kinematics/rig.js';
-import type { RigSpec } from '../../src/kinematics/rig-schema.js';
+import { loadRigFile } from '../../src/config/rig-file.js';
+import type { RigSpec } from '../../src/config/rig-schema.js';
+import { type RigKinematics, rigFromSpec } from '../../src/kinematics/rig.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 /*

@@ -1,24 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { silentLogger, type Logger } from '../../log.js';
 import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
-import { LAP_LENGTH, STEERING_RATIO, SyntheticDrive } from '../gt7/synthetic-drive.js';
+import { SyntheticCar } from '../synthetic/car.js';
+import { LAP_LENGTH } from '../synthetic/circuit.js';
+import { STEERING_RATIO } from '../synthetic/drivetrain.js';
 import { rotationFromPose } from '../../kinematics/rotation.js';
 import { STANDARD_GRAVITY } from '../motion-sample.js';
-import {
-  CAR_SETUPS_2018,
-  CAR_STATUS_2018,
-  CAR_TELEMETRY_2018,
-  EVENT_2018,
-  LAP_DATA_2018,
-  MOTION_2018,
-  MOTION_2019,
-  MOTION_2020,
-  MOTION_2023,
-  MOTION_EX_2023,
-  MOTION_EX_2024,
-  PARTICIPANTS_2018,
-  SESSION_2018,
-} from './layout.js';
+import { CAR_SETUPS_2018, CAR_STATUS_2018, CAR_TELEMETRY_2018, EVENT_2018, LAP_DATA_2018, PARTICIPANTS_2018, SESSION_2018 } from './layout-2018.js';
+import { MOTION_2018, MOTION_2019, MOTION_2020, MOTION_2023, MOTION_EX_2023, MOTION_EX_2024 } from './layout.js';
 import { DEFAULT_F1_PORT, F1_FORMATS } from './packet.js';
 import { type Decoded, type StructDef, encodeStruct, sizeOf } from './struct.js';
 
@@ -57,7 +46,7 @@ export class F1PacketSource {
   phase: SimulatorPhase = 'drive';
   readonly format: SimulatedFormat;
   readonly rateHz: number;
-  private readonly drive: SyntheticDrive;
+  private readonly drive: SyntheticCar;
   private readonly teamId: number;
   private readonly sessionUID: bigint;
   private readonly pose = new Float64Array(6);
@@ -72,7 +61,7 @@ export class F1PacketSource {
     this.rateHz = opts.rateHz ?? 60;
     this.teamId = opts.teamId ?? 0;
     this.sessionUID = opts.sessionUID ?? 0x5eed_f1_2018n;
-    this.drive = new SyntheticDrive({ rateHz: this.rateHz });
+    this.drive = new SyntheticCar({ rateHz: this.rateHz });
   }
 
   /** The datagrams for the next frame (empty while silent). */
@@ -80,7 +69,8 @@ export class F1PacketSource {
     if (this.phase === 'silent') return [];
     const paused = this.phase === 'pause';
     this.drive.phase = this.phase === 'menu' ? 'pause' : this.phase;
-    const gt = this.drive.next('C');
+    this.drive.step();
+    const car = this.drive.readout;
     this.ticks++;
     // A paused game's clock and frame counter stand still.
     if (!paused) {
@@ -109,10 +99,10 @@ export class F1PacketSource {
     const V = paused || this.phase === 'menu' ? [0, 0, 0] : f1(st.velocity[0]!, st.velocity[1]!, st.velocity[2]!);
     const moving = !paused && this.phase !== 'menu';
     const w = st.angularVelocity;
-    // The drive's car-frame acceleration (GT7 B semantics: +surge forward, +sway right).
-    const ax = moving ? gt.surge : 0;
-    const ay = moving ? -gt.sway : 0;
-    const az = moving ? gt.heave : 0;
+    // The car's measured acceleration (ISO body frame: x forward, y left, z up).
+    const ax = moving ? car.acceleration[0]! : 0;
+    const ay = moving ? car.acceleration[1]! : 0;
+    const az = moving ? car.acceleration[2]! : 0;
     const player: Loose = {
       worldPositionX: P[0],
       worldPositionY: P[1],
@@ -150,7 +140,7 @@ export class F1PacketSource {
       angularVelocityX: moving ? w[1] : 0,
       angularVelocityY: moving ? w[2] : 0,
       angularVelocityZ: moving ? w[0] : 0,
-      frontWheelsAngle: gt.wheelRotation / STEERING_RATIO,
+      frontWheelsAngle: car.steeringWheel / STEERING_RATIO,
       heightOfCOGAboveGround: 0.3,
     };
     const cars = Array.from({ length: F1_FORMATS.get(this.format)!.cars }, (_, i) => (i === 0 ? player : {}));
@@ -173,7 +163,7 @@ export class F1PacketSource {
         out.push(encode(this.format === 2023 ? MOTION_EX_2023 : MOTION_EX_2024, { ...playerOnly, header: { ...header, packetId: 13 } } as never));
         break;
     }
-    if (this.format === 2018) out.push(...this.others2018(header, speed, gt.throttle, gt.brake, gt.wheelRotation, gt.currentGear, gt.engineRpm));
+    if (this.format === 2018) out.push(...this.others2018(header, speed, car.throttle, car.brake, car.steeringWheel, car.gear, car.rpm));
     return out;
   }
 

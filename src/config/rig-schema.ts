@@ -7,7 +7,7 @@ import { z } from 'zod';
  * the centre of rotation. Anchors given explicitly (`base`, `platform`) always win over the
  * generators (radii, spacings, length/width).
  *
- * This is the shape only; `rigSchema` in `load-rig.ts` adds the cross-field checks (anchor
+ * This is the shape only; `rigSchema` in `rig-file.ts` adds the cross-field checks (anchor
  * counts, keys that apply to the type, a reachable neutral pose).
  */
 

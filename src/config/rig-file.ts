@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { loadYamlFile } from '../config/load-yaml.js';
-import { resolveRig } from './geometry.js';
-import { RigKinematics } from './rig.js';
-import { rigSpecSchema, type RigSpec } from './rig-schema.js';
+import { resolveRig } from '../kinematics/geometry.js';
+import { RigKinematics, rigFromSpec } from '../kinematics/rig.js';
+import { loadYamlFile } from './load-yaml.js';
+import { rigSpecSchema } from './rig-schema.js';
 
 /**
  * The rig schema with its cross-field checks: anchor counts, the keys that apply to the
@@ -30,12 +30,6 @@ export const rigSchema = rigSpecSchema.superRefine((spec, ctx) => {
 
 /** A rig file: `rig:` and nothing else (the service config carries the same key). */
 export const rigFileSchema = z.strictObject({ rig: rigSchema });
-
-export function rigFromSpec(spec: RigSpec): RigKinematics {
-  const resolved = resolveRig(spec);
-  if (!resolved.geometry) throw new Error(`invalid rig: ${resolved.problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
-  return new RigKinematics(resolved.geometry);
-}
 
 /** Loads and validates a rig file; throws ConfigError (file:line: key: reason) when it is not usable. */
 export function loadRigFile(path: string): RigKinematics {
