@@ -123,6 +123,9 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
   it('a main thread blocked for 1 s does not fake a link loss; two busy loops on this 2-core machine end, at worst, in a safe fault and back online', async () => {
     const block = join(mkdtempSync(join(tmpdir(), 'motion-rig-block-')), 'block');
     const run = await online('drive:600', [], { MOTION_RIG_TEST_BLOCK_MAIN: block });
+    // The pty (socat) and the MCU simulator stand in for hardware, which no host load can starve:
+    // give them priority, so this measures the host's threads, not the stand-ins.
+    if (process.getuid?.() === 0) spawnSync('sh', ['-c', `renice -n -10 -p $(pgrep -f "(socat|mcu_sim).*${run.dir}") >/dev/null`]);
     writeFileSync(block, '1000');
     await new Promise((r) => setTimeout(r, 1500));
     const afterBlock = run.states().map((x) => x.state);
@@ -130,9 +133,6 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
     expect(afterBlock).not.toContain('fault');
     expect(run.status()!.link.sessions).toBe(1);
 
-    // The pty (socat) and the MCU simulator stand in for hardware, which no host load can starve:
-    // give them priority, so this measures the host's threads, not the stand-ins.
-    if (process.getuid?.() === 0) spawnSync('sh', ['-c', `renice -n -10 -p $(pgrep -f "(socat|mcu_sim).*${run.dir}") >/dev/null`]);
     const framesBefore = run.mcuFrames().length;
     const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', 'const t = Date.now() + 3000; while (Date.now() < t);'], { stdio: 'ignore' }));
     await Promise.all(hogs.map((h) => new Promise((r) => h.on('exit', r))));
