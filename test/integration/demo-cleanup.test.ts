@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveSocat } from '../../src/service/pty-rig.js';
@@ -8,8 +10,10 @@ import { waitFor } from '../helpers/wait.js';
 
 /**
  * `npm start` (the demo) leaves nothing behind: its socat (with the watchdog that execs it)
- * and its MCU simulator end with it, whether it is told to stop (SIGHUP: a closed terminal)
- * or killed outright (SIGKILL: no handler runs). Linux: descendants are read from /proc.
+ * and its MCU simulator end with it, whether it is told to stop (SIGHUP), loses its terminal
+ * (a pty that hangs up: SIGHUP, and every write to it fails) or is killed outright (SIGKILL:
+ * no handler runs). Linux: descendants are read from /proc; util-linux setsid gives the
+ * demo its terminal.
  *
  * "Gone" means: no such pid, a pid now used by another process (a different start time),
  * or a zombie — a process that has exited and waits to be reaped by pid 1 (after SIGKILL
@@ -66,14 +70,25 @@ const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 class Demo {
   readonly proc: ChildProcess;
+  /** What the demo wrote on stderr, or on its terminal. */
   err = '';
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
+  /** With a terminal: socat holding its master side (killing it closes the terminal). */
+  terminal: ChildProcess | undefined;
 
-  constructor() {
-    this.proc = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout!.resume();
-    this.proc.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
+  constructor(tty?: string) {
+    if (tty) {
+      // A session of its own with the pty as controlling terminal, as a shell in a terminal
+      // window gives it: when the terminal hangs up, the kernel sends it SIGHUP.
+      const fd = openSync(tty, 'r+');
+      this.proc = spawn('setsid', ['--ctty', process.execPath, CLI, 'demo'], { stdio: [fd, fd, fd] });
+      closeSync(fd);
+    } else {
+      this.proc = spawn(process.execPath, [CLI, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.proc.stdout!.resume();
+      this.proc.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
+    }
     this.proc.on('exit', (code, signal) => {
       this.exitCode = code;
       this.exitSignal = signal;
@@ -116,6 +131,7 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('the demo leaves no p
   afterAll(() => {
     for (const d of demos) {
       if (!d.exited) d.proc.kill('SIGKILL');
+      d.terminal?.kill('SIGKILL');
       if (d.statusFile()) rmSync(d.dir(), { recursive: true, force: true });
     }
   });
@@ -128,7 +144,7 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('the demo leaves no p
     return kids;
   }
 
-  it('SIGHUP (the terminal closed): parks, exits 0, and socat, its watchdog and mcu_sim are gone within 2 s', async () => {
+  it('SIGHUP (what a closing terminal\'s shell sends its jobs): parks, exits 0, and socat, its watchdog and mcu_sim are gone within 2 s', async () => {
     const demo = new Demo();
     demos.push(demo);
     await demo.waitOnline();
@@ -146,6 +162,34 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('the demo leaves no p
     expect(mcuLog).toMatch(/state parked[\s\S]*counters /);
     expect(mcuLog).not.toContain('parent gone');
     process.stdout.write(`demo SIGHUP: exited 0 after ${exitMs.toFixed(0)} ms (parked), ${kids.length} children gone ${(goneMs - exitMs).toFixed(0)} ms after the exit\n`);
+  }, 60_000);
+
+  it('the terminal closes (a pty hangs up under it): parks, exits 0, its children gone within 2 s', async () => {
+    // socat makes the terminal: a pty whose master side it copies to our pipe.
+    const termDir = mkdtempSync(join(tmpdir(), 'motion-rig-term-'));
+    const tty = join(termDir, 'tty');
+    const terminal = spawn('socat', ['-u', `pty,link=${tty},raw,echo=0`, 'stdout'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await waitFor(() => lstatExists(tty), 3000, 'socat pty');
+    const demo = new Demo(tty);
+    demo.terminal = terminal;
+    demos.push(demo);
+    terminal.stdout!.on('data', (d: Buffer) => (demo.err += d.toString()));
+    await demo.waitOnline();
+    const kids = children(demo);
+    await new Promise((r) => setTimeout(r, 500)); // a few live-view redraws on the terminal
+    expect(demo.err).toContain('a6        [');
+    const t0 = monotonicMs();
+    terminal.kill('SIGKILL'); // the window closes: the pty's master side is gone
+    await waitFor(() => demo.exited, 15_000, `demo exit after the hangup; terminal: ${demo.err.slice(-500)}`);
+    const exitMs = monotonicMs() - t0;
+    // Not a crash on the dead terminal (an unhandled EIO, or Node's abort restoring its settings).
+    expect({ code: demo.exitCode, signal: demo.exitSignal }).toEqual({ code: 0, signal: null });
+    await waitFor(() => stillRunning(kids).length === 0, 2000, `children gone after the demo exited: ${JSON.stringify(stillRunning(kids))}`);
+    const mcuLog = readFileSync(`${demo.dir()}/mcu.log`, 'utf8');
+    expect(mcuLog).toMatch(/state parked[\s\S]*counters /);
+    expect(readFileSync(`${demo.dir()}/motion-rig.log`, 'utf8')).toContain('stopped, rig parked');
+    rmSync(termDir, { recursive: true, force: true });
+    process.stdout.write(`demo, terminal closed: parked and exited 0 after ${exitMs.toFixed(0)} ms, ${kids.length} children gone\n`);
   }, 60_000);
 
   it('SIGKILL (no handler runs): socat, its watchdog and mcu_sim are gone within 2 s; socat exited cleanly (its pty links removed)', async () => {
