@@ -1,9 +1,9 @@
-import { closeSync, existsSync, mkdtempSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import { loadProfiles } from '../config/profiles.js';
-import { loadServiceConfig, parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../config/service-config.js';
 import { rigFromSpec } from '../kinematics/load-rig.js';
 import { createLogger } from '../log.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -146,15 +146,25 @@ export async function runDemo(v: { virtual?: boolean; json?: boolean; seconds?: 
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-demo-'));
   const seconds = v.seconds === undefined ? Infinity : Number(v.seconds);
   if (!(seconds > 0)) throw new UsageError('--seconds must be a positive number');
-  const text = (output: string, path: string) => `
+  // A real file, as the service expects: the e-stop thread reads safety.estop from it and
+  // edits to it are reloaded. Absolute paths, so a reload finds the rig and profiles too.
+  const configFile = join(dir, 'config.yaml');
+  const demoConfig = (output: string, path: string): ServiceConfig => {
+    writeFileSync(
+      configFile,
+      `# motion-rig demo defaults (written by \`motion-rig demo\`; config.example.yaml documents every key)
 source: { type: simulator }
 loop: { rateHz: 1000 }
-rig: profiles/rigs/stewart-linear.yaml
+rig: ${JSON.stringify(join(PACKAGE_ROOT, 'profiles', 'rigs', 'stewart-linear.yaml'))}
 output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 500000, lowLatency: false } }
-profiles: { dir: profiles, default: default.yaml }
+profiles: { dir: ${JSON.stringify(join(PACKAGE_ROOT, 'profiles'))}, default: default.yaml }
 status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
-`;
-  let cfg = parseServiceConfig(text('virtual', '-'), '(demo defaults)', [], PACKAGE_ROOT);
+safety: { estop: false }
+`,
+    );
+    return loadServiceConfig(configFile);
+  };
+  let cfg = demoConfig('virtual', '-');
   let pty: PtyRig | undefined;
   let why = '';
   if (!v.virtual) {
@@ -163,7 +173,7 @@ status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
     else {
       pty = new PtyRig(sim.path, mcuSimArgs(rigFromSpec(cfg.rig)), dir);
       await pty.start();
-      cfg = parseServiceConfig(text('riglink', pty.host), '(demo defaults)', [], PACKAGE_ROOT);
+      cfg = demoConfig('riglink', pty.host);
     }
   }
   const logFile = join(dir, 'motion-rig.log');
@@ -171,7 +181,7 @@ status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
   const screen = new DemoScreen();
   screen.say(`motion-rig demo: console simulator (synthetic lap with pause, menu, replay and silence) → service at 1000 Hz → `);
   screen.say(pty ? `RigLink over a socat pty pair → MCU simulator (log ${pty.log})\n` : `in-process virtual rig\n  (no pty path: ${why || '--virtual'}; the C MCU simulator needs socat, make and a C compiler)\n`);
-  screen.say(`  logs: ${logFile}   status: ${cfg.status.file}   Ctrl-C parks the rig and exits.\n`);
+  screen.say(`  config: ${configFile}   logs: ${logFile}   status: ${cfg.status.file}\n  Ctrl-C parks the rig and exits; safety.estop: true in the config is an e-stop.\n`);
   const service = new MotionService(cfg, log);
   let s: ServiceStatus;
   try {
