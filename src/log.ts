@@ -10,6 +10,10 @@ export type { Logger };
 const PRIORITY: Record<string, number> = { trace: 7, debug: 7, info: 6, warn: 4, error: 3, fatal: 2 };
 
 export function createLogger(opts: { level?: string; name?: string; destination?: 1 | 2; file?: string } = {}): Logger {
+  // A log that cannot be written (a closed terminal, a broken pipe) must not end the process
+  // mid-motion: the write error is dropped and the service goes on to park as it should.
+  const destination = opts.file !== undefined ? pino.destination({ dest: opts.file, sync: false, mkdir: true }) : pino.destination({ fd: opts.destination ?? 1, sync: false });
+  destination.on('error', () => {});
   return pino(
     {
       name: opts.name ?? 'motion-rig',
@@ -18,7 +22,7 @@ export function createLogger(opts: { level?: string; name?: string; destination?
         level: (label) => ({ level: label, PRIORITY: PRIORITY[label] ?? 6 }),
       },
     },
-    opts.file !== undefined ? pino.destination({ dest: opts.file, sync: false, mkdir: true }) : pino.destination({ fd: opts.destination ?? 1, sync: false }),
+    destination,
   );
 }
 

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import { loadProfiles } from '../config/profiles.js';
-import { loadServiceConfig, parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
+import { loadServiceConfig, type ServiceConfig } from '../config/service-config.js';
 import { rigFromSpec } from '../kinematics/rig.js';
 import { createLogger } from '../log.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -145,15 +146,25 @@ export async function runDemo(v: { virtual?: boolean; json?: boolean; seconds?: 
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-demo-'));
   const seconds = v.seconds === undefined ? Infinity : Number(v.seconds);
   if (!(seconds > 0)) throw new UsageError('--seconds must be a positive number');
-  const text = (output: string, path: string) => `
+  // A real file, as the service expects: the e-stop thread reads safety.estop from it and
+  // edits to it are reloaded. Absolute paths, so a reload finds the rig and profiles too.
+  const configFile = join(dir, 'config.yaml');
+  const demoConfig = (output: string, path: string): ServiceConfig => {
+    writeFileSync(
+      configFile,
+      `# motion-rig demo defaults (written by \`motion-rig demo\`; config.example.yaml documents every key)
 source: { type: simulator }
 loop: { rateHz: 1000 }
-rig: profiles/rigs/stewart-linear.yaml
+rig: ${JSON.stringify(join(PACKAGE_ROOT, 'profiles', 'rigs', 'stewart-linear.yaml'))}
 output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 500000, lowLatency: false } }
-profiles: { dir: profiles, default: default.yaml }
+profiles: { dir: ${JSON.stringify(join(PACKAGE_ROOT, 'profiles'))}, default: default.yaml }
 status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
-`;
-  let cfg = parseServiceConfig(text('virtual', '-'), '(demo defaults)', [], PACKAGE_ROOT);
+safety: { estop: false }
+`,
+    );
+    return loadServiceConfig(configFile);
+  };
+  let cfg = demoConfig('virtual', '-');
   let pty: PtyRig | undefined;
   let why = '';
   if (!v.virtual) {
@@ -162,29 +173,83 @@ status: { file: ${JSON.stringify(join(dir, 'status.json'))} }
     else {
       pty = new PtyRig(sim.path, mcuSimArgs(rigFromSpec(cfg.rig)), dir);
       await pty.start();
-      cfg = parseServiceConfig(text('riglink', pty.host), '(demo defaults)', [], PACKAGE_ROOT);
+      cfg = demoConfig('riglink', pty.host);
     }
   }
   const logFile = join(dir, 'motion-rig.log');
   const log = createLogger({ level: 'info', file: logFile });
-  const err = process.stderr;
-  err.write(`motion-rig demo: console simulator (synthetic lap with pause, menu, replay and silence) → service at 1000 Hz → `);
-  err.write(pty ? `RigLink over a socat pty pair → MCU simulator (log ${pty.log})\n` : `in-process virtual rig\n  (no pty path: ${why || '--virtual'}; the C MCU simulator needs socat, make and a C compiler)\n`);
-  err.write(`  logs: ${logFile}   status: ${cfg.status.file}   Ctrl-C parks the rig and exits.\n`);
+  const screen = new DemoScreen();
+  screen.say(`motion-rig demo: console simulator (synthetic lap with pause, menu, replay and silence) → service at 1000 Hz → `);
+  screen.say(pty ? `RigLink over a socat pty pair → MCU simulator (log ${pty.log})\n` : `in-process virtual rig\n  (no pty path: ${why || '--virtual'}; the C MCU simulator needs socat, make and a C compiler)\n`);
+  screen.say(`  config: ${configFile}   logs: ${logFile}   status: ${cfg.status.file}\n  Ctrl-C parks the rig and exits; safety.estop: true in the config is an e-stop.\n`);
   const service = new MotionService(cfg, log);
-  await service.start();
-  const block = new LiveBlock(process.stdout);
-  const started = Date.now();
-  while (!signal.aborted && Date.now() - started < seconds * 1000) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (!v.json && process.stdout.isTTY) block.draw(statusView(service.status()));
+  let s: ServiceStatus;
+  try {
+    await service.start();
+    const started = Date.now();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (signal.aborted || Date.now() - started >= seconds * 1000) break;
+      if (!v.json && process.stdout.isTTY) screen.draw(statusView(service.status()));
+    }
+    screen.say('parking…\n');
+    await service.stop();
+    s = service.status();
+  } finally {
+    await pty?.stop();
   }
-  err.write('parking…\n');
-  await service.stop();
-  const s = service.status();
-  if (v.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-  else if (!process.stdout.isTTY) process.stdout.write(`${statusView(s)}\n`);
-  await pty?.stop();
-  err.write(`stopped: ${s.state}, ${s.output.framesWritten} frames written${pty && existsSync(pty.log) ? `; MCU log ${pty.log}` : ''}\n`);
+  // After the rig is parked and the children are stopped: a failed write cannot skip either.
+  if (v.json) screen.out(`${JSON.stringify(s)}\n`);
+  else if (!process.stdout.isTTY) screen.out(`${statusView(s)}\n`);
+  screen.say(`stopped: ${s.state}, ${s.output.framesWritten} frames written${pty && existsSync(pty.log) ? `; MCU log ${pty.log}` : ''}\n`);
+  screen.close();
   return 0;
+}
+
+/**
+ * The demo's terminal can go away under it: closing the window hangs the terminal up (SIGHUP
+ * follows, from the shell) and every later write to it fails with EIO (a closed pipe: EPIPE).
+ * An unhandled write error would end the process before the rig is parked, so from the first
+ * failed write on the demo stops writing to the screen and goes on parking quietly. The live
+ * view is written with writeSync, whose error is ours to catch: process.stdout's would reach
+ * the CLI's handler, which ends the process.
+ */
+class DemoScreen {
+  private gone = false;
+  private readonly ttys = [0, 1, 2].filter((fd) => isatty(fd));
+  private readonly view = new LiveBlock({
+    write: (text: string) => {
+      try {
+        if (!this.gone) writeSync(1, text);
+      } catch {
+        this.gone = true;
+      }
+      return true;
+    },
+  } as Pick<NodeJS.WriteStream, 'write'> as NodeJS.WriteStream);
+
+  constructor() {
+    process.stderr.on('error', () => (this.gone = true));
+  }
+  /** Progress lines (stderr). */
+  say(text: string): void {
+    if (!this.gone) process.stderr.write(text);
+  }
+  /** The live view, redrawn in place (stdout is a terminal). */
+  draw(text: string): void {
+    this.view.draw(text);
+  }
+  /** The final status (stdout); skipped on a terminal that is gone. */
+  out(text: string): void {
+    if (!(this.gone && process.stdout.isTTY)) process.stdout.write(text);
+  }
+  /**
+   * Last, once all is stopped: closes the stdio descriptors whose terminal has hung up (a
+   * terminal at the start, not one now). Node restores each terminal's settings at exit and
+   * aborts when that fails with anything but EPERM (a hung-up one fails with EIO;
+   * nodejs/node#42433): SIGABRT and a core dump after a clean park. Closed ones it skips.
+   */
+  close(): void {
+    for (const fd of this.ttys) if (!isatty(fd)) closeSync(fd);
+  }
 }

@@ -235,6 +235,21 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
     }
   }, 90_000);
 
+  it('a log nobody reads any more (stdout closed, as by a closed terminal or pipe) does not stop it parking on SIGTERM', async () => {
+    const run = await online();
+    run.proc!.stdout!.destroy();
+    run.proc!.stderr!.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(run.exitCode).toBeNull();
+    run.proc!.kill('SIGTERM');
+    await waitFor(() => run.exitCode !== null, 15_000, 'exit');
+    expect(run.exitCode).toBe(0);
+    const f = run.mcuFrames();
+    const park = f.findIndex((x) => x.type === 'PARK');
+    expect(park).toBeGreaterThan(0);
+    expect(run.pty.simLog().split('\n').filter((l) => l.includes(' state ')).at(-1)).toContain('state parked');
+  }, 60_000);
+
   it('SIGUSR1 opens no inspector', async () => {
     const run = await online();
     run.proc!.kill('SIGUSR1');
