@@ -99,13 +99,26 @@ export class SerialLink {
     const first = this.attempts++ === 0;
     let fd: number;
     try {
-      fd = await openTty(this.opts.path, { baudRate: this.opts.baud, hupcl: false });
+      // Bounded: these run on libuv's shared thread pool, where a close stuck in the kernel can
+      // hold a thread; a late open is closed when it finally answers.
+      const opening = openTty(this.opts.path, { baudRate: this.opts.baud, hupcl: false });
+      let late = false;
+      opening.then((lateFd) => late && void closeTty(lateFd).catch(() => undefined), () => undefined);
+      fd = await Promise.race([
+        opening,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => {
+            late = true;
+            reject(new Error('the system did not answer the open within 2 s'));
+          }, 2000),
+        ),
+      ]);
+      await bounded(setTtyLines(fd, { dtr: this.opts.dtr ?? false, rts: this.opts.rts ?? false, lowLatency: this.opts.lowLatency ?? false }), 500);
     } catch (err) {
       this.onEvent({ event: 'open-failed', error: (err as Error).message, first });
       this.scheduleReconnect();
       return false;
     }
-    await setTtyLines(fd, { dtr: this.opts.dtr ?? false, rts: this.opts.rts ?? false, lowLatency: this.opts.lowLatency ?? false });
     if (!this.wanted) {
       await closeTty(fd).catch(() => undefined);
       return false;
