@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PacketCipher } from '../../src/telemetry/gt7/cipher.js';
@@ -114,21 +114,22 @@ describe('Gt7Relay.relay never throws', () => {
     while (cleanups.length) await cleanups.pop()!();
   });
 
-  async function app(): Promise<{ sock: Socket; received: Buffer[] }> {
+  /** A relay on RELAY (a free heartbeat port) with one app on APP that asked for `heartbeat`. */
+  async function relayWithApp(heartbeat: string): Promise<{ relay: Gt7Relay; received: Buffer[] }> {
     const sock = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, APP, () => r()));
     cleanups.push(() => new Promise<void>((r) => sock.close(() => r())));
     const received: Buffer[] = [];
     sock.on('message', (m) => received.push(m));
-    return { sock, received };
+    const relay = await Gt7Relay.start({ bind: RELAY, heartbeatPort: 0, replyPort: sock.address().port });
+    cleanups.push(() => relay.close());
+    sock.send(hb(heartbeat), relay.port, RELAY);
+    await waitFor(() => relay.stats().clients.length === 1);
+    return { relay, received };
   }
 
   it('odd input is dropped and counted, a sender keeps getting the good packets', async () => {
-    const { sock, received } = await app();
-    const relay = await Gt7Relay.start({ bind: RELAY, heartbeatPort: 0, replyPort: sock.address().port });
-    cleanups.push(() => relay.close());
-    sock.send(hb('B'), relay.port, RELAY);
-    await waitFor(() => relay.stats().clients.length === 1);
+    const { relay, received } = await relayWithApp('B');
 
     const odd: unknown[] = [
       undefined,
@@ -172,5 +173,16 @@ describe('Gt7Relay.relay never throws', () => {
 
     await relay.close();
     expect(() => relay.relay(plaintextC(4))).not.toThrow();
+  });
+
+  it('a console packet shorter than a sender asked for goes out as it is (as a console locked on that format would send it), counted as shortfall', async () => {
+    const { relay, received } = await relayWithApp('C');
+    const a = plaintextC(5).slice(0, FORMATS.A.size);
+    relay.relay(a);
+    await waitFor(() => received.length === 1);
+    const plain = new Uint8Array(FORMATS.A.size);
+    expect(new PacketCipher().decrypt(received[0]!, plain)).toBe('ok');
+    expect([...plain.subarray(0x44)]).toEqual([...a.subarray(0x44)]);
+    expect(relay.stats()).toMatchObject({ shortfall: 1, dropped: 0 });
   });
 });
