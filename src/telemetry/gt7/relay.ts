@@ -124,7 +124,9 @@ export class Gt7Relay {
    */
   static async start(opts: Gt7RelayOptions = {}): Promise<Gt7Relay> {
     const log = (opts.logger ?? silentLogger).child({ component: 'gt7-relay' });
-    const socket = createSocket({ type: 'udp4' });
+    // Senders' addresses are numeric (rinfo.address), so no lookup: without this, every send
+    // waits for a next-tick dns.lookup of its IP literal and its cost lands after relay().
+    const socket = createSocket({ type: 'udp4', lookup: (address, _family, done) => done(null, address, 4) });
     let relay: Gt7Relay;
     try {
       relay = new Gt7Relay(socket, opts, log);
