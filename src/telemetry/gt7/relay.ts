@@ -177,15 +177,21 @@ export class Gt7Relay {
     }
   }
 
+  /** One sender's datagram; a failure here costs that sender this packet, not the others. */
   private sendTo(client: RelayClient, plaintext: Uint8Array, have: PacketFormat): void {
-    const want = FORMATS[client.format];
-    const format = want.rank <= have.rank ? want : have;
-    if (format !== want) this.counts.shortfall++;
-    // A fresh buffer per datagram: a send the kernel cannot take at once keeps a reference.
-    const out = Buffer.allocUnsafe(format.size);
-    this.cipher.encrypt(plaintext.subarray(0, format.size), this.seeds.take(), out);
-    client.packets++;
-    this.socket.send(out, this.replyPort, client.address, this.onSent);
+    try {
+      const want = FORMATS[client.format];
+      const format = want.rank <= have.rank ? want : have;
+      if (format !== want) this.counts.shortfall++;
+      // A fresh buffer per datagram: a send the kernel cannot take at once keeps a reference.
+      const out = Buffer.allocUnsafe(format.size);
+      this.cipher.encrypt(plaintext.subarray(0, format.size), this.seeds.take(), out);
+      client.packets++;
+      this.socket.send(out, this.replyPort, client.address, this.onSent);
+    } catch (err) {
+      this.counts.dropped++;
+      this.logFailure('relay send failed', err);
+    }
   }
 
   stats(): Gt7RelayStats {
