@@ -81,6 +81,16 @@ export const serviceConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** The GT7 relay (docs/gt7-telemetry.md, "Sharing the console"): the service answers other apps' heartbeats like a console. */
+  relay: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Local address of the relay's heartbeat socket (UDP 33739); packets to the apps leave from it. */
+      bind: z.string().min(1).default('0.0.0.0'),
+      /** Apps served at once; a heartbeat from one more is refused (counted) until one goes quiet. */
+      maxClients: z.number().int().min(1).max(32).default(8),
+    })
+    .prefault({}),
   loop: z
     .strictObject({
       rateHz: z.number().int().min(LOOP_RATE_MIN_HZ).max(LOOP_RATE_MAX_HZ).default(LOOP_RATE_DEFAULT_HZ),

@@ -74,6 +74,11 @@ export interface Gt7Telemetry {
   packet: Gt7Packet;
   sample: MotionSample;
   receiveTimeNs: number;
+  /**
+   * The decrypted datagram `packet` was decoded from (0x40–0x43 are keystream garbage), for
+   * Gt7Relay.relay. Callbacks get the client's reused buffer, valid during the call only.
+   */
+  plaintext: Uint8Array;
 }
 
 export type Gt7Listener = (t: Gt7Telemetry) => void | Promise<void>;
@@ -109,7 +114,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
   private readonly packet = new Gt7Packet();
   private readonly sample = new MotionSample();
   private readonly differentiator = new VelocityDifferentiator();
-  private readonly telemetry: Gt7Telemetry = { packet: this.packet, sample: this.sample, receiveTimeNs: 0 };
+  private readonly telemetry: Gt7Telemetry = { packet: this.packet, sample: this.sample, receiveTimeNs: 0, plaintext: new Uint8Array(0) };
   private readonly fanout: TelemetryFanout<Gt7Telemetry>;
   private readonly noticeListeners = new Set<(n: Gt7Notice) => void>();
   private readonly rawListeners = new Set<(datagram: Buffer, receiveTimeNs: number) => void>();
@@ -142,7 +147,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     this.fanout = new TelemetryFanout(log, (t) => {
       const packet = new Gt7Packet();
       copyPacket(t.packet, packet);
-      return { packet, sample: copyMotionSample(t.sample, new MotionSample()), receiveTimeNs: t.receiveTimeNs };
+      return { packet, sample: copyMotionSample(t.sample, new MotionSample()), receiveTimeNs: t.receiveTimeNs, plaintext: t.plaintext.slice() };
     });
   }
 
@@ -303,6 +308,7 @@ export class Gt7Client implements AsyncIterable<Gt7Telemetry> {
     }
     gt7ToMotionSample(this.packet, receiveTimeNs, this.sample, this.differentiator);
     this.telemetry.receiveTimeNs = receiveTimeNs;
+    this.telemetry.plaintext = slot.bytes;
     this.haveLatest = true;
     this.fanout.publish(this.telemetry);
   }

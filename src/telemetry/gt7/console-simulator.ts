@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Capture } from '../recording.js';
 import { PacketCipher, openDatagram } from './cipher.js';
-import { FORMATS, type Game, type Heartbeat, PORTS, isHeartbeat } from './formats.js';
+import { FORMATS, type Game, type Heartbeat, PORTS, heartbeatOf } from './formats.js';
 import { FLAG_BITS } from './layout.js';
 import { Gt7Packet, decodePacket, encodePacket } from './packet.js';
 import { FrameClock, type PhaseStep, type SimulatorPhase } from '../frame-clock.js';
@@ -162,8 +162,8 @@ export class ConsoleSimulator {
 
   /** The heartbeat's source port plays no part: replies go to `replyPort` of its address. */
   private onHeartbeat(msg: Buffer, address: string): void {
-    const hb = msg.length === 1 ? String.fromCharCode(msg[0]!) : '';
-    if (!isHeartbeat(hb)) {
+    const hb = heartbeatOf(msg);
+    if (hb === undefined) {
       this.stats.ignored++;
       return;
     }

@@ -33,6 +33,13 @@ export function isHeartbeat(value: unknown): value is Heartbeat {
   return value === 'A' || value === 'B' || value === '~' || value === 'C';
 }
 
+/** The heartbeat a datagram carries: exactly one byte, A, B, ~ or C; anything else is none. */
+export function heartbeatOf(datagram: Uint8Array): Heartbeat | undefined {
+  if (datagram.length !== 1) return undefined;
+  const hb = String.fromCharCode(datagram[0]!);
+  return isHeartbeat(hb) ? hb : undefined;
+}
+
 /** B and C share a nonce constant, so the length is what tells formats apart. */
 export function formatForLength(length: number): PacketFormat | undefined {
   switch (length) {
