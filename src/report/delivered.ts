@@ -21,14 +21,18 @@ import type { RigRun } from './rig-run.js';
 export const SMOOTHING_HALF_WIDTH_S = 0.025;
 /** FK stops when a Gauss–Newton step is below this (m, rad); the round trip is exact to ~1e-12. */
 const FK_TOLERANCE = 1e-12;
+/**
+ * A tick counts as inexact when the best pose misses a setpoint by more than this (m or rad of
+ * actuator; m of rod length on crank rigs): four rams over three DOF, each limited on its own,
+ * are not exactly consistent with a rigid platform, and FK then gives the least-squares pose.
+ */
+export const INEXACT_RESIDUAL = 1e-9;
 
 export interface DeliveredPose {
   /** Reached pose per tick, [k·6 + j] (x y z roll pitch yaw; m, rad). */
   pose: Float64Array;
-  /** Largest |IK(pose) − setpoint| over all ticks, actuator units. */
-  maxResidual: number;
-  /** Ticks whose FK did not converge (0 expected). */
-  unconverged: number;
+  /** Per tick, ForwardSolver's residual: ~0 but where no rigid pose reproduces the setpoints (then the pose is the best fit). */
+  residual: Float64Array;
 }
 
 /** FK of every tick's limited setpoints, each solve starting from the previous tick's pose. */
@@ -36,17 +40,16 @@ export function reachedPose(run: RigRun, rig: RigKinematics): DeliveredPose {
   const n = run.actuators;
   const solver = new ForwardSolver(rig, { reuseJacobian: true });
   const pose = new Float64Array(run.ticks * 6);
-  let maxResidual = 0;
-  let unconverged = 0;
+  const residual = new Float64Array(run.ticks);
   for (let k = 0; k < run.ticks; k++) {
-    if (!solver.solve(run.positions.subarray(k * n, k * n + n), undefined, 50, FK_TOLERANCE)) unconverged++;
-    if (solver.residual > maxResidual) maxResidual = solver.residual;
+    solver.solve(run.positions.subarray(k * n, k * n + n), undefined, 50, FK_TOLERANCE);
+    residual[k] = solver.residual;
     pose.set(solver.pose, k * 6);
   }
-  return { pose, maxResidual, unconverged };
+  return { pose, residual };
 }
 
-/** Savitzky–Golay weights for the first and second derivative (per sample², per sample²) over ±h samples, quadratic fit. */
+/** Savitzky–Golay weights for the first (per sample) and second (per sample²) derivative over ±h samples, quadratic fit. */
 export function savitzkyGolay(h: number): { d1: Float64Array; d2: Float64Array } {
   const N = 2 * h + 1;
   let s2 = 0;

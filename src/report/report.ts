@@ -1,7 +1,7 @@
 import type { CueProfile } from '../cueing/profile.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import type { TimedSample } from '../telemetry/sample-file.js';
-import { SMOOTHING_HALF_WIDTH_S, deliveredSignals, reachedPose } from './delivered.js';
+import { INEXACT_RESIDUAL, SMOOTHING_HALF_WIDTH_S, deliveredSignals, reachedPose } from './delivered.js';
 import { type ChannelMetrics, FORCE_THRESHOLDS, LAG, RATE_THRESHOLDS, channelMetrics, sampleAt } from './metrics.js';
 import { CHANNELS, type Channel, vehicleReference } from './reference.js';
 import { runRig } from './rig-run.js';
@@ -42,8 +42,12 @@ export interface RecordingReport {
   notEngagedPct: number;
   channels: Record<Channel, ChannelMetrics>;
   workspace: WorkspaceUse;
-  /** Forward kinematics of the limited setpoints: worst residual (actuator units) and failures. */
-  fk: { maxResidual: number; unconverged: number };
+  /**
+   * Forward kinematics of the limited setpoints: the worst residual (actuator units; m of rod
+   * length on crank rigs) and the % of scored ticks no rigid pose reproduces within 1e-9 (the
+   * pose is then the least-squares one). 0 but on rigs with more rams than DOF (four-corner).
+   */
+  fk: { maxResidual: number; inexactPct: number };
   score: ScoreBreakdown;
 }
 
@@ -93,7 +97,12 @@ export function reportOn(samples: readonly TimedSample[], opts: ReportOptions): 
   let limited = 0;
   let maxChange = 0;
   let notEngaged = 0;
+  let inexact = 0;
+  let maxResidual = 0;
   for (let k = kFrom; k <= kTo; k++) {
+    const residual = reached.residual[k]!;
+    if (residual > INEXACT_RESIDUAL) inexact++;
+    if (residual > maxResidual) maxResidual = residual;
     if (run.scale[k]! < 1) scaled++;
     if (run.scale[k]! < minScale) minScale = run.scale[k]!;
     if (run.endMargin[k]! < NEAR_END_FRACTION) nearEnd++;
@@ -120,7 +129,7 @@ export function reportOn(samples: readonly TimedSample[], opts: ReportOptions): 
     notEngagedPct: pct(notEngaged),
     channels,
     workspace,
-    fk: { maxResidual: reached.maxResidual, unconverged: reached.unconverged },
+    fk: { maxResidual, inexactPct: pct(inexact) },
     score: summaryScore(channels, workspace),
   };
   const at = Float64Array.from(t, (x) => x * rateHz);

@@ -20,7 +20,7 @@ interface Recording {
   notEngagedPct: number;
   channels: Record<string, { correlation: number; best: number; delayMs: number; gain: number; falseCuePct: number; vehicleStd: number; deliveredStd: number }>;
   workspace: { ikScaledPct: number; minScale: number; nearEndPct: number; limiterChangedPct: number; limiterMaxChangePct: number };
-  fk: { maxResidual: number; unconverged: number };
+  fk: { maxResidual: number; inexactPct: number };
   score: { total: number; workspace: number; channels: Record<string, number> };
 }
 
@@ -40,7 +40,7 @@ describe('motion-rig report', () => {
       expect(rec.scoredFromS).toBeGreaterThan(2);
       expect(rec.scoredFromS).toBeLessThan(5);
       expect(rec.notEngagedPct).toBe(0);
-      expect(rec.fk.unconverged).toBe(0);
+      expect(rec.fk.inexactPct).toBe(0);
       expect(rec.fk.maxResidual).toBeLessThan(1e-9);
       expect(Object.keys(rec.channels)).toEqual(CHANNELS);
       for (const c of CHANNELS) {

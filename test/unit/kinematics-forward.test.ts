@@ -7,8 +7,8 @@ const RATE = 1000;
 const wiggle = (t: number) => Math.sin(2 * Math.PI * 0.37 * t) + 0.6 * Math.sin(2 * Math.PI * 1.13 * t + 1) + 0.3 * Math.sin(2 * Math.PI * 2.9 * t + 2);
 
 describe('forward kinematics along a trajectory', () => {
-  it('along a smooth 1 kHz trajectory, the chord solver (Jacobian reused) gives plain Gauss–Newton\'s pose to 1e-11 with far fewer Jacobians', () => {
-    const rig = loadRigFile(`${REPO_ROOT}/profiles/rigs/stewart-linear.yaml`);
+  it.each(['stewart-linear', 'stewart-rotary'])('%s: along a smooth 1 kHz trajectory, the chord solver (Jacobian reused) gives plain Gauss–Newton\'s pose to 1e-11 with far fewer Jacobians', (name) => {
+    const rig = loadRigFile(`${REPO_ROOT}/profiles/rigs/${name}.yaml`);
     const solver = new ForwardSolver(rig, { reuseJacobian: true });
     const pose = new Float64Array(6);
     let worst = 0;

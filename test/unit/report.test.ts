@@ -248,7 +248,7 @@ describe('report on the production control tick', () => {
     expect(fy.falseCuePct).toBe(0);
     expect(report.workspace.ikScaledPct).toBe(0);
     expect(report.notEngagedPct).toBe(0);
-    expect(report.fk.unconverged).toBe(0);
+    expect(report.fk.inexactPct).toBe(0);
     // Scoring starts once the supervisor has unparked and ramped engagement up (~2.5 s), plus the lag window.
     expect(report.scoredFromS).toBeGreaterThan(2);
     expect(report.scoredFromS).toBeLessThan(4);
