@@ -1,5 +1,6 @@
 import type { CueProfile } from '../cueing/profile.js';
 import type { RigKinematics } from '../kinematics/rig.js';
+import { SUPERVISOR_STATE_NAMES } from '../safety/supervisor.js';
 import type { TimedSample } from '../telemetry/sample-file.js';
 import { INEXACT_RESIDUAL, SMOOTHING_HALF_WIDTH_S, deliveredSignals, reachedPose } from './delivered.js';
 import { type ChannelMetrics, FORCE_THRESHOLDS, LAG, RATE_THRESHOLDS, channelMetrics, sampleAt } from './metrics.js';
@@ -73,7 +74,7 @@ export function reportOn(samples: readonly TimedSample[], opts: ReportOptions): 
   const ref = vehicleReference(samples);
 
   const k0 = run.engaged.indexOf(1);
-  if (k0 < 0) throw new Error(`the rig never came online within ${(run.ticks / rateHz).toFixed(1)} s of telemetry (the supervisor ended in state ${run.state[run.ticks - 1]})`);
+  if (k0 < 0) throw new Error(`the rig never reached full engagement within ${(run.ticks / rateHz).toFixed(1)} s of telemetry (it unparks and ramps up for ~2.5 s; the supervisor ended ${SUPERVISOR_STATE_NAMES[run.state[run.ticks - 1]!] ?? 'in an unknown state'})`);
   const edge = Math.max(2, Math.round(SMOOTHING_HALF_WIDTH_S * rateHz)) + 1;
   const from = k0 / rateHz + LAG.maxLagS;
   const to = (run.ticks - 1 - edge) / rateHz - LAG.maxLagS;

@@ -102,6 +102,6 @@ describe('motion-rig report', () => {
     // One second: the rig is still unparking when the telemetry ends.
     const short = runCli(['report', '--input', input]);
     expect(short.status).toBe(1);
-    expect(short.stderr).toMatch(/never came online|too short/);
+    expect(short.stderr).toMatch(/never reached full engagement|too short/);
   });
 });
