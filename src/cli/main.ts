@@ -5,6 +5,7 @@ import { SIMULATE_CONSOLE_FLAGS, runDecode, runDiscover, runRecord, runSimulateC
 import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
 import { runIk } from './ik-command.js';
+import { runReport } from './report-command.js';
 import { runCheckConfig, runClearEstop, runDemo, runService, runStatus } from './service-commands.js';
 import { USAGE, UsageError } from './usage.js';
 
@@ -109,6 +110,14 @@ async function main(argv: string[]): Promise<number> {
         options: { profile: { type: 'string' }, input: { type: 'string' }, rate: { type: 'string' }, format: { type: 'string' }, plot: { type: 'string' }, out: { type: 'string' }, rig: { type: 'string' } },
       });
       return runCue(values);
+    }
+    case 'report': {
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: { input: { type: 'string', multiple: true }, profile: { type: 'string' }, rig: { type: 'string' }, rate: { type: 'string' }, json: { type: 'boolean' }, plot: { type: 'string' }, compare: { type: 'string' } },
+      });
+      return runReport(values);
     }
     case 'ik': {
       const { values } = parseArgs({ args: rest, strict: true, options: { rig: { type: 'string' }, pose: { type: 'string' }, json: { type: 'boolean' } } });

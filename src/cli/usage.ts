@@ -47,6 +47,10 @@ Usage:
   motion-rig cue --input FILE [--profile FILE] [--rate 1000] [--format csv] [--out FILE] [--plot FILE.svg]
                  [--rig FILE]           cueing chain over a GT7 or F1 capture or CSV: t,x,y,z,roll,pitch,yaw per tick
                                         (with --rig, plus actuator values a1..aN after reachability)
+  motion-rig report --input FILE [--input FILE ...] [--profile FILE] [--rig FILE] [--rate 1000] [--json]
+                    [--plot FILE.svg] [--compare PROFILE2]
+                                        cue quality on the service's own control tick: vehicle vs what the rig
+                                        delivers, per channel, workspace use, one score (docs/report.md)
   motion-rig ik --rig FILE --pose x,y,z,roll,pitch,yaw [--json]
                                         actuator values for one pose (m, rad; relative to neutral)
   motion-rig help

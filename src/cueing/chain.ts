@@ -3,6 +3,7 @@ import { type Biquad, highPass1, highPass1Integrated, highPass2Integrated, highP
 import { InputGuard } from './guards.js';
 import { type CueProfile, type RotationalSettings, SIGNALS, type SignalName, type TranslationalSettings } from './profile.js';
 import { RateAccelLimiter } from './rate-limit.js';
+import { SoftLimit } from './soft-limit.js';
 import { LOOP_RATE_RANGE, isLoopRate } from './rate.js';
 import { Reconstructor } from './reconstruction.js';
 
@@ -11,7 +12,8 @@ import { Reconstructor } from './reconstruction.js';
  *
  * 1. guards (per input signal, as each sample arrives): NaN hold, source clamp, spike filter;
  * 2. reconstruction of the ~60 Hz samples at the loop rate;
- * 3. mixer per channel: Σ gain·signal, deadband, soft saturation (tanh), channel gain;
+ * 3. mixer per channel: Σ gain·signal, deadband, soft saturation (linear to the knee, then a
+ *    smooth approach: soft-limit.ts), channel gain;
  * 4. classical washout (Reid & Nahon structure):
  *    - surge/sway/heave: 1/(s² + 2ζωn s + ωn²) — the second-order high-pass and the double
  *      integration to position as one section — times s/(s + ωb) when ωb > 0 (third order:
@@ -21,7 +23,8 @@ import { Reconstructor } from './reconstruction.js';
  *      leftward specific force rolls right side down (+roll);
  *    - roll/pitch/yaw: high-pass of angular velocity integrated to angle (1/(s + ω), or
  *      s/(s² + 2ζω s + ω²) for second order), plus the tilt angles;
- * 5. per-channel output limits (tanh, so the limit is approached smoothly, never crossed).
+ * 5. per-channel output limits (soft-limit.ts: exact up to the knee, then approached smoothly,
+ *    never crossed).
  *
  * Pose: x, y, z (m), roll, pitch, yaw (rad), ISO 8855 platform frame.
  */
@@ -37,47 +40,48 @@ interface Mix {
   lanes: Int32Array;
   gains: Float64Array;
   deadband: number;
-  saturation: number;
+  saturation: SoftLimit;
   gain: number;
 }
 
-function makeMix(settings: { mix: Partial<Record<SignalName, number | undefined>>; deadband: number; saturation: number; gain: number }): Mix {
+function makeMix(settings: { mix: Partial<Record<SignalName, number | undefined>>; deadband: number; saturation: number; gain: number; knee: number }): Mix {
   const entries = Object.entries(settings.mix).filter((e): e is [SignalName, number] => typeof e[1] === 'number' && e[1] !== 0);
   return {
     lanes: Int32Array.from(entries.map(([k]) => LANE[k])),
     gains: Float64Array.from(entries.map(([, g]) => g)),
     deadband: settings.deadband,
-    saturation: settings.saturation,
+    saturation: new SoftLimit(settings.saturation, settings.knee),
     gain: settings.gain,
   };
 }
 
-/** io[i] ← channel gain · S·tanh(deadband(Σ gain·signal) / S). */
+/** io[i] ← channel gain · saturation(deadband(Σ gain·signal)). */
 function mixInto(m: Mix, signals: Float64Array, io: Float64Array, i: number): void {
   let x = 0;
   for (let k = 0; k < m.lanes.length; k++) x += m.gains[k]! * signals[m.lanes[k]!]!;
   const a = Math.abs(x) - m.deadband;
-  x = a <= 0 ? 0 : x < 0 ? -a : a;
-  io[i] = m.gain * m.saturation * Math.tanh(x / m.saturation);
+  io[i] = a <= 0 ? 0 : x < 0 ? -a : a;
+  m.saturation.apply(io, i);
+  io[i] = m.gain * io[i]!;
 }
 
 class TranslationalChannel {
   readonly mix: Mix;
   private readonly position: Biquad;
   private readonly washout: Biquad | undefined;
-  readonly limit: number;
+  readonly limit: SoftLimit;
   constructor(s: TranslationalSettings, rateHz: number) {
     this.mix = makeMix(s);
     this.position = highPassDoubleIntegrated(s.highpass.omegaN, s.highpass.zeta, rateHz);
     this.washout = s.highpass.omegaB > 0 ? highPass1(s.highpass.omegaB, rateHz) : undefined;
-    this.limit = s.limit;
+    this.limit = new SoftLimit(s.limit, s.knee);
   }
   /** out[i] ← limited position for this tick's signals. */
   apply(signals: Float64Array, out: Float64Array, i: number): void {
     mixInto(this.mix, signals, out, i);
     this.position.apply(out, i);
     if (this.washout !== undefined) this.washout.apply(out, i);
-    out[i] = this.limit * Math.tanh(out[i]! / this.limit);
+    this.limit.apply(out, i);
   }
   reset(): void {
     this.position.reset();
@@ -88,18 +92,18 @@ class TranslationalChannel {
 class RotationalChannel {
   readonly mix: Mix;
   private readonly angle: Biquad;
-  readonly limit: number;
+  readonly limit: SoftLimit;
   constructor(s: RotationalSettings, rateHz: number) {
     this.mix = makeMix(s);
     this.angle = s.highpass.zeta === undefined ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
-    this.limit = s.limitDeg * DEG;
+    this.limit = new SoftLimit(s.limitDeg * DEG, s.knee);
   }
   /** out[i] ← limited (washed-out angle + tilt[tiltIndex]); tiltIndex −1 for none. */
   apply(signals: Float64Array, tilt: Float64Array, tiltIndex: number, out: Float64Array, i: number): void {
     mixInto(this.mix, signals, out, i);
     this.angle.apply(out, i);
-    const a = tiltIndex >= 0 ? out[i]! + tilt[tiltIndex]! : out[i]!;
-    out[i] = this.limit * Math.tanh(a / this.limit);
+    if (tiltIndex >= 0) out[i] = out[i]! + tilt[tiltIndex]!;
+    this.limit.apply(out, i);
   }
   reset(): void {
     this.angle.reset();

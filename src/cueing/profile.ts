@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { filterFrequencyProblem } from './filters.js';
 import { LOOP_RATE_RANGE, isLoopRate } from './rate.js';
+import { DEFAULT_KNEE } from './soft-limit.js';
 
 /**
  * The cueing part of a profile (`cue:`). Key names of issue 3 are fixed; the rest are
@@ -11,6 +12,8 @@ import { LOOP_RATE_RANGE, isLoopRate } from './rate.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
+/** Where a channel's soft limits (saturation, limit) stop being exact, as a fraction of each: 0 is plain tanh. */
+const kneeSchema = z.number().min(0).lt(1).default(DEFAULT_KNEE);
 
 /** Mixer: signal name → gain. Signals are described in docs/cueing.md. */
 export const SIGNALS = ['fx', 'fy', 'fz', 'p', 'q', 'r', 'steer', 'steerRate', 'speed'] as const;
@@ -24,14 +27,15 @@ const translational = (defaults: { signal: SignalName; gain: number; omegaN: num
       highpass: z
         .strictObject({ omegaN: positive.default(defaults.omegaN), zeta: positive.default(defaults.zeta), omegaB: nonNegative.default(defaults.omegaB) })
         .prefault({}),
-      /** Output travel limit, m (soft: tanh). */
+      /** Output travel limit, m (soft: linear to the knee, then approached smoothly, never crossed). */
       limit: positive.default(defaults.limit),
       /** Input mix; default the channel's own specific force. */
       mix: mixSchema.default({ [defaults.signal]: 1 } as Record<SignalName, number>),
       /** Mixed input below this magnitude is ignored, input units. */
       deadband: nonNegative.default(0),
-      /** Mixed input is softly saturated (tanh) to this magnitude, input units. */
+      /** Mixed input is softly saturated to this magnitude, input units. */
       saturation: positive.default(defaults.saturation),
+      knee: kneeSchema,
     })
     .prefault({});
 
@@ -45,6 +49,7 @@ const rotational = (defaults: { signal: SignalName; gain: number; omega: number;
       mix: mixSchema.default({ [defaults.signal]: 1 } as Record<SignalName, number>),
       deadband: nonNegative.default(0),
       saturation: positive.default(defaults.saturation),
+      knee: kneeSchema,
     })
     .prefault({});
 
