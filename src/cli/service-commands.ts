@@ -133,6 +133,10 @@ export function statusView(s: ServiceStatus): string {
     `pose      x${f(s.pose.x!)} y${f(s.pose.y!)} z${f(s.pose.z!)} m  roll${f(s.pose.roll!)} pitch${f(s.pose.pitch!)} yaw${f(s.pose.yaw!)} rad  scale ${s.scale.toFixed(3)}`,
     ...s.wire.map((w, i) => `a${i + 1}        ${bar(w / 65535)} ${f(s.actuators[i]!, 4)}`),
   ];
+  if (s.relay) {
+    const apps = s.relay.clients.map((c) => `${c.address} (${c.format}, ${c.packets})`).join(', ') || 'none';
+    lines.push(`relay     apps ${apps}; relayed ${s.relay.relayed}, dropped ${s.relay.dropped}, refused ${s.relay.refused}, garbage ${s.relay.garbage}`);
+  }
   if (s.config.lastError) lines.push(`config    last change refused: ${s.config.lastError.split('\n')[0]}`);
   return lines.join('\n');
 }

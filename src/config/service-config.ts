@@ -199,6 +199,7 @@ function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(s
       };
     }
   }
+  if (cfg.relay.enabled && cfg.source.type === 'f1') problems.push({ key: 'relay.enabled', reason: 'the relay shares a GT7 console; F1 sends to every address you set in the game instead' });
   if (cfg.source.type === 'replay' && !cfg.source.replay.file) problems.push({ key: 'source.replay.file', reason: 'source.type replay needs a recording file (.mrrec or .lpr)' });
   if (problems.length > 0) {
     throw new ConfigError(problems.map((p) => ({ file: src.file, line: undefined, ...p })));

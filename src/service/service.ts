@@ -113,6 +113,7 @@ export class MotionService {
       carId: this.telemetry.carId,
       profile: this.configWatch.profile.name,
       lastConfigError: this.configWatch.lastError,
+      relay: this.telemetry.relayStats(),
     });
   }
 

@@ -6,6 +6,7 @@ import { SeqlockSlot } from '../runtime/shared-slot.js';
 import { Control, Port, type SharedBuffers, Status, histogramCount, histogramPercentile } from '../runtime/slots.js';
 import { CAUSE_NAMES, COMMAND_NAMES, Mcu, SUPERVISOR_STATE_NAMES } from '../safety/supervisor.js';
 import { HOLD_REASON_NAMES } from '../safety/telemetry-watch.js';
+import type { Gt7RelayStats } from '../telemetry/gt7/relay.js';
 
 /**
  * The service's status as a rig owner reads it (`motion-rig status`, the status file): the
@@ -30,6 +31,8 @@ export interface ServiceStatus {
   actuators: number[];
   wire: number[];
   config: { file: string; lastError: string | null; profileErrors: number };
+  /** The GT7 relay's apps and counters; null when it is off. */
+  relay: { clients: { address: string; format: string; packets: number }[]; relayed: number; dropped: number; refused: number; garbage: number } | null;
 }
 
 /** What the main thread adds to the worker's numbers. */
@@ -42,6 +45,7 @@ export interface StatusExtras {
   carId: number;
   profile: string;
   lastConfigError: string | null;
+  relay: Gt7RelayStats | undefined;
 }
 
 const POSE_KEYS = ['x', 'y', 'z', 'roll', 'pitch', 'yaw'];
@@ -137,6 +141,15 @@ export class StatusView {
       actuators: Array.from({ length: this.axes }, (_, i) => round(v[Status.actuators + i]!)),
       wire: Array.from({ length: this.axes }, (_, i) => v[Status.wire + i]!),
       config: { file: x.configFile, lastError: x.lastConfigError, profileErrors: v[Status.profileErrors]! },
+      relay: x.relay
+        ? {
+            clients: x.relay.clients.map((c) => ({ address: c.address, format: c.format, packets: c.packets })),
+            relayed: x.relay.relayed,
+            dropped: x.relay.dropped,
+            refused: x.relay.refused,
+            garbage: x.relay.garbage,
+          }
+        : null,
     };
   }
 }

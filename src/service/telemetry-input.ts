@@ -6,6 +6,7 @@ import { F1Client } from '../telemetry/f1/client.js';
 import { parsePhases } from '../telemetry/frame-clock.js';
 import { Gt7Client } from '../telemetry/gt7/client.js';
 import { ConsoleSimulator } from '../telemetry/gt7/console-simulator.js';
+import { Gt7Relay, type Gt7RelayStats } from '../telemetry/gt7/relay.js';
 import type { MotionSample } from '../telemetry/motion-sample.js';
 import { readCapture } from '../telemetry/recording.js';
 
@@ -25,6 +26,7 @@ export class TelemetryInput {
   private readonly values = new Float64Array(Sample.length);
   private client: Gt7Client | F1Client | undefined;
   private simulator: ConsoleSimulator | undefined;
+  private relay: Gt7Relay | undefined;
   private lastCarLogMs = -Infinity;
   private carChangesNotLogged = 0;
 
@@ -65,21 +67,38 @@ export class TelemetryInput {
       consolePort = this.simulator.port;
       if (bindAddress === '0.0.0.0') bindAddress = '127.0.0.1';
     }
+    // With the relay on, the console is asked for C, the richest format, which holds every
+    // field of A, B and ~ at the same offsets: each app gets its format cut from it.
+    if (c.relay.enabled) {
+      this.relay = await Gt7Relay.start({ bind: c.relay.bind, maxClients: c.relay.maxClients, logger: this.log });
+      this.log.info({ event: 'relay', bind: c.relay.bind, port: this.relay.port, maxClients: c.relay.maxClients }, `GT7 relay: other apps can use ${c.relay.bind}:${this.relay.port} as their console`);
+    }
     const discover = console === 'discover';
     this.client = await Gt7Client.start({
       console: discover ? undefined : console,
       discover,
       consolePort,
       bindAddress,
-      heartbeat: c.source.type === 'gt7' ? gt7.heartbeat : 'B',
+      heartbeat: c.relay.enabled ? 'C' : c.source.type === 'gt7' ? gt7.heartbeat : 'B',
       telemetryPort: gt7.telemetryPort,
       logger: this.log,
     });
     this.log.info({ event: 'telemetry', source: c.source.type, console, port: this.client.port }, `telemetry: ${c.source.type}`);
-    this.client.onTelemetry((t) => this.onSample(t.sample, t.receiveTimeNs));
+    const relay = this.relay;
+    this.client.onTelemetry((t) => {
+      this.onSample(t.sample, t.receiveTimeNs);
+      // After the sample is in the control worker's slot: relaying never delays the rig.
+      relay?.relay(t.plaintext, t.receiveTimeNs);
+    });
+  }
+
+  /** The relay's counters (undefined when it is off). */
+  relayStats(): Gt7RelayStats | undefined {
+    return this.relay?.stats();
   }
 
   async close(): Promise<void> {
+    await this.relay?.close();
     await this.client?.close();
     await this.simulator?.close();
   }
