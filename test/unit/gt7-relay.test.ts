@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PacketCipher } from '../../src/telemetry/gt7/cipher.js';
 import { FORMATS, GT7_MAGIC, HEARTBEATS, heartbeatOf } from '../../src/telemetry/gt7/formats.js';
 import { FIELDS } from '../../src/telemetry/gt7/layout.js';
-import { Gt7Packet, decodePacket, packetToJson } from '../../src/telemetry/gt7/packet.js';
+import { Gt7Packet, decodePacket, encodePacket, packetToJson } from '../../src/telemetry/gt7/packet.js';
+import { gt7ToMotionSample } from '../../src/telemetry/gt7/motion.js';
+import { SyntheticDrive } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { MotionSample } from '../../src/telemetry/motion-sample.js';
 import { Gt7Relay } from '../../src/telemetry/gt7/relay.js';
 import { RelayClientTable } from '../../src/telemetry/gt7/relay-clients.js';
 import { waitFor } from '../helpers/wait.js';
@@ -184,5 +187,24 @@ describe('Gt7Relay.relay never throws', () => {
     expect(new PacketCipher().decrypt(received[0]!, plain)).toBe('ok');
     expect([...plain.subarray(0x44)]).toEqual([...a.subarray(0x44)]);
     expect(relay.stats()).toMatchObject({ shortfall: 1, dropped: 0 });
+  });
+});
+
+describe('the service\'s own motion with the relay on', () => {
+  it('a console packet in C gives exactly the MotionSample the same packet gives in B (the relay only changes which heartbeat the service sends)', () => {
+    const drive = new SyntheticDrive();
+    for (let i = 0; i < 600; i++) {
+      drive.next('C');
+      const c = new Uint8Array(FORMATS.C.size);
+      encodePacket(drive.packet, c);
+      const b = c.slice(0, FORMATS.B.size);
+      const pc = new Gt7Packet();
+      const pb = new Gt7Packet();
+      expect(decodePacket(c, pc)).toBe(true);
+      expect(decodePacket(b, pb)).toBe(true);
+      const sc = gt7ToMotionSample(pc, 0, new MotionSample());
+      const sb = gt7ToMotionSample(pb, 0, new MotionSample());
+      expect(sc).toEqual(sb);
+    }
   });
 });
