@@ -43,6 +43,9 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service with the GT7
       seen[i]!++;
     }));
     await waitFor(() => seen.every((n) => n >= 120), 10_000, `packets at the apps ${seen.join(', ')}`);
+    type RelayStatus = { relay: { relayed: number } | null };
+    // The status file is rewritten every 100 ms: wait for one that has caught up with the apps.
+    await waitFor(() => ((run!.status() as unknown as RelayStatus).relay?.relayed ?? 0) >= 240, 3000, 'relay counters in the status file');
     const s = run.status() as unknown as { state: string; relay: { clients: { address: string; format: string; packets: number }[]; relayed: number; garbage: number }; telemetry: { ratePerS: number } };
     expect(s.state).toBe('online');
     expect(s.relay.clients.map((c) => `${c.address} ${c.format}`).sort()).toEqual(['127.0.0.3 A', '127.0.0.4 B']);
