@@ -46,7 +46,7 @@ export class VirtualRig {
   /** Frame bytes from the host, received at nowMs. */
   receive(frame: Uint8Array, length: number, nowMs: number): void {
     this.lastFrameMs = nowMs;
-    this.parser.push(length === frame.length ? frame : frame.subarray(0, length));
+    this.parser.push(frame, length);
   }
 
   /** Moves the actuators and runs the watchdog up to nowMs. */

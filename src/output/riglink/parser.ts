@@ -34,8 +34,9 @@ export class FrameParser {
 
   constructor(private readonly sink: FrameSink) {}
 
-  push(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) {
+  /** Bytes chunk[0, length) (default: all of it); allocation-free. */
+  push(chunk: Uint8Array, length = chunk.length): void {
+    for (let i = 0; i < length; i++) {
       const byte = chunk[i]!;
       if (byte === 0) {
         if (this.discarding) {
