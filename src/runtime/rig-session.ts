@@ -1,6 +1,6 @@
 import { FrameEncoder, MessageType, RIGLINK_VERSION, SetpointEncoder } from '../output/riglink/protocol.js';
 import { Mcu } from '../safety/supervisor.js';
-import { namesOf } from './layout.js';
+import { layout, namesOf } from './layout.js';
 import { FD_NONE, Port } from './slots.js';
 
 /**
@@ -40,19 +40,8 @@ export interface RigSessionOptions {
   lagLimitMs?: number;
 }
 
-// Indices into `n` (numbers that change per tick live in one typed array: no boxing).
-const GEN = 0;
-const SEQ = 1;
-const HELLO_AT = 2;
-const HELLO_TRIES = 3;
-const STATUS_SEEN = 4;
-const STATUS_AT = 5;
-const HELLO_SEEN = 6;
-const FRAMES = 7;
-const WRITE_ERRORS = 8;
-const COMMANDS = 9;
-const SESSIONS = 10;
-const LAST_TX = 11;
+// Numbers that change per tick live in one typed array (no boxing), at these indices.
+const N = layout({ gen: 1, seq: 1, helloAt: 1, helloTries: 1, statusSeen: 1, statusAt: 1, helloSeen: 1, frames: 1, writeErrors: 1, commands: 1, sessions: 1, lastTx: 1 });
 
 export class RigSession {
   phase: number = LinkPhase.down;
@@ -66,7 +55,7 @@ export class RigSession {
   newPositions = false;
   /** The session was given up this tick (tell the serial thread once). */
   lostNow = false;
-  private readonly n = new Float64Array(12);
+  private readonly n = new Float64Array(N.length);
   private readonly axes: number;
   private readonly feedback: boolean;
   private readonly statusTimeoutTicks: number;
@@ -89,8 +78,8 @@ export class RigSession {
     this.helloAttempts = opts.helloAttempts ?? 3;
     this.lagLimit = Math.max(8, ticks(opts.lagLimitMs ?? 60));
     this.positions = new Uint16Array(opts.axes);
-    this.n[GEN] = -1;
-    this.n[LAST_TX] = -1;
+    this.n[N.gen] = -1;
+    this.n[N.lastTx] = -1;
     if (!this.feedback) this.mcu = Mcu.noFeedback;
   }
 
@@ -98,23 +87,23 @@ export class RigSession {
     return this.phase === LinkPhase.ready;
   }
   get generation(): number {
-    return this.n[GEN]!;
+    return this.n[N.gen]!;
   }
   /** The sequence number the next frame gets. */
   get nextSeq(): number {
-    return this.n[SEQ]!;
+    return this.n[N.seq]!;
   }
   get framesWritten(): number {
-    return this.n[FRAMES]!;
+    return this.n[N.frames]!;
   }
   get writeErrors(): number {
-    return this.n[WRITE_ERRORS]!;
+    return this.n[N.writeErrors]!;
   }
   get commandsSent(): number {
-    return this.n[COMMANDS]!;
+    return this.n[N.commands]!;
   }
   get sessions(): number {
-    return this.n[SESSIONS]!;
+    return this.n[N.sessions]!;
   }
 
   /** Tick k: takes the serial side's newest snapshot and judges the session. */
@@ -124,11 +113,11 @@ export class RigSession {
     this.lostNow = false;
     const gen = port[Port.generation]!;
     const open = port[Port.fd]! !== FD_NONE;
-    if (gen !== n[GEN]) {
-      n[GEN] = gen;
+    if (gen !== n[N.gen]) {
+      n[N.gen] = gen;
       // Only what this session's MCU says from now on counts (a HELLO_ACK can only answer our HELLO).
-      n[STATUS_SEEN] = port[Port.statusCount]!;
-      n[HELLO_SEEN] = port[Port.helloCount]!;
+      n[N.statusSeen] = port[Port.statusCount]!;
+      n[N.helloSeen] = port[Port.helloCount]!;
       this.positionsKnown = false;
       this.mcu = this.feedback ? Mcu.unknown : Mcu.noFeedback;
       this.loss = LinkLoss.none;
@@ -136,37 +125,37 @@ export class RigSession {
         this.phase = LinkPhase.down;
         return;
       }
-      n[SESSIONS] = n[SESSIONS]! + 1;
+      n[N.sessions] = n[N.sessions]! + 1;
       if (!this.feedback) {
         this.phase = LinkPhase.ready;
         return;
       }
       this.phase = LinkPhase.handshaking;
-      n[HELLO_TRIES] = 0;
-      n[HELLO_AT] = -1e12;
+      n[N.helloTries] = 0;
+      n[N.helloAt] = -1e12;
     } else if (!open && (this.phase === LinkPhase.handshaking || this.phase === LinkPhase.ready)) {
       return this.lose(LinkLoss.portClosed);
     }
 
     if (this.phase === LinkPhase.handshaking) {
-      if (port[Port.helloCount]! !== n[HELLO_SEEN]) {
-        n[HELLO_SEEN] = port[Port.helloCount]!;
+      if (port[Port.helloCount]! !== n[N.helloSeen]) {
+        n[N.helloSeen] = port[Port.helloCount]!;
         if (port[Port.helloVersion] !== RIGLINK_VERSION || port[Port.helloAxes] !== this.axes) return this.lose(LinkLoss.helloRefused);
         this.phase = LinkPhase.ready;
-        n[STATUS_AT] = k;
-      } else if (k - n[HELLO_AT]! >= this.replyTicks) {
-        if (n[HELLO_TRIES]! >= this.helloAttempts) return this.lose(LinkLoss.noHelloAck);
-        n[HELLO_TRIES] = n[HELLO_TRIES]! + 1;
-        n[HELLO_AT] = k;
+        n[N.statusAt] = k;
+      } else if (k - n[N.helloAt]! >= this.replyTicks) {
+        if (n[N.helloTries]! >= this.helloAttempts) return this.lose(LinkLoss.noHelloAck);
+        n[N.helloTries] = n[N.helloTries]! + 1;
+        n[N.helloAt] = k;
         this.writeMessage(MessageType.HELLO, this.helloPayload);
       }
       return;
     }
 
     if (this.phase !== LinkPhase.ready || !this.feedback) return;
-    if (port[Port.statusCount]! !== n[STATUS_SEEN]) {
-      n[STATUS_SEEN] = port[Port.statusCount]!;
-      n[STATUS_AT] = k;
+    if (port[Port.statusCount]! !== n[N.statusSeen]) {
+      n[N.statusSeen] = port[Port.statusCount]!;
+      n[N.statusAt] = k;
       this.mcu = port[Port.mcuState]!;
       for (let i = 0; i < this.axes; i++) this.positions[i] = port[Port.positions + i]!;
       this.positionsKnown = true;
@@ -174,22 +163,22 @@ export class RigSession {
       // An MCU that stopped reading: STATUS after STATUS says it took nothing new (each says what
       // it had read when it sent it, so a STATUS we read late proves nothing), while what we
       // wrote is more than lagLimit frames ahead of it.
-      const behind = (n[LAST_TX]! - port[Port.lastSeq]! + 0x10000) & 0xffff;
-      if (n[LAST_TX]! >= 0 && port[Port.statusStuck]! >= STUCK_STATUS && behind > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
-    } else if (k - n[STATUS_AT]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
+      const behind = (n[N.lastTx]! - port[Port.lastSeq]! + 0x10000) & 0xffff;
+      if (n[N.lastTx]! >= 0 && port[Port.statusStuck]! >= STUCK_STATUS && behind > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
+    } else if (k - n[N.statusAt]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
   }
 
   /** A command (ENABLE, PARK, ESTOP, CLEAR_ESTOP) on a ready session; false if not written. */
   sendCommand(type: number): boolean {
     if (this.phase !== LinkPhase.ready) return false;
-    this.n[COMMANDS] = this.n[COMMANDS]! + 1;
+    this.n[N.commands] = this.n[N.commands]! + 1;
     return this.writeMessage(type, EMPTY);
   }
 
   /** This tick's SETPOINT; only once this session's MCU has said where the actuators are. */
   sendSetpoint(motionActive: boolean, wire: Uint16Array): boolean {
     if (this.phase !== LinkPhase.ready || !(this.positionsKnown || !this.feedback)) return false;
-    const len = this.setpoints.encode(this.n[SEQ]!, motionActive ? 1 : 0, wire, this.axes);
+    const len = this.setpoints.encode(this.n[N.seq]!, motionActive ? 1 : 0, wire, this.axes);
     return this.write(this.setpoints.frame, len);
   }
 
@@ -200,20 +189,20 @@ export class RigSession {
   }
 
   private writeMessage(type: number, payload: Uint8Array): boolean {
-    const len = this.commands.encode(type, this.n[SEQ]!, payload);
+    const len = this.commands.encode(type, this.n[N.seq]!, payload);
     return this.write(this.commands.frame, len);
   }
 
   private write(frame: Uint8Array, length: number): boolean {
     const n = this.n;
     if (!this.sink.write(frame, length)) {
-      n[WRITE_ERRORS] = n[WRITE_ERRORS]! + 1;
+      n[N.writeErrors] = n[N.writeErrors]! + 1;
       this.lose(LinkLoss.backpressure);
       return false;
     }
-    n[LAST_TX] = n[SEQ]!;
-    n[SEQ] = (n[SEQ]! + 1) & 0xffff;
-    n[FRAMES] = n[FRAMES]! + 1;
+    n[N.lastTx] = n[N.seq]!;
+    n[N.seq] = (n[N.seq]! + 1) & 0xffff;
+    n[N.frames] = n[N.frames]! + 1;
     return true;
   }
 
