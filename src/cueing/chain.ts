@@ -65,19 +65,30 @@ function mixInto(m: Mix, signals: Float64Array, io: Float64Array, i: number): vo
   io[i] = m.gain * io[i]!;
 }
 
+/** The channel's output limit: its own, or the rig's budget when that is less; undefined for a budget of 0. */
+function channelLimit(own: number, budget: number | undefined, knee: number): SoftLimit | undefined {
+  const limit = budget === undefined ? own : Math.min(own, budget);
+  return limit > 0 ? new SoftLimit(limit, knee) : undefined;
+}
+
 class TranslationalChannel {
   readonly mix: Mix;
   private readonly position: Biquad;
   private readonly washout: Biquad | undefined;
-  readonly limit: SoftLimit;
-  constructor(s: TranslationalSettings, rateHz: number) {
+  /** Undefined when the channel's limit (its budget) is 0: the rig does not follow it. */
+  readonly limit: SoftLimit | undefined;
+  constructor(s: TranslationalSettings, rateHz: number, budget: number | undefined) {
     this.mix = makeMix(s);
     this.position = highPassDoubleIntegrated(s.highpass.omegaN, s.highpass.zeta, rateHz);
     this.washout = s.highpass.omegaB > 0 ? highPass1(s.highpass.omegaB, rateHz) : undefined;
-    this.limit = new SoftLimit(s.limit, s.knee);
+    this.limit = channelLimit(s.limit, budget, s.knee);
   }
   /** out[i] ← limited position for this tick's signals. */
   apply(signals: Float64Array, out: Float64Array, i: number): void {
+    if (this.limit === undefined) {
+      out[i] = 0;
+      return;
+    }
     mixInto(this.mix, signals, out, i);
     this.position.apply(out, i);
     if (this.washout !== undefined) this.washout.apply(out, i);
@@ -92,14 +103,18 @@ class TranslationalChannel {
 class RotationalChannel {
   readonly mix: Mix;
   private readonly angle: Biquad;
-  readonly limit: SoftLimit;
-  constructor(s: RotationalSettings, rateHz: number) {
+  readonly limit: SoftLimit | undefined;
+  constructor(s: RotationalSettings, rateHz: number, budget: number | undefined) {
     this.mix = makeMix(s);
     this.angle = s.highpass.zeta === undefined ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
-    this.limit = new SoftLimit(s.limitDeg * DEG, s.knee);
+    this.limit = channelLimit(s.limitDeg * DEG, budget, s.knee);
   }
   /** out[i] ← limited (washed-out angle + tilt[tiltIndex]); tiltIndex −1 for none. */
   apply(signals: Float64Array, tilt: Float64Array, tiltIndex: number, out: Float64Array, i: number): void {
+    if (this.limit === undefined) {
+      out[i] = 0;
+      return;
+    }
     mixInto(this.mix, signals, out, i);
     this.angle.apply(out, i);
     if (tiltIndex >= 0) out[i] = out[i]! + tilt[tiltIndex]!;
@@ -146,11 +161,20 @@ export class CueingChain {
   private readonly tiltMax: number;
   private readonly pitchGain: number;
   private readonly rollGain: number;
+  private readonly tiltGain: number;
   /** [time of the last sample (s), 1 once a sample was seen] — a typed array so stores never box. */
   private readonly lastSample = new Float64Array(2);
+  /** The budgets the channel limits were taken from, when used. */
+  readonly budgets: Float64Array | undefined;
   private counters: CueingCounters = { samples: 0, rejectedInputs: 0, spikes: 0, nonFiniteOutputs: 0 };
 
-  constructor(profile: CueProfile, rateHz: number) {
+  /**
+   * `budgets`: per pose component (x y z m, roll pitch yaw rad) the most the rig can give every
+   * channel at once (kinematics/budgets.ts); each channel's limit is then the lesser of its own
+   * and its budget, and a budget of 0 turns the channel off. Used only when the profile's
+   * `workspace.shared` is on (the control loop derives them from its rig).
+   */
+  constructor(profile: CueProfile, rateHz: number, budgets?: ArrayLike<number>) {
     if (!isLoopRate(rateHz)) throw new RangeError(`loop rate ${rateHz} Hz is outside ${LOOP_RATE_RANGE}`);
     this.rateHz = rateHz;
     this.dt = 1 / rateHz;
@@ -163,12 +187,14 @@ export class CueingChain {
     this.guards = SIGNALS.map((s) => new InputGuard(settingsFor(s)));
     this.reconstruction = new Reconstructor(N_SIGNALS, profile.reconstruction.mode, profile.reconstruction.predictBlendMs / 1000);
     this.signals = this.reconstruction.out;
-    this.surge = new TranslationalChannel(profile.surge, rateHz);
-    this.sway = new TranslationalChannel(profile.sway, rateHz);
-    this.heave = new TranslationalChannel(profile.heave, rateHz);
-    this.roll = new RotationalChannel(profile.roll, rateHz);
-    this.pitch = new RotationalChannel(profile.pitch, rateHz);
-    this.yaw = new RotationalChannel(profile.yaw, rateHz);
+    const b = (k: number) => (budgets !== undefined && profile.workspace.shared ? budgets[k] : undefined);
+    this.budgets = budgets !== undefined && profile.workspace.shared ? Float64Array.from(budgets) : undefined;
+    this.surge = new TranslationalChannel(profile.surge, rateHz, b(0));
+    this.sway = new TranslationalChannel(profile.sway, rateHz, b(1));
+    this.heave = new TranslationalChannel(profile.heave, rateHz, b(2));
+    this.roll = new RotationalChannel(profile.roll, rateHz, b(3));
+    this.pitch = new RotationalChannel(profile.pitch, rateHz, b(4));
+    this.yaw = new RotationalChannel(profile.yaw, rateHz, b(5));
     const t = profile.tilt;
     this.tiltLowX = lowPass2(t.lowpass.omegaN, t.lowpass.zeta, rateHz);
     this.tiltLowY = lowPass2(t.lowpass.omegaN, t.lowpass.zeta, rateHz);
@@ -177,6 +203,12 @@ export class CueingChain {
     this.tiltMax = t.maxDeg * DEG;
     this.pitchGain = t.pitchGain;
     this.rollGain = t.rollGain;
+    this.tiltGain = t.gain;
+  }
+
+  /** Each channel's output limit in pose order (m, rad): the profile's or the budget's; 0 for a channel that is off. */
+  get limits(): number[] {
+    return [this.surge, this.sway, this.heave, this.roll, this.pitch, this.yaw].map((c) => c.limit?.limit ?? 0);
   }
 
   get stats(): CueingCounters {
@@ -251,8 +283,8 @@ export class CueingChain {
     w[1] = sig[1]!;
     this.tiltLowX.apply(w, 0);
     this.tiltLowY.apply(w, 1);
-    let ax = w[0]! / STANDARD_GRAVITY;
-    let ay = w[1]! / STANDARD_GRAVITY;
+    let ax = (this.tiltGain * w[0]!) / STANDARD_GRAVITY;
+    let ay = (this.tiltGain * w[1]!) / STANDARD_GRAVITY;
     ax = ax > 1 ? 1 : ax < -1 ? -1 : ax;
     ay = ay > 1 ? 1 : ay < -1 ? -1 : ay;
     const pitchTarget = -this.pitchGain * Math.asin(ax);

@@ -86,6 +86,20 @@ export const cueSchema = z
         maxDeg: positive.max(30).default(10),
         pitchGain: z.number().default(1),
         rollGain: z.number().default(1),
+        /** Fraction of the sustained specific force cued by tilt: tilt = asin(gain · f / g), before pitchGain/rollGain. */
+        gain: z.number().min(0).max(1).default(1),
+      })
+      .prefault({}),
+    /**
+     * The rig's workspace, shared by the channels: with `shared`, each channel's limit is
+     * min(its own limit, the rig's budget for it), the budgets being a box in which every
+     * combination of channels is reachable with `marginPct` of each actuator's travel to spare
+     * (kinematics/budgets.ts; the control loop derives them from the rig when it builds the chain).
+     */
+    workspace: z
+      .strictObject({
+        shared: z.boolean().default(true),
+        marginPct: nonNegative.max(20).default(2),
       })
       .prefault({}),
     roll: rotational({ signal: 'p', gain: 0.5, omega: 1, limitDeg: 10, saturation: 3 }),
@@ -95,6 +109,12 @@ export const cueSchema = z
   .prefault({});
 
 export type CueProfile = z.infer<typeof cueSchema>;
+
+/** The profile's own channel limits in pose order: x y z (m), roll pitch yaw (rad). */
+export function channelLimits(p: CueProfile): number[] {
+  const rad = Math.PI / 180;
+  return [p.surge.limit, p.sway.limit, p.heave.limit, p.roll.limitDeg * rad, p.pitch.limitDeg * rad, p.yaw.limitDeg * rad];
+}
 export type TranslationalSettings = CueProfile['surge'];
 export type RotationalSettings = CueProfile['roll'];
 

@@ -96,6 +96,19 @@ export class RigKinematics {
     this.neutralMargin = this.state[2]!;
   }
 
+  /**
+   * Margin of the last evaluate(): the smallest distance of any actuator to its usable travel's
+   * ends as a fraction of that travel (cranks: also of the rod from full stretch); negative outside.
+   */
+  get margin(): number {
+    return this.state[2]!;
+  }
+
+  /** Which pose components (x y z roll pitch yaw) any actuator follows: the legs', and yaw for a yaw table. */
+  follows(k: number): boolean {
+    return this.used[k] === 1;
+  }
+
   /** Scale applied by the last solve(): 1 = the pose as asked, less = moved toward neutral, 0 = neutral. */
   get scale(): number {
     return this.state[0]!;

@@ -1,5 +1,6 @@
 import { CueingChain } from '../cueing/chain.js';
-import type { CueProfile } from '../cueing/profile.js';
+import { type CueProfile, channelLimits } from '../cueing/profile.js';
+import { channelBudgets } from '../kinematics/budgets.js';
 import { actuatorLimits } from '../kinematics/geometry.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import { MessageType } from '../output/riglink/protocol.js';
@@ -90,7 +91,7 @@ export class ControlLoop {
     this.normalized = new Float64Array(n);
     this.supervisor = new Supervisor({ ...DEFAULT_SUPERVISOR_SETTINGS, ...opts.supervisor, rateHz: opts.rateHz });
     this.watch = new TelemetryWatch(opts.rateHz, { ...DEFAULT_WATCH_SETTINGS, ...opts.watch });
-    this.chain = new CueingChain(opts.profile, opts.rateHz);
+    this.chain = new CueingChain(opts.profile, opts.rateHz, this.budgetsFor(opts.profile));
     this.toWire();
   }
 
@@ -102,13 +103,19 @@ export class ControlLoop {
   setProfile(profile: CueProfile): string | undefined {
     let chain: CueingChain;
     try {
-      chain = new CueingChain(profile, this.rateHz);
+      chain = new CueingChain(profile, this.rateHz, this.budgetsFor(profile));
     } catch (err) {
       return err instanceof Error ? err.message : String(err);
     }
     this.pending = chain;
     this.inputs.reconfigure = true;
     return undefined;
+  }
+
+  /** What this rig can give every channel of `profile` at once (cue.workspace; set-up code, about a millisecond). */
+  private budgetsFor(profile: CueProfile): Float64Array | undefined {
+    if (!profile.workspace.shared) return undefined;
+    return channelBudgets(this.rig, channelLimits(profile), { margin: profile.workspace.marginPct / 100 });
   }
 
   /** A new serial session: nothing the last one's MCU said about positions counts any more. */

@@ -213,8 +213,10 @@ describe('summary score', () => {
 
 describe('report on the production control tick', () => {
   it('tilt alone on a slow lateral force: fy delivered with r ≈ 1, gain ≈ 1, delay = one sample + the low-pass group delay', () => {
-    // Tilt coordination only (every channel gain 0), fast enough to follow, limits far away.
+    // Tilt coordination only (every channel gain 0), fast enough to follow, limits far away
+    // (the profile's own, not the rig's shared budgets: this 6° tilt alone is reachable).
     const profile = cueSchema.parse({
+      workspace: { shared: false },
       surge: { gain: 0 },
       sway: { gain: 0 },
       heave: { gain: 0 },
