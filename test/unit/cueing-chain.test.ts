@@ -36,6 +36,15 @@ describe('cueing chain', () => {
     expect(lat[0]).toBeCloseTo(Math.asin(1 / STANDARD_GRAVITY), 6);
   });
 
+  it('tilt.gain is the fraction of the sustained force cued by tilt: asin(gain·f/g), independent of the translational gain', () => {
+    for (const gain of [0.03, 0.5]) {
+      const profile = cueSchema.parse({ tilt: { gain, rateLimitDegPerS: 0, accelLimitDegPerS2: 0 }, sway: { gain: 0.3 } });
+      const { tilt } = runChain(profile, 1000, Array.from({ length: 60 * 30 }, () => levelSample(2, -3)));
+      expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin((gain * 2) / STANDARD_GRAVITY), 9);
+      expect(tilt.at(-1)![0]).toBeCloseTo(Math.asin((gain * -3) / STANDARD_GRAVITY), 9);
+    }
+  });
+
   it('with the default limits, tilt reaches asin(1/g) too, never faster than 3°/s or 8°/s²', () => {
     const { tilt } = runChain(defaultCueProfile(), 1000, Array.from({ length: 60 * 20 }, () => levelSample(1, 0)));
     expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin(1 / STANDARD_GRAVITY), 4);
