@@ -57,9 +57,9 @@ describe('channel budgets', () => {
 
   it('the chain takes min(profile limit, budget) as each channel limit, 0 turns a channel off; workspace.shared: false ignores budgets', () => {
     const profile = defaultCueProfile();
-    const budgets = [0.05, 0.2, 0, 2 * DEG, 20 * DEG, 5 * DEG];
+    const budgets = [profile.surge.limit / 2, 0.2, 0, 2 * DEG, 20 * DEG, 5 * DEG];
     const chain = new CueingChain(profile, 1000, budgets);
-    expect(chain.limits).toEqual([0.05, profile.sway.limit, 0, 2 * DEG, profile.pitch.limitDeg * DEG, 5 * DEG]);
+    expect(chain.limits).toEqual([profile.surge.limit / 2, profile.sway.limit, 0, 2 * DEG, profile.pitch.limitDeg * DEG, 5 * DEG]);
     const own = new CueingChain(cueSchema.parse({ workspace: { shared: false } }), 1000, budgets);
     expect(own.limits).toEqual(channelLimits(profile));
   });
