@@ -106,7 +106,7 @@ class RotationalChannel {
   readonly limit: SoftLimit | undefined;
   constructor(s: RotationalSettings, rateHz: number, budget: number | undefined) {
     this.mix = makeMix(s);
-    this.angle = s.highpass.zeta === undefined ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
+    this.angle = s.highpass.order === 1 ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
     this.limit = channelLimit(s.limitDeg * DEG, budget, s.knee);
   }
   /** out[i] ← limited (washed-out angle + tilt[tiltIndex]); tiltIndex −1 for none. */

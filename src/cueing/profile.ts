@@ -39,12 +39,19 @@ const translational = (defaults: { signal: SignalName; gain: number; omegaN: num
     })
     .prefault({});
 
-const rotational = (defaults: { signal: SignalName; gain: number; omega: number; limitDeg: number; saturation: number }) =>
+const rotational = (defaults: { signal: SignalName; gain: number; omega: number; order: 1 | 2; limitDeg: number; saturation: number }) =>
   z
     .strictObject({
       gain: z.number().default(defaults.gain),
-      /** First order when zeta is absent, second order with it. */
-      highpass: z.strictObject({ omega: positive.default(defaults.omega), zeta: positive.optional() }).prefault({}),
+      /**
+       * order 1: angle = 1/(s + ω)·rate; order 2: s/(s² + 2ζω s + ω²)·rate (ζ default 1), whose
+       * angle returns to 0 while the rate holds still: a quasi-static lean of the car does not
+       * stay on the platform. Without `order`, a given `zeta` means 2, else the channel's default.
+       */
+      highpass: z
+        .strictObject({ omega: positive.default(defaults.omega), zeta: positive.optional(), order: z.union([z.literal(1), z.literal(2)]).optional() })
+        .prefault({})
+        .transform((h) => ({ omega: h.omega, order: h.order ?? (h.zeta !== undefined ? 2 : defaults.order), zeta: h.zeta ?? 1 })),
       limitDeg: positive.max(45).default(defaults.limitDeg),
       mix: mixSchema.default({ [defaults.signal]: 1 } as Record<SignalName, number>),
       deadband: nonNegative.default(0),
@@ -75,19 +82,19 @@ export const cueSchema = z
         blendMs: positive.default(60),
       })
       .prefault({}),
-    surge: translational({ signal: 'fx', gain: 0.08, omegaN: 2.5, zeta: 1, omegaB: 0.5, limit: 0.1, saturation: 25 }),
-    sway: translational({ signal: 'fy', gain: 0.08, omegaN: 2.5, zeta: 1, omegaB: 0.5, limit: 0.1, saturation: 25 }),
-    heave: translational({ signal: 'fz', gain: 0.05, omegaN: 4, zeta: 1, omegaB: 1, limit: 0.05, saturation: 25 }),
+    surge: translational({ signal: 'fx', gain: 0.01, omegaN: 2.5, zeta: 1, omegaB: 0.5, limit: 0.03, saturation: 25 }),
+    sway: translational({ signal: 'fy', gain: 0.01, omegaN: 2.5, zeta: 1, omegaB: 0.5, limit: 0.03, saturation: 25 }),
+    heave: translational({ signal: 'fz', gain: 0.05, omegaN: 4, zeta: 1, omegaB: 1, limit: 0.02, saturation: 25 }),
     tilt: z
       .strictObject({
-        lowpass: z.strictObject({ omegaN: positive.default(5), zeta: positive.default(1) }).prefault({}),
-        rateLimitDegPerS: nonNegative.default(3),
-        accelLimitDegPerS2: nonNegative.default(8),
+        lowpass: z.strictObject({ omegaN: positive.default(20), zeta: positive.default(0.8) }).prefault({}),
+        rateLimitDegPerS: nonNegative.default(25),
+        accelLimitDegPerS2: nonNegative.default(1000),
         maxDeg: positive.max(30).default(10),
         pitchGain: z.number().default(1),
         rollGain: z.number().default(1),
         /** Fraction of the sustained specific force cued by tilt: tilt = asin(gain · f / g), before pitchGain/rollGain. */
-        gain: z.number().min(0).max(1).default(1),
+        gain: z.number().min(0).max(1).default(0.03),
       })
       .prefault({}),
     /**
@@ -102,9 +109,9 @@ export const cueSchema = z
         marginPct: nonNegative.max(20).default(2),
       })
       .prefault({}),
-    roll: rotational({ signal: 'p', gain: 0.5, omega: 1, limitDeg: 10, saturation: 3 }),
-    pitch: rotational({ signal: 'q', gain: 0.5, omega: 1, limitDeg: 10, saturation: 3 }),
-    yaw: rotational({ signal: 'r', gain: 0.4, omega: 0.5, limitDeg: 15, saturation: 3 }),
+    roll: rotational({ signal: 'p', gain: 0.5, omega: 8, order: 2, limitDeg: 10, saturation: 3 }),
+    pitch: rotational({ signal: 'q', gain: 0.5, omega: 8, order: 2, limitDeg: 10, saturation: 3 }),
+    yaw: rotational({ signal: 'r', gain: 0.1, omega: 0.3, order: 1, limitDeg: 15, saturation: 3 }),
   })
   .prefault({});
 

@@ -55,11 +55,13 @@ describe('motion-rig report', () => {
         expect(m.deliveredStd).toBeGreaterThan(0);
         expect(Number.isFinite(m.gain)).toBe(true);
       }
-      // The default profile on real cars: yaw rate is cued, within a workspace the channels share (no IK scaling).
-      expect(rec.channels.r!.best).toBeGreaterThan(0.3);
-      expect(rec.workspace.ikScaledPct).toBeLessThan(2);
+      // The default profile on real cars (docs/report.md, part 2: 0.74–0.95 and 0.81–0.87 measured):
+      // sustained forces and yaw rate are cued, within a workspace the channels share (no IK scaling).
+      expect(rec.channels.fx!.best).toBeGreaterThan(0.65);
+      expect(rec.channels.fy!.best).toBeGreaterThan(0.65);
+      expect(rec.channels.r!.best).toBeGreaterThan(0.7);
       expect(rec.channels.r!.delayMs).toBeGreaterThan(0);
-      expect(rec.channels.fy!.best).toBeLessThan(0.5);
+      expect(rec.workspace.ikScaledPct).toBeLessThan(2);
       const w = rec.workspace;
       for (const pct of [w.ikScaledPct, w.nearEndPct, w.limiterChangedPct]) {
         expect(pct).toBeGreaterThanOrEqual(0);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CueingChain } from '../../src/cueing/chain.js';
 import { InputGuard } from '../../src/cueing/guards.js';
-import { cueSchema, defaultCueProfile } from '../../src/cueing/profile.js';
+import { channelLimits, cueSchema, defaultCueProfile } from '../../src/cueing/profile.js';
 import { Reconstructor } from '../../src/cueing/reconstruction.js';
 import { Gt7Packet, decodePacket } from '../../src/telemetry/gt7/packet.js';
 import { VelocityDifferentiator, gt7ToMotionSample } from '../../src/telemetry/gt7/motion.js';
@@ -26,7 +26,7 @@ function levelSample(ax = 0, ay = 0): MotionSample {
 
 describe('cueing chain', () => {
   it('sustained 1 m/s² forward: tilt settles at asin(1/g) nose up; surge washes out to 0', () => {
-    const profile = cueSchema.parse({ tilt: { rateLimitDegPerS: 0, accelLimitDegPerS2: 0 } });
+    const profile = cueSchema.parse({ tilt: { gain: 1, rateLimitDegPerS: 0, accelLimitDegPerS2: 0 } });
     const samples = Array.from({ length: 60 * 30 }, () => levelSample(1, 0));
     const { rows, tilt } = runChain(profile, 1000, samples);
     expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin(1 / STANDARD_GRAVITY), 6);
@@ -45,15 +45,43 @@ describe('cueing chain', () => {
     }
   });
 
-  it('with the default limits, tilt reaches asin(1/g) too, never faster than 3°/s or 8°/s²', () => {
-    const { tilt } = runChain(defaultCueProfile(), 1000, Array.from({ length: 60 * 20 }, () => levelSample(1, 0)));
-    expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin(1 / STANDARD_GRAVITY), 4);
+  it('body roll: the default second-order roll washout does not keep the car\'s lean; first order keeps e^(−ωt) of it', () => {
+    // The car rolls to a 3° lean in 0.1 s and stays there: p = lean/0.1 s for samples 1..6, else 0
+    // (the first sample is taken as it is, without a ramp, so the pulse starts at the second).
+    const lean = 3 * DEG;
+    const samples = Array.from({ length: 60 * 3 }, (_, i) => {
+      const s = levelSample();
+      s.p = i >= 1 && i <= 6 ? lean / 0.1 : 0;
+      return s;
+    });
+    const at = (rows: number[][], t: number) => rows[Math.round(t * 1000)]![4]!;
+    const second = defaultCueProfile();
+    expect(second.roll.highpass).toEqual({ omega: 8, order: 2, zeta: 1 });
+    const gain = second.roll.gain;
+    const rows2 = runChain(second, 1000, samples).rows;
+    // s/(s² + 2ωs + ω²) on a rate pulse of area φ0: gain·φ0·e^(−ωt)(1 − ωt), −1.2e-4·gain·φ0 at t = 1.42 s.
+    expect(Math.max(...rows2.map((r) => Math.abs(r[4]!)))).toBeGreaterThan(0.3 * gain * lean);
+    expect(Math.abs(at(rows2, 1.5))).toBeLessThan(1e-3 * gain * lean);
+    const first = cueSchema.parse({ roll: { highpass: { omega: 1, order: 1 } } });
+    const rows1 = runChain(first, 1000, samples).rows;
+    // 1/(s + ω): gain·φ0·e^(−ωt) after the pulse, t from its centre: 4/60 s once interpolated (one sample late).
+    // Within 2 %: samples reach the chain at the next whole tick (up to 1 ms late).
+    expect(Math.abs(at(rows1, 1.5) / (gain * lean * Math.exp(-(1.5 - 4 / 60))) - 1)).toBeLessThan(0.02);
+  });
+
+  it('with the default limits, tilt reaches asin(gain·f/g) too, never faster than its rate and acceleration limits', () => {
+    const t = defaultCueProfile().tilt;
+    const { tilt } = runChain(defaultCueProfile(), 1000, Array.from({ length: 60 * 20 }, () => levelSample(10, 0)));
+    expect(tilt.at(-1)![1]).toBeCloseTo(-Math.asin((t.gain * 10) / STANDARD_GRAVITY), 6);
+    let fastest = 0;
     for (let k = 2; k < tilt.length; k++) {
       const rate = (tilt[k]![1]! - tilt[k - 1]![1]!) * 1000;
       const prevRate = (tilt[k - 1]![1]! - tilt[k - 2]![1]!) * 1000;
-      expect(Math.abs(rate)).toBeLessThanOrEqual(3 * DEG + 1e-9);
-      expect(Math.abs(rate - prevRate) * 1000).toBeLessThanOrEqual(8 * DEG + 1e-6);
+      fastest = Math.max(fastest, Math.abs(rate));
+      expect(Math.abs(rate)).toBeLessThanOrEqual(t.rateLimitDegPerS * DEG + 1e-9);
+      expect(Math.abs(rate - prevRate) * 1000).toBeLessThanOrEqual(t.accelLimitDegPerS2 * DEG + 1e-6);
     }
+    expect(fastest).toBeGreaterThan(0);
   });
 
   it('the same profile at 250, 500 and 1000 Hz gives the same pose trajectory within 1 %', () => {
@@ -104,6 +132,8 @@ describe('cueing chain', () => {
 
   it('property: for any input sequence (NaN, ±1e30, steps, flapping), tilt keeps its rate and acceleration limits, asin stays real, pose stays within limits', () => {
     const profile = defaultCueProfile();
+    const lim = channelLimits(profile);
+    const { rateLimitDegPerS, accelLimitDegPerS2, maxDeg } = profile.tilt;
     const value = fc.oneof(
       fc.double({ min: -200, max: 200, noNaN: true }),
       fc.constantFrom(NaN, Infinity, -Infinity, 1e30, -1e30, 0, 130, -130),
@@ -126,15 +156,14 @@ describe('cueing chain', () => {
           for (let k = 0; k < 8; k++) {
             const pose = chain.tick(tick++);
             t = tick / 500;
-            const limits = [0.1, 0.1, 0.05, 10 * DEG, 10 * DEG, 15 * DEG];
             pose.forEach((v, i) => {
-              if (!(Math.abs(v) <= limits[i]!)) throw new Error(`pose[${i}] = ${v}`);
+              if (!(Math.abs(v) <= lim[i]!)) throw new Error(`pose[${i}] = ${v}`);
             });
             for (let a = 0; a < 2; a++) {
               const rate = (chain.tilt[a]! - prevTilt[a]!) * 500;
-              if (Math.abs(rate) > 3 * DEG + 1e-9) throw new Error(`tilt rate ${rate}`);
-              if (Math.abs(rate - prevRate[a]!) * 500 > 8 * DEG + 1e-6) throw new Error(`tilt accel`);
-              if (Math.abs(chain.tilt[a]!) > 10 * DEG + 1e-6) throw new Error('tilt max');
+              if (Math.abs(rate) > rateLimitDegPerS * DEG + 1e-9) throw new Error(`tilt rate ${rate}`);
+              if (Math.abs(rate - prevRate[a]!) * 500 > accelLimitDegPerS2 * DEG + 1e-6) throw new Error(`tilt accel`);
+              if (Math.abs(chain.tilt[a]!) > maxDeg * DEG + 1e-6) throw new Error('tilt max');
               prevRate[a] = rate;
             }
             prevTilt = [chain.tilt[0]!, chain.tilt[1]!];
@@ -156,7 +185,7 @@ describe('cueing chain', () => {
     });
     const { rows, chain } = runChain(defaultCueProfile(), 1000, samples);
     const peak = [1, 2, 3, 4, 5, 6].map((i) => Math.max(...rows.map((r) => Math.abs(r[i]!))));
-    const limits = [0.1, 0.1, 0.05, 10 * DEG, 10 * DEG, 15 * DEG];
+    const limits = channelLimits(defaultCueProfile());
     peak.forEach((p, i) => {
       expect(p).toBeLessThanOrEqual(limits[i]!);
       expect(p, `axis ${i} moves`).toBeGreaterThan(limits[i]! * 0.05);

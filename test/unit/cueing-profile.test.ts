@@ -32,6 +32,17 @@ describe('cueing profiles', () => {
     expect(p.cue.sway.gain).toBe(defaultCueProfile().sway.gain);
   });
 
+  it('rotational washout order: the channel default (roll, pitch 2; yaw 1), 2 when only zeta is given, as given otherwise; tilt.gain within 0..1', () => {
+    const d = defaultCueProfile();
+    expect([d.roll.highpass.order, d.pitch.highpass.order, d.yaw.highpass.order]).toEqual([2, 2, 1]);
+    const p = cueSchema.parse({ yaw: { highpass: { zeta: 0.7 } }, roll: { highpass: { order: 1 } } });
+    expect(p.yaw.highpass).toEqual({ omega: d.yaw.highpass.omega, order: 2, zeta: 0.7 });
+    expect(p.roll.highpass).toEqual({ omega: d.roll.highpass.omega, order: 1, zeta: 1 });
+    expect(cueSchema.safeParse({ pitch: { highpass: { order: 3 } } }).success).toBe(false);
+    expect(cueSchema.safeParse({ tilt: { gain: 1.5 } }).success).toBe(false);
+    expect(cueSchema.safeParse({ workspace: { marginPct: -1 } }).success).toBe(false);
+  });
+
   it('errors name the file, the line, the key and the reason', () => {
     const file = write('bad.yaml', 'cue:\n  surge:\n    gain: 1\n    highpass:\n      omegaN: -2\n  tilt:\n    maxDegs: 10\n');
     let err: unknown;
