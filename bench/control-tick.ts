@@ -19,9 +19,9 @@ import { bytesPerCall, measureBatches, round } from './measure.js';
  * writeSync to /dev/null. Online (engagement 1) on the linear hexapod at 1000 Hz; the MCU's
  * answers come from the in-process virtual rig, published through a real port slot.
  * Measured (allocation, bytes per call, with --expose-gc): ControlStep.tick itself 0 B;
- * a telemetry sample's push 16 B (chain.pushSample takes the chain time as a double argument,
- * which V8 boxes when the call is not inlined: ~1 KB/s at 60 Hz, not per tick); this whole
- * bench tick 7 B with the write and 33 B without it (the difference is the JIT's, not the
+ * a telemetry sample's push 0 B (its chain time goes in loop.sampleTime; as a double argument
+ * it was boxed, 16 B per sample: bench/cueing.ts); this whole bench tick 6–7 B with the write
+ * and 32–33 B without it (the difference is the JIT's, not the
  * step's: the cause was not found). See docs/service.md.
  */
 const RATE = 1000;
@@ -70,7 +70,8 @@ function oneTick(): void {
   if (v !== state[2] && slot.read(values) >= 0) {
     state[2] = v;
     const ms = unpackSample(values, sample);
-    step.pushSample(sample, ms / 1000, k);
+    step.loop.sampleTime[0] = ms / 1000;
+    step.pushSample(sample, k);
   }
   mcu.advance(k);
   mcu.publish(port);

@@ -20,7 +20,8 @@ function oneTick(): void {
   const t = tick / RATE;
   // A new sample whenever the 60 Hz clock passes one.
   if (Math.floor(t * 60) >= sampleIdx) {
-    chain.pushSample(samples[sampleIdx % samples.length]!, t);
+    chain.sampleTime[0] = t;
+    chain.pushSample(samples[sampleIdx % samples.length]!);
     sampleIdx++;
   }
   chain.tick(tick);
@@ -32,7 +33,8 @@ function tickOnly(): void {
 }
 let pushes = 0;
 function pushOnly(): void {
-  chain.pushSample(samples[pushes % samples.length]!, pushes++ / 60);
+  chain.sampleTime[0] = pushes++ / 60;
+  chain.pushSample(samples[pushes % samples.length]!);
 }
 
 for (let i = 0; i < 200_000; i++) oneTick();

@@ -162,6 +162,8 @@ export class CueingChain {
   private readonly pitchGain: number;
   private readonly rollGain: number;
   private readonly tiltGain: number;
+  /** [chain time (s) of the sample the next pushSample takes]: set it first. */
+  readonly sampleTime = new Float64Array(1);
   /** [time of the last sample (s), 1 once a sample was seen] — a typed array so stores never box. */
   private readonly lastSample = new Float64Array(2);
   /** The budgets the channel limits were taken from, when used. */
@@ -232,8 +234,11 @@ export class CueingChain {
     this.tiltRoll.reset();
   }
 
-  /** A new telemetry sample that arrived at chain time `t` (s). */
-  pushSample(s: MotionSample, t: number): void {
+  /**
+   * A new telemetry sample that arrived at chain time `sampleTime[0]` (s). The time travels in
+   * a typed array: a double argument to a call V8 does not inline is boxed (16 B per sample).
+   */
+  pushSample(s: MotionSample): void {
     const r = this.raw;
     r[0] = s.ax - STANDARD_GRAVITY * s.gx;
     r[1] = s.ay - STANDARD_GRAVITY * s.gy;
@@ -244,11 +249,12 @@ export class CueingChain {
     r[6] = s.steer;
     r[7] = s.steerRate;
     r[8] = s.speed;
-    this.pushSignals(r, t);
+    this.pushSignals(r);
   }
 
   /** Same as pushSample, with the signals already in lane order (fz minus 1 g); guards them in place. */
-  pushSignals(values: Float64Array, t: number): void {
+  pushSignals(values: Float64Array): void {
+    const t = this.sampleTime[0]!;
     const dt = this.sampleDt;
     dt[0] = 1 / 60;
     if (this.lastSample[1] === 1) {

@@ -17,7 +17,8 @@ export function runCueing(profile: CueProfile, rateHz: number, samples: TimedSam
   for (let k = 0; k < ticks; k++) {
     const t = k / rateHz;
     while (next < samples.length && samples[next]!.t - t0 <= t + 1e-9) {
-      chain.pushSample(samples[next]!.sample, samples[next]!.t - t0);
+      chain.sampleTime[0] = samples[next]!.t - t0;
+      chain.pushSample(samples[next]!.sample);
       next++;
     }
     chain.tick(k);

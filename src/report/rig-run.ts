@@ -101,7 +101,8 @@ export function runRig(samples: readonly TimedSample[], profile: CueProfile, rig
       copyMotionSample(samples[next]!.sample, sample);
       sample.onTrack = true;
       sample.replay = false;
-      step.pushSample(sample, samples[next]!.t - t0, k);
+      loop.sampleTime[0] = samples[next]!.t - t0;
+      step.pushSample(sample, k);
       next++;
     }
     step.tick(k, port);

@@ -52,6 +52,8 @@ export class ControlLoop {
   /** Where the MCU says the actuators are (actuator units); valid when `mcuPositionsKnown`. */
   readonly mcuPositions: Float64Array;
   mcuPositionsKnown = false;
+  /** [chain time (s) of the sample the next pushSample takes]. */
+  readonly sampleTime = new Float64Array(1);
   /** The pose sent to IK this tick: cue × engagement. */
   readonly pose = new Float64Array(6);
   /** The limiter's goal this tick. */
@@ -123,9 +125,13 @@ export class ControlLoop {
     this.mcuPositionsKnown = false;
   }
 
-  /** A telemetry sample that arrived at chain time t (s; tick k is at k/rateHz), consumed in tick k. */
-  pushSample(s: MotionSample, t: number, k: number): void {
-    this.chain.pushSample(s, t);
+  /**
+   * A telemetry sample that arrived at chain time `sampleTime[0]` (s; tick k is at k/rateHz),
+   * consumed in tick k. The time goes in a typed array: a double argument boxes (chain.ts).
+   */
+  pushSample(s: MotionSample, k: number): void {
+    this.chain.sampleTime[0] = this.sampleTime[0]!;
+    this.chain.pushSample(s);
     this.watch.sample(s, k);
   }
 

@@ -51,9 +51,9 @@ export class ControlStep {
     return this.loop.rateHz;
   }
 
-  /** A telemetry sample received at chain time t (s; tick k is at k/rateHz), consumed in tick k. */
-  pushSample(s: MotionSample, t: number, k: number): void {
-    this.loop.pushSample(s, t, k);
+  /** A telemetry sample received at chain time `loop.sampleTime[0]` (s; tick k is at k/rateHz), consumed in tick k. */
+  pushSample(s: MotionSample, k: number): void {
+    this.loop.pushSample(s, k);
   }
 
   /** A new profile: built now (so a bad one is refused here, the old one kept), applied through hold. */

@@ -123,7 +123,8 @@ export function runControlWorker(data: ControlWorkerData): void {
       nums[0] = version;
       // Epoch ms → this thread's performance.now() → chain time (tick 0 = 0 s).
       const receivedMs = unpackSample(sampleValues, sample) - performance.timeOrigin;
-      step.pushSample(sample, (receivedMs - sched.startMs) / 1000, k);
+      step.loop.sampleTime[0] = (receivedMs - sched.startMs) / 1000;
+      step.pushSample(sample, k);
       nums[5] = receivedMs;
       nums[2] = nums[2]! + 1;
     }

@@ -115,7 +115,8 @@ export class ClosedLoop implements FrameSink {
       s.receiveTimeNs = ms * 1e6;
       s.px += (s.speed * 1) / 60;
       this.shape(s, ms / 1000);
-      this.control.pushSample(s, ms / 1000, k);
+      this.control.loop.sampleTime[0] = ms / 1000;
+      this.control.pushSample(s, k);
       this.nextSampleMs += 1000 / 60;
     } else if (!this.streaming) this.nextSampleMs = ms;
     this.control.tick(k, this.port);

@@ -120,7 +120,8 @@ describe('cueing chain', () => {
         s.gz = v;
         s.speed = v;
       }
-      chain.pushSample(s, i / 60);
+      chain.sampleTime[0] = i / 60;
+      chain.pushSample(s);
       for (let k = 0; k < 16; k++) {
         const pose = chain.tick(Math.round((i / 60) * 1000) + k);
         for (const v of pose) expect(Number.isFinite(v)).toBe(true);
@@ -152,7 +153,8 @@ describe('cueing chain', () => {
           s.q = q;
           s.r = r;
           s.gz = gz;
-          chain.pushSample(s, t);
+          chain.sampleTime[0] = t;
+          chain.pushSample(s);
           for (let k = 0; k < 8; k++) {
             const pose = chain.tick(tick++);
             t = tick / 500;
