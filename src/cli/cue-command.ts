@@ -1,6 +1,7 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { loadYamlFile } from '../config/load-yaml.js';
 import { runCueing } from '../cueing/offline.js';
+import { budgetsFor } from '../runtime/control-loop.js';
 import { defaultCueProfile, profileFileSchemaAt } from '../cueing/profile.js';
 import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_RANGE, isLoopRate } from '../cueing/rate.js';
 import { loadRigFile } from '../config/rig-file.js';
@@ -12,7 +13,8 @@ import { UsageError } from './usage.js';
  * `motion-rig cue --profile FILE --input FILE [--rate 1000] [--format csv] [--plot FILE.svg]`:
  * the cueing chain over a recording or CSV, one CSV row per control tick: t,x,y,z,roll,pitch,yaw
  * (s, m, rad). With `--rig FILE`, each row also carries the actuator values a1..aN after
- * reachability scaling (m of extension or rad of crank; the yaw table last).
+ * reachability scaling (m of extension or rad of crank; the yaw table last), the chain then
+ * limited to the rig's shared budgets as in the service (cue.workspace).
  */
 export async function runCue(v: { profile?: string; input?: string; rate?: string; format?: string; plot?: string; out?: string; rig?: string }): Promise<number> {
   if (!v.input) throw new UsageError('cue needs --input FILE (a GT7 or F1 recording or *.lpr, or CSV t,ax,ay,az,p,q,r,steer,speed)');
@@ -35,6 +37,7 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
   let buffer = '';
   let scaledTicks = 0;
   let minScale = 1;
+  // With a rig, the channel limits the service would use on it (the rig's shared budgets).
   const chain = runCueing(profile, rate, samples, (t, c) => {
     const p = c.pose;
     buffer += `${t.toFixed(6)},${p[0]!.toFixed(6)},${p[1]!.toFixed(6)},${p[2]!.toFixed(6)},${p[3]!.toFixed(6)},${p[4]!.toFixed(6)},${p[5]!.toFixed(6)}`;
@@ -56,7 +59,7 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
       [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, c.tilt[1]!, c.tilt[0]!, p[0]!, p[1]!, p[2]!, p[3]!, p[4]!].forEach((val, i) => plot.cols[i]!.push(val));
     }
     k++;
-  });
+  }, rig !== undefined ? budgetsFor(rig, profile) : undefined);
   out.write(buffer);
   if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
   if (plot && v.plot) {

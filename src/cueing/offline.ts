@@ -5,10 +5,11 @@ import type { CueProfile } from './profile.js';
 /**
  * Runs timed samples through a cueing chain at `rateHz`, as the control loop would: at each
  * tick k (time k/rate), every sample received by then is pushed, then the tick runs. `onTick` sees the chain
- * after each tick (pose, tilt, reconstructed signals). Used by `motion-rig cue` and the tests.
+ * after each tick (pose, tilt, reconstructed signals); `budgets` as for the chain (with a rig,
+ * runtime/control-loop.ts `budgetsFor`). Used by `motion-rig cue` and the tests.
  */
-export function runCueing(profile: CueProfile, rateHz: number, samples: TimedSample[], onTick: (t: number, chain: CueingChain) => void): CueingChain {
-  const chain = new CueingChain(profile, rateHz);
+export function runCueing(profile: CueProfile, rateHz: number, samples: TimedSample[], onTick: (t: number, chain: CueingChain) => void, budgets?: ArrayLike<number>): CueingChain {
+  const chain = new CueingChain(profile, rateHz, budgets);
   if (samples.length === 0) return chain;
   const t0 = samples[0]!.t;
   const end = samples[samples.length - 1]!.t - t0;

@@ -37,6 +37,15 @@ export interface ControlLoopOptions {
   watch?: Partial<TelemetryWatchSettings>;
 }
 
+/**
+ * What `rig` can give every channel of `profile` at once, as the chain's budgets (cue.workspace;
+ * undefined when not shared). Set-up code: p50 0.1–1 ms (bench/budgets.ts).
+ */
+export function budgetsFor(rig: RigKinematics, profile: CueProfile): Float64Array | undefined {
+  if (!profile.workspace.shared) return undefined;
+  return channelBudgets(rig, channelLimits(profile), { margin: profile.workspace.marginPct / 100 });
+}
+
 export class ControlLoop {
   readonly rateHz: number;
   readonly rig: RigKinematics;
@@ -114,10 +123,8 @@ export class ControlLoop {
     return undefined;
   }
 
-  /** What this rig can give every channel of `profile` at once (cue.workspace; set-up code, about a millisecond). */
   private budgetsFor(profile: CueProfile): Float64Array | undefined {
-    if (!profile.workspace.shared) return undefined;
-    return channelBudgets(this.rig, channelLimits(profile), { margin: profile.workspace.marginPct / 100 });
+    return budgetsFor(this.rig, profile);
   }
 
   /** A new serial session: nothing the last one's MCU said about positions counts any more. */

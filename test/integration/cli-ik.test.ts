@@ -81,6 +81,25 @@ describe('motion-rig cue --rig', () => {
     expect(end[5]).toBeGreaterThan(0.01); // nose down, rad
     expect(end[7]).toBeLessThan(0.05); // front left below mid-stroke
     expect(end[9]).toBeGreaterThan(0.05); // rear left above
-    expect(r.stderr).toMatch(/rig four corners.*ticks scaled toward neutral/);
+    expect(r.stderr).toMatch(/rig four corners.*: 0 ticks scaled toward neutral/);
+  });
+
+  it('keeps the chain inside the rig\'s shared budgets as the service does: hard driving needs no IK scaling, unless workspace.shared is off', () => {
+    const lines = ['t,ax,ay,az,p,q,r,steer,speed'];
+    for (let i = 0; i <= 60 * 5; i++) {
+      const t = i / 60;
+      const s = Math.sin(2 * Math.PI * 0.7 * t);
+      lines.push(`${t.toFixed(6)},${30 * s},${30 * Math.cos(Math.PI * t)},${20 * s},${2 * s},${2 * Math.cos(2 * Math.PI * 1.1 * t)},0,0,30`);
+    }
+    const input = join(dir, 'hard.csv');
+    writeFileSync(input, lines.join('\n'));
+    const own = join(dir, 'own-limits.yaml');
+    writeFileSync(own, 'cue:\n  workspace: { shared: false }\n');
+    const shared = run(['cue', '--input', input, '--rate', '500', '--rig', join(RIGS, 'four-corner.yaml')]);
+    expect(shared.status, shared.stderr).toBe(0);
+    expect(shared.stderr).toMatch(/: 0 ticks scaled toward neutral/);
+    const unshared = run(['cue', '--input', input, '--rate', '500', '--rig', join(RIGS, 'four-corner.yaml'), '--profile', own]);
+    expect(unshared.status, unshared.stderr).toBe(0);
+    expect(Number(/: (\d+) ticks scaled toward neutral/.exec(unshared.stderr)?.[1])).toBeGreaterThan(500);
   });
 });
