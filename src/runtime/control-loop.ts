@@ -123,8 +123,13 @@ export class ControlLoop {
     return undefined;
   }
 
+  /** The last budgets and what they were found for: a car's profile that changes only gains reuses them. */
+  private budgetCache: { key: string; budgets: Float64Array | undefined } | undefined;
+  /** Runs on the control thread (constructor, setProfile): p50 0.1–1 ms, nothing when the limits are unchanged. */
   private budgetsFor(profile: CueProfile): Float64Array | undefined {
-    return budgetsFor(this.rig, profile);
+    const key = JSON.stringify([profile.workspace, channelLimits(profile)]);
+    if (this.budgetCache?.key !== key) this.budgetCache = { key, budgets: budgetsFor(this.rig, profile) };
+    return this.budgetCache.budgets;
   }
 
   /** A new serial session: nothing the last one's MCU said about positions counts any more. */
