@@ -1,0 +1,139 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { defaultCueProfile, cueSchemaAt } from '../../src/cueing/profile.js';
+import { LOOP_RATE_MIN_HZ } from '../../src/cueing/rate.js';
+import { FIT_PARAMETERS, getKey, toUnit, toValue, withKey } from '../../src/fit/params.js';
+import { compassSearch } from '../../src/fit/search.js';
+
+/** Closed-form objectives with known maxima: the search must find them, inside the box. */
+const quadratic = (c: number[]) => (u: readonly number[]) => -u.reduce((s, x, i) => s + (x - c[i]!) ** 2, 0);
+
+describe('compass search', () => {
+  it('finds the maximum of a separable quadratic inside the box', () => {
+    const c = [0.3, 0.71, 0.55, 0.12];
+    const r = compassSearch(quadratic(c), { start: [0.5, 0.5, 0.5, 0.5], minStep: 1e-4, maxEvaluations: 2000 });
+    expect(r.stop).toBe('converged');
+    for (let i = 0; i < c.length; i++) expect(Math.abs(r.u[i]! - c[i]!)).toBeLessThan(2e-4);
+    expect(r.value).toBeGreaterThan(-1e-7);
+    expect(r.startValue).toBeCloseTo(quadratic(c)([0.5, 0.5, 0.5, 0.5]), 15);
+  });
+
+  it('finds the maximum of a non-separable quadratic (correlated axes)', () => {
+    // f = −(d·A·d), d = u − (0.3, 0.6), A = [[2, 1.2], [1.2, 1]] positive definite.
+    const f = (u: readonly number[]) => {
+      const a = u[0]! - 0.3;
+      const b = u[1]! - 0.6;
+      return -(2 * a * a + 2.4 * a * b + b * b);
+    };
+    const r = compassSearch(f, { start: [0.9, 0.1], minStep: 1e-5, maxEvaluations: 5000 });
+    expect(r.stop).toBe('converged');
+    expect(r.u[0]).toBeCloseTo(0.3, 3);
+    expect(r.u[1]).toBeCloseTo(0.6, 3);
+  });
+
+  it('never asks for a point outside [0, 1]^n, and stops at the bound when the optimum lies beyond it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1, max: 2, noNaN: true }), { minLength: 1, maxLength: 5 }), fc.double({ min: -0.5, max: 1.5, noNaN: true }), (c, s) => {
+        const f = quadratic(c);
+        const asked: number[][] = [];
+        const r = compassSearch(
+          (u) => {
+            asked.push([...u]);
+            return f(u);
+          },
+          { start: c.map(() => s), minStep: 1e-3, maxEvaluations: 3000 },
+        );
+        for (const u of asked) for (const x of u) expect(x >= 0 && x <= 1).toBe(true);
+        // The box's closest point to c is the constrained maximum.
+        c.forEach((ci, i) => expect(Math.abs(r.u[i]! - Math.min(1, Math.max(0, ci)))).toBeLessThan(2e-3));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('keeps to its evaluation budget, counts repeated points once and is deterministic', () => {
+    const f = quadratic([0.9, 0.05, 0.4]);
+    let calls = 0;
+    const trace: string[] = [];
+    const run = () =>
+      compassSearch(
+        (u) => {
+          calls++;
+          return f(u);
+        },
+        { start: [0.5, 0.5, 0.5], maxEvaluations: 9, onEvaluation: (e) => trace.push(`${e.index}:${e.u.join(',')}:${e.value}`) },
+      );
+    const a = run();
+    expect(calls).toBe(9);
+    expect(a.evaluations).toBe(9);
+    expect(a.stop).toBe('evaluations');
+    const first = trace.splice(0);
+    const b = run();
+    expect(trace).toEqual(first);
+    expect(b.u).toEqual(a.u);
+    // Cache: after a step up improves, the step back down is the old point and costs nothing.
+    expect(a.cacheHits).toBeGreaterThan(0);
+    expect(new Set(first.map((t) => t.split(':')[1])).size).toBe(9);
+  });
+
+  it('keeps to a time budget (injected clock)', () => {
+    let t = 0;
+    const r = compassSearch(
+      (u) => {
+        t += 1; // each evaluation takes 1 s
+        return quadratic([0.2, 0.2])(u);
+      },
+      { start: [0.8, 0.8], maxEvaluations: 1000, maxSeconds: 5, now: () => t },
+    );
+    expect(r.stop).toBe('time');
+    expect(r.evaluations).toBe(5);
+    expect(r.seconds).toBe(5);
+  });
+
+  it('never takes a point f cannot score (-Infinity, NaN) and returns the start when nothing beats it', () => {
+    const f = (u: readonly number[]) => (u[0]! > 0.6 ? -Infinity : u[0]! < 0.2 ? NaN : -((u[0]! - 0.8) ** 2));
+    const r = compassSearch(f, { start: [0.4], minStep: 1e-4, maxEvaluations: 500 });
+    expect(r.u[0]).toBeLessThanOrEqual(0.6);
+    expect(r.u[0]).toBeGreaterThan(0.59);
+    const flat = compassSearch(() => 1, { start: [0.3, 0.7], maxEvaluations: 100 });
+    expect(flat.u).toEqual([0.3, 0.7]);
+    expect(flat.value).toBe(flat.startValue);
+  });
+});
+
+describe('fit parameters', () => {
+  const base = defaultCueProfile();
+
+  it('every row names a number in the profile, and its range is valid at the slowest loop rate', () => {
+    const schema = cueSchemaAt(LOOP_RATE_MIN_HZ);
+    for (const p of FIT_PARAMETERS) {
+      expect(typeof getKey(base, p.path)).toBe('number');
+      expect(p.min).toBeLessThan(p.max);
+      if (p.scale === 'log') expect(p.min).toBeGreaterThan(0);
+      for (const u of [0, 1]) expect(schema.safeParse(withKey(base, p.path, toValue(p, u))).success).toBe(true);
+    }
+  });
+
+  it('maps the unit box onto [min, max]: ends exact, log rows geometric, values as written (4 significant digits)', () => {
+    for (const p of FIT_PARAMETERS) {
+      expect(toValue(p, 0)).toBe(p.min);
+      expect(toValue(p, 1)).toBe(p.max);
+      const mid = toValue(p, 0.5);
+      const want = p.scale === 'log' ? Math.sqrt(p.min * p.max) : (p.min + p.max) / 2;
+      expect(Math.abs(mid - want) / want).toBeLessThan(1e-3);
+      expect(Number(mid.toPrecision(4))).toBe(mid);
+      expect(toUnit(p, p.min)).toBe(0);
+      expect(toUnit(p, p.max * 10)).toBe(1);
+      expect(toUnit(p, p.scale === 'log' ? 0 : p.min - 1)).toBe(0);
+      expect(Math.abs(toUnit(p, want) - 0.5)).toBeLessThan(1e-9);
+    }
+  });
+
+  it('withKey changes one key of a copy', () => {
+    const p = withKey(base, ['tilt', 'lowpass', 'omegaN'], 3.5);
+    expect(p.tilt.lowpass.omegaN).toBe(3.5);
+    expect(base.tilt.lowpass.omegaN).toBe(5);
+    expect(p.tilt.lowpass.zeta).toBe(base.tilt.lowpass.zeta);
+    expect(() => getKey(base, ['tilt', 'nothing'])).toThrow(/not a number/);
+  });
+});
