@@ -121,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
       return runReport(values);
     }
     case 'fit': {
+      // A fit computes for a minute or more in one synchronous loop, where no signal handler
+      // can run and nothing needs parking: SIGINT/SIGTERM/SIGHUP end it at once (the output
+      // file is only written at the end).
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(sig, onSignal);
       const { values } = parseArgs({
         args: rest,
         strict: true,

@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, runCli } from '../helpers/cli.js';
+import { CLI, buildCli, runCli } from '../helpers/cli.js';
 import { REPO_ROOT, dataPath, haveSharedData } from '../helpers/shared-data.js';
 
 /**
@@ -49,7 +50,7 @@ describe('motion-rig fit', () => {
     const text = readFileSync(out, 'utf8');
     expect(text).toMatch(/^# ── motion-rig fit ──\n/);
     expect(text).toContain(`# Rig: linear hexapod, 150 mm stroke (${RIG}); loop 1000 Hz.`);
-    expect(text).toContain(`# Base profile: ${BASE}.`);
+    expect(text).toContain(`# Base profile: ${relative(process.cwd(), BASE)}.`);
     expect(text).toContain(`#   ${input}: score ${done![1]} → ${done![2]}`);
     expect(text).toMatch(/# Search: compass search over \d+ keys.*; 6 evaluations in [\d.]+ s, stopped: evaluation budget spent\./);
     // Each fitted key with its old value (the base's surge gain is 0.08).
@@ -82,6 +83,27 @@ describe('motion-rig fit', () => {
     expect(text2).toContain(`#   ${input}: score ${done![2]} → `);
     expect(text2).toContain('# motion-rig default cueing profile');
   });
+
+  it.skipIf(!haveSharedData)('SIGTERM ends a running fit at once and leaves no output file', async () => {
+    const input = sliceLpr(dataPath('gt7', 'recordings', 'replay-A.lpr'), SLICE_S, join(dir, 'replay-A-16s-b.lpr'));
+    const out = join(dir, 'interrupted.yaml');
+    const child = spawn(process.execPath, [CLI, 'fit', '--rig', RIG, '--input', input, '--out', out, '--evals', '1000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('fit:   2/1000')) resolve();
+      });
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    await started;
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const { signal } = await exited;
+    expect(signal).toBe('SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
 
   it('usage errors: no rig, no input, no --out FILE.yaml, a bad budget (exit 2); a bad base names file and line', () => {
     const input = join(dir, 'none.csv');
