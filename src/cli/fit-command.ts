@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadProfileFile } from '../config/profiles.js';
 import { loadRigFile } from '../config/rig-file.js';
@@ -19,7 +19,7 @@ import { UsageError, intOption } from './usage.js';
  */
 export const DEFAULT_FIT_BASE = join(PACKAGE_ROOT, 'profiles', 'default.yaml');
 /** Default evaluation budget: about a minute on the two shared recordings here (docs/fit.md). */
-export const DEFAULT_FIT_EVALUATIONS = 50;
+export const DEFAULT_FIT_EVALUATIONS = 30;
 const FIRST_STEP = 0.25;
 const MIN_STEP = 1 / 64;
 
@@ -33,7 +33,8 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
   const maxSeconds = v.seconds === undefined ? undefined : Number(v.seconds);
   if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new UsageError(`--seconds wants a positive number (got "${v.seconds}")`);
 
-  const basePath = v.base ?? DEFAULT_FIT_BASE;
+  // The shipped default is named relative to where fit runs (the header should not carry this machine's paths).
+  const basePath = v.base ?? relative(process.cwd(), DEFAULT_FIT_BASE);
   const base = loadProfileFile(basePath, rate);
   const rig = loadRigFile(v.rig);
   const inputs = v.input.map((path) => ({ path, samples: readMotionFile(path) }));
@@ -43,7 +44,7 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
     return 1;
   }
 
-  const search = `compass search over ${FIT_PARAMETERS.length} keys (log scale for gains, frequencies and limits), first step ${FIRST_STEP} of each range, halved to below ${MIN_STEP.toPrecision(2)}, budget ${maxEvaluations} evaluations${maxSeconds !== undefined ? ` or ${maxSeconds} s` : ''}`;
+  const search = `compass search over ${FIT_PARAMETERS.length} keys (gains, frequencies and rate limits on a log scale), first step ${FIRST_STEP} of each range, halved to below ${MIN_STEP.toPrecision(2)}, budget ${maxEvaluations} evaluations${maxSeconds !== undefined ? ` or ${maxSeconds} s` : ''}`;
   process.stderr.write(`fit: ${rig.geometry.name}, ${inputs.length} recording(s), base ${basePath}; ${search}\n`);
   const result = fitProfile(
     inputs.map((i) => i.samples),

@@ -52,7 +52,7 @@ Usage:
                                         cue quality on the service's own control tick: vehicle vs what the rig
                                         delivers, per channel, workspace use, one score (docs/report.md)
   motion-rig fit --rig FILE --input FILE [--input FILE ...] [--base PROFILE] --out FILE.yaml [--rate 1000]
-                 [--evals 50] [--seconds S]
+                 [--evals 30] [--seconds S]
                                         choose gains, tilt and washout settings for a rig by maximising report's
                                         score (compass search; progress on stderr); writes a commented profile
                                         (docs/fit.md)
