@@ -31,14 +31,14 @@ export const FIT_PARAMETERS: readonly FitParameter[] = [
   { path: ['roll', 'gain'], min: 0.02, max: 1.5, scale: 'log', note: 'roll angle per rad of car roll (high-passed)' },
   { path: ['pitch', 'gain'], min: 0.02, max: 1.5, scale: 'log', note: 'pitch angle per rad of car pitch (high-passed)' },
   { path: ['yaw', 'gain'], min: 0.02, max: 1.5, scale: 'log', note: 'yaw angle per rad of car yaw (high-passed)' },
-  { path: ['surge', 'highpass', 'omegaN'], min: 0.5, max: 20, scale: 'log', note: 'surge washout, rad/s' },
-  { path: ['sway', 'highpass', 'omegaN'], min: 0.5, max: 20, scale: 'log', note: 'sway washout, rad/s' },
-  { path: ['heave', 'highpass', 'omegaN'], min: 0.5, max: 20, scale: 'log', note: 'heave washout, rad/s' },
+  { path: ['surge', 'highpass', 'omegaN'], min: 0.5, max: 10, scale: 'log', note: 'surge washout, rad/s' },
+  { path: ['sway', 'highpass', 'omegaN'], min: 0.5, max: 10, scale: 'log', note: 'sway washout, rad/s' },
+  { path: ['heave', 'highpass', 'omegaN'], min: 0.5, max: 15, scale: 'log', note: 'heave washout, rad/s' },
   { path: ['tilt', 'lowpass', 'omegaN'], min: 0.5, max: 20, scale: 'log', note: 'tilt low-pass, rad/s' },
   { path: ['tilt', 'accelLimitDegPerS2'], min: 2, max: 200, scale: 'log', note: 'tilt acceleration limit, °/s²' },
-  { path: ['roll', 'highpass', 'omega'], min: 0.1, max: 10, scale: 'log', note: 'roll washout, rad/s' },
-  { path: ['pitch', 'highpass', 'omega'], min: 0.1, max: 10, scale: 'log', note: 'pitch washout, rad/s' },
-  { path: ['yaw', 'highpass', 'omega'], min: 0.1, max: 10, scale: 'log', note: 'yaw washout, rad/s' },
+  { path: ['roll', 'highpass', 'omega'], min: 0.1, max: 5, scale: 'log', note: 'roll washout, rad/s' },
+  { path: ['pitch', 'highpass', 'omega'], min: 0.1, max: 5, scale: 'log', note: 'pitch washout, rad/s' },
+  { path: ['yaw', 'highpass', 'omega'], min: 0.1, max: 5, scale: 'log', note: 'yaw washout, rad/s' },
 ];
 
 /** Values are written with this many significant digits, and scored as written. */
