@@ -49,6 +49,7 @@ const result = fitProfile(inputs, {
   },
 });
 const p = percentiles(perEvaluation);
+const used = process.cpuUsage(cpu);
 console.log(
   JSON.stringify({
     bench: 'fit',
@@ -57,6 +58,8 @@ console.log(
     recordingSeconds: round(inputs.reduce((s, x) => s + (x[x.length - 1]!.t - x[0]!.t), 0), 1),
     targetS: 60,
     totalS: round((performance.now() - wall) / 1000, 1),
+    // CPU time of this process: on a machine shared with other work the wall time is longer.
+    cpuS: round((used.user + used.system) / 1e6, 1),
     loadS: round(loadS, 2),
     searchS: round(result.seconds, 1),
     evaluations: result.evaluations,
