@@ -1,9 +1,17 @@
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultCueProfile, cueSchemaAt } from '../../src/cueing/profile.js';
 import { LOOP_RATE_MIN_HZ } from '../../src/cueing/rate.js';
 import { FIT_PARAMETERS, getKey, toUnit, toValue, withKey } from '../../src/fit/params.js';
 import { compassSearch } from '../../src/fit/search.js';
+import { fitProfile, scoreProfile } from '../../src/fit/fit.js';
+import { loadRigFile } from '../../src/config/rig-file.js';
+import { SyntheticDrive } from '../../src/telemetry/gt7/synthetic-drive.js';
+import { gt7ToMotionSample } from '../../src/telemetry/gt7/motion.js';
+import { MotionSample } from '../../src/telemetry/motion-sample.js';
+import type { TimedSample } from '../../src/telemetry/sample-file.js';
+import { REPO_ROOT } from '../helpers/shared-data.js';
 
 /** Closed-form objectives with known maxima: the search must find them, inside the box. */
 const quadratic = (c: number[]) => (u: readonly number[]) => -u.reduce((s, x, i) => s + (x - c[i]!) ** 2, 0);
@@ -135,5 +143,35 @@ describe('fit parameters', () => {
     expect(base.tilt.lowpass.omegaN).toBe(5);
     expect(p.tilt.lowpass.zeta).toBe(base.tilt.lowpass.zeta);
     expect(() => getKey(base, ['tilt', 'nothing'])).toThrow(/not a number/);
+  });
+});
+
+describe('fitProfile on the report (12 s of the synthetic lap)', () => {
+  const drive = new SyntheticDrive();
+  const lap: TimedSample[] = Array.from({ length: 12 * 60 + 1 }, (_, i) => ({ t: i / 60, sample: gt7ToMotionSample(drive.next('B'), (i * 1e9) / 60, new MotionSample()) }));
+  const rig = loadRigFile(join(REPO_ROOT, 'profiles', 'rigs', 'stewart-linear.yaml'));
+  const base = defaultCueProfile();
+
+  it('scores the base exactly first (even with a key outside its row’s range), never returns less, and returns the base when nothing beats it', () => {
+    // surge.gain 0.08 lies above this row's range: the search starts at the bound, but the first evaluation is the base itself.
+    const row = { path: ['surge', 'gain'], min: 0.01, max: 0.05, scale: 'log', note: 'test' } as const;
+    const seen: number[] = [];
+    const r = fitProfile([lap], { base, rig, rateHz: 1000, parameters: [row], maxEvaluations: 4, onEvaluation: (_e, v) => seen.push(v[0]!) });
+    expect(seen[0]).toBe(0.08);
+    expect(r.scoreBefore).toBe(scoreProfile(base, [lap], rig, 1000)[0]);
+    expect(r.recordingsBefore).toEqual([r.scoreBefore]);
+    expect(r.scoreAfter).toBeGreaterThanOrEqual(r.scoreBefore);
+    for (const v of seen.slice(1)) expect(v >= 0.01 && v <= 0.05).toBe(true);
+    // What it returns is what was scored.
+    expect(scoreProfile(r.profile, [lap], rig, 1000)[0]).toBe(r.scoreAfter);
+    if (r.improved) expect(r.keys[0]!.after).not.toBe(0.08);
+    else expect(r.profile).toEqual(base);
+
+    // A range whose every point rounds to the base value (4 significant digits): nothing can beat the base; the result is the base.
+    const flat = fitProfile([lap], { base, rig, rateHz: 1000, parameters: [{ ...row, min: 0.08, max: 0.0800001 }], maxEvaluations: 3 });
+    expect(flat.evaluations).toBe(3);
+    expect(flat.improved).toBe(false);
+    expect(flat.profile).toEqual(base);
+    expect(flat.scoreAfter).toBe(flat.scoreBefore);
   });
 });
