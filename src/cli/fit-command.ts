@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadProfileFile } from '../config/profiles.js';
@@ -72,10 +72,18 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
     date: new Date(),
     search,
   });
-  writeFileSync(v.out, text);
-  // What was written must be what was scored, and load as the service loads a profile.
-  const back = loadProfileFile(v.out, rate);
-  if (!isDeepStrictEqual(back.cue, result.profile)) throw new Error(`${v.out}: the written profile does not read back as the fitted one (a bug in the writer)`);
+  // Written beside the target and renamed over it: a service watching its profiles folder
+  // never reads half a file. What is written must be what was scored, and load as the
+  // service loads a profile, before it takes the target's place.
+  const tmp = `${v.out}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  try {
+    const back = loadProfileFile(tmp, rate);
+    if (!isDeepStrictEqual(back.cue, result.profile)) throw new Error(`${v.out}: the written profile does not read back as the fitted one (a bug in the writer)`);
+    renameSync(tmp, v.out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   process.stderr.write(
     `fit: score ${result.scoreBefore.toFixed(2)} → ${result.scoreAfter.toFixed(2)} in ${result.evaluations} evaluations, ${result.seconds.toFixed(1)} s (${result.stop}); wrote ${v.out}\n`,
   );

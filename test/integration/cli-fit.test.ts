@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,8 @@ describe('motion-rig fit', () => {
     const done = /fit: score (\d+\.\d+) → (\d+\.\d+) in 6 evaluations/.exec(r.stderr);
     expect(done, r.stderr).not.toBeNull();
 
+    // Written by a rename: nothing else is left beside it.
+    expect(readdirSync(profiles)).toEqual(['default.yaml']);
     const text = readFileSync(out, 'utf8');
     expect(text).toMatch(/^# ── motion-rig fit ──\n/);
     expect(text).toContain(`# Rig: linear hexapod, 150 mm stroke (${RIG}); loop 1000 Hz.`);
