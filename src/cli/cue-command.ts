@@ -1,8 +1,8 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { loadYamlFile } from '../config/load-yaml.js';
+import { loadProfileFile } from '../config/profiles.js';
 import { runCueing } from '../cueing/offline.js';
 import { budgetsFor } from '../runtime/control-loop.js';
-import { defaultCueProfile, profileFileSchemaAt } from '../cueing/profile.js';
+import { defaultCueProfile } from '../cueing/profile.js';
 import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_RANGE, isLoopRate } from '../cueing/rate.js';
 import { loadRigFile } from '../config/rig-file.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
@@ -21,7 +21,7 @@ export async function runCue(v: { profile?: string; input?: string; rate?: strin
   if (v.format !== undefined && v.format !== 'csv') throw new UsageError(`--format: only csv is supported (got "${v.format}")`);
   const rate = v.rate === undefined ? LOOP_RATE_DEFAULT_HZ : Number(v.rate);
   if (!isLoopRate(rate)) throw new UsageError(`--rate must be ${LOOP_RATE_RANGE} (got "${v.rate}")`);
-  const profile = v.profile ? loadYamlFile(v.profile, profileFileSchemaAt(rate)).cue : defaultCueProfile();
+  const profile = v.profile ? loadProfileFile(v.profile, rate).cue : defaultCueProfile();
   const rig = v.rig !== undefined ? loadRigFile(v.rig) : undefined;
   const samples = readMotionFile(v.input);
   if (samples.length === 0) {

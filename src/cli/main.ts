@@ -4,6 +4,7 @@ import { runF1Decode, runF1Telemetry, runSimulateF1 } from './f1-commands.js';
 import { SIMULATE_CONSOLE_FLAGS, runDecode, runDiscover, runRecord, runSimulateConsole, runTelemetry } from './gt7-commands.js';
 import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
+import { runFit } from './fit-command.js';
 import { runIk } from './ik-command.js';
 import { runReport } from './report-command.js';
 import { runCheckConfig, runClearEstop, runDemo, runService, runStatus } from './service-commands.js';
@@ -118,6 +119,18 @@ async function main(argv: string[]): Promise<number> {
         options: { input: { type: 'string', multiple: true }, profile: { type: 'string' }, rig: { type: 'string' }, rate: { type: 'string' }, json: { type: 'boolean' }, plot: { type: 'string' }, compare: { type: 'string' } },
       });
       return runReport(values);
+    }
+    case 'fit': {
+      // A fit computes for a minute or more in one synchronous loop, where no signal handler
+      // can run and nothing needs parking: SIGINT/SIGTERM/SIGHUP end it at once (the output
+      // file is only written at the end).
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(sig, onSignal);
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: { rig: { type: 'string' }, input: { type: 'string', multiple: true }, base: { type: 'string' }, out: { type: 'string' }, rate: { type: 'string' }, evals: { type: 'string' }, seconds: { type: 'string' } },
+      });
+      return runFit(values);
     }
     case 'ik': {
       const { values } = parseArgs({ args: rest, strict: true, options: { rig: { type: 'string' }, pose: { type: 'string' }, json: { type: 'boolean' } } });

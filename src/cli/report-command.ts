@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadYamlFile } from '../config/load-yaml.js';
-import { type CueProfile, defaultCueProfile, profileFileSchemaAt } from '../cueing/profile.js';
+import { loadProfileFile } from '../config/profiles.js';
+import { type CueProfile, defaultCueProfile } from '../cueing/profile.js';
 import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_RANGE, isLoopRate } from '../cueing/rate.js';
 import { loadRigFile } from '../config/rig-file.js';
 import type { RigKinematics } from '../kinematics/rig.js';
@@ -30,7 +30,7 @@ interface ProfileRun {
 
 function loadProfile(path: string | undefined, rate: number): { name: string; profile: CueProfile } {
   if (path === undefined) return { name: 'default (built-in)', profile: defaultCueProfile() };
-  return { name: path, profile: loadYamlFile(path, profileFileSchemaAt(rate)).cue };
+  return { name: path, profile: loadProfileFile(path, rate).cue };
 }
 
 function runProfile(name: string, profile: CueProfile, inputs: { path: string; samples: ReturnType<typeof readMotionFile> }[], rig: RigKinematics, rateHz: number): ProfileRun {

@@ -51,6 +51,11 @@ Usage:
                     [--plot FILE.svg] [--compare PROFILE2]
                                         cue quality on the service's own control tick: vehicle vs what the rig
                                         delivers, per channel, workspace use, one score (docs/report.md)
+  motion-rig fit --rig FILE --input FILE [--input FILE ...] [--base PROFILE] --out FILE.yaml [--rate 1000]
+                 [--evals 30] [--seconds S]
+                                        choose gains, tilt and washout settings for a rig by maximising report's
+                                        score (compass search; progress on stderr); writes a commented profile
+                                        (docs/fit.md)
   motion-rig ik --rig FILE --pose x,y,z,roll,pitch,yaw [--json]
                                         actuator values for one pose (m, rad; relative to neutral)
   motion-rig help

@@ -2,9 +2,9 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { CueingChain } from '../cueing/chain.js';
-import { type CueProfile, cueSchemaAt } from '../cueing/profile.js';
+import { type CueProfile, cueSchemaAt, profileFileSchemaAt } from '../cueing/profile.js';
 import { LOOP_RATE_DEFAULT_HZ } from '../cueing/rate.js';
-import { ConfigError, readYamlSource, validateYaml } from './load-yaml.js';
+import { ConfigError, type YamlSource, readYamlSource, validateYaml } from './load-yaml.js';
 
 /**
  * Cueing profiles: one base profile (`profiles.default`) plus per-car overrides in the same
@@ -105,6 +105,18 @@ export function loadProfiles(dir: string, defaultName: string, rateHz: number = 
     cars.push(assertBuilds({ name: o.name ?? basename(name).replace(/\.ya?ml$/, ''), file, gt7CarCodes: o.match.gt7CarCodes, f1TeamIds: o.match.f1TeamIds, cue }, rateHz));
   }
   return { base, cars };
+}
+
+/**
+ * One whole profile file (`cue:` and keys the cueing ignores), as `--profile`/`--base` take
+ * it: validated at `rateHz` and checked to build a chain, with its parsed source (for tools
+ * that rewrite it keeping its comments). Throws ConfigError naming the file and line.
+ */
+export function loadProfileFile(path: string, rateHz: number): { source: YamlSource; cue: CueProfile } {
+  const source = readYamlSource(path);
+  const { cue } = validateYaml(source, profileFileSchemaAt(rateHz));
+  assertBuilds({ name: basename(path), file: path, gt7CarCodes: [], f1TeamIds: [], cue }, rateHz);
+  return { source, cue };
 }
 
 /** The profile for a car id of a given game (the base when no override names it). */
