@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { rigFileSchema, rigSchema } from './rig-file.js';
 import type { RigSpec } from './rig-schema.js';
@@ -143,13 +143,26 @@ export const serviceConfigSchema = z.strictObject({
     })
     .prefault({}),
   status: z.strictObject({ file: z.string().min(1).optional() }).prefault({}),
+  /** The web page and its HTTP API (docs/web.md), served by the service's main thread. */
+  web: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** HOST:PORT; 0.0.0.0:8417 opens it to the LAN (a phone), port 0 picks a free one. */
+      listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]*):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8417').refine((s) => Number(s.split(':').at(-1)) <= 65535, 'port 0..65535').default('127.0.0.1:8417'),
+      /** The token that lets the page move the rig or change files; unset: generated at first start into tokenFile. */
+      token: z.string().min(16, 'at least 16 characters').optional(),
+      /** Where a generated token is kept (default: $STATE_DIRECTORY/web-token under systemd, else beside status.file, else beside this file). */
+      tokenFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
 });
 
 export type ServiceConfigFile = z.infer<typeof serviceConfigSchema>;
 
 /** The validated config with paths resolved and the rig loaded. */
-export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig'> {
+export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig' | 'web'> {
+  web: ServiceConfigFile['web'] & { tokenFile: string };
   file: string;
   rig: RigSpec;
   /** Where the rig came from (a file, or the config itself). */
@@ -214,5 +227,9 @@ function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(s
     source: { ...cfg.source, replay: { ...cfg.source.replay, file: cfg.source.replay.file && at(cfg.source.replay.file) } },
     safety: { ...cfg.safety, estopFile: cfg.safety.estopFile && at(cfg.safety.estopFile) },
     status: { file: cfg.status.file && at(cfg.status.file) },
+    web: {
+      ...cfg.web,
+      tokenFile: at(cfg.web.tokenFile ?? (process.env.STATE_DIRECTORY ? join(process.env.STATE_DIRECTORY.split(':')[0]!, 'web-token') : join(cfg.status.file ? dirname(at(cfg.status.file)) : baseDir, 'web-token'))),
+    },
   };
 }
