@@ -1,0 +1,162 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceConfig } from '../../src/config/service-config.js';
+import { loadRigFile } from '../../src/config/rig-file.js';
+import { silentLogger } from '../../src/log.js';
+import { SeqlockSlot } from '../../src/runtime/shared-slot.js';
+import { Status, createSharedBuffers } from '../../src/runtime/slots.js';
+import { ConfigWatch } from '../../src/service/config-watch.js';
+import { controlRoutes } from '../../src/web/api.js';
+import { LiveFeed } from '../../src/web/live.js';
+import { profileRoutes } from '../../src/web/profile-api.js';
+import { WebServer } from '../../src/web/server.js';
+import { REPO_ROOT } from '../helpers/shared-data.js';
+
+/**
+ * The web server over real HTTP on loopback with the real routes, a real profiles folder (a
+ * copy) and ConfigWatch; the rig controls are recorded instead of reaching a worker (the
+ * browser test drives the whole service). Paths are sent raw (node:http), so nothing on the
+ * client side normalises a "..".
+ */
+const dir = mkdtempSync(join(tmpdir(), 'motion-rig-web-server-'));
+const profiles = join(dir, 'profiles');
+const token = 'unit-test-token-0123456789';
+const applied: string[] = [];
+const calls: string[] = [];
+let server: WebServer;
+let port = 0;
+const buffers = createSharedBuffers();
+
+function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        let parsed: Record<string, unknown> = {};
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // not JSON (a page or a script)
+        }
+        resolve({ status: res.statusCode!, body: parsed, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+const auth = { authorization: `Bearer ${token}` };
+
+beforeAll(async () => {
+  cpSync(join(REPO_ROOT, 'profiles'), profiles, { recursive: true });
+  writeFileSync(join(dir, 'outside.yaml'), 'secret: 1\n');
+  symlinkSync(join(dir, 'outside.yaml'), join(profiles, 'link.yaml'));
+  const config = { file: join(dir, 'config.yaml'), profiles: { dir: profiles, default: 'default.yaml' }, loop: { rateHz: 1000 } } as unknown as ServiceConfig;
+  const watch = new ConfigWatch(config, [], 'gt7', silentLogger, (p) => applied.push(p.name));
+  const rig = loadRigFile(join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml'));
+  const status = () => ({ state: 'online', tick: new SeqlockSlot(buffers.status).values[Status.tick] });
+  const routes = [
+    ...controlRoutes({ status, estop: () => calls.push('estop'), park: () => calls.push('park'), unpark: () => calls.push('unpark'), clearEstop: () => 'not in e-stop' }, () => {}),
+    ...profileRoutes({ dir: profiles, defaultName: 'default.yaml', rateHz: 1000, watch, carId: () => 3321 }),
+  ];
+  server = new WebServer({ listen: '127.0.0.1:0', routes, live: new LiveFeed(buffers, rig, 1000, status), token, log: silentLogger });
+  await server.start();
+  port = Number(new URL(server.url).port);
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('web server', () => {
+  it('serves the page and the libraries from memory; nothing else of the package', async () => {
+    expect((await http('GET', '/')).text).toContain('<script type="module" src="/app.js">');
+    expect((await http('GET', '/vendor/three.module.js')).status).toBe(200);
+    expect((await http('GET', '/vendor/uPlot.esm.js')).status).toBe(200);
+    for (const p of ['/../package.json', '/%2e%2e/package.json', '/vendor/../../package.json', '/node_modules/three/package.json', '/web/app.js']) expect((await http('GET', p)).status, p).toBe(404);
+  });
+
+  it('path traversal through the profile API: nothing outside the profiles folder is read or written', async () => {
+    for (const name of ['..%2Fconfig.yaml', '%2e%2e%2foutside.yaml', '..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', 'rigs%2Fstewart-linear.yaml', 'link.yaml', 'rigs']) {
+      const r = await http('GET', `/api/profiles/${name}`);
+      expect([403, 404], name).toContain(r.status);
+      expect(r.text).not.toContain('secret');
+    }
+    const put = await http('PUT', '/api/profiles/..%2Fevil.yaml', { text: 'cue: {}\n' }, auth);
+    expect(put.status).toBe(403);
+    for (const name of ['../evil.yaml', '/tmp/evil.yaml', 'link.yaml', 'sub/evil.yaml']) {
+      expect((await http('POST', '/api/profile/apply', { name, text: 'cue: {}\n' }, auth)).status, name).toBe(403);
+    }
+    expect((await http('PUT', '/api/profiles/link.yaml', { text: 'cue: {}\n' }, auth)).status).toBe(403);
+    expect(existsSync(join(dir, 'evil.yaml'))).toBe(false);
+    expect(readFileSync(join(dir, 'outside.yaml'), 'utf8')).toBe('secret: 1\n');
+  });
+
+  it('profile check names the line; an invalid save changes nothing (422); a valid save keeps a .bak and applies', async () => {
+    const file = join(profiles, 'gt7-example-gr3.yaml');
+    const original = readFileSync(file, 'utf8');
+    const line = original.split('\n').findIndex((l) => l.includes('pitch: { gain: 0.6 }')) + 1;
+    const broken = original.replace('pitch: { gain: 0.6 }', 'pitch: { gain: "much" }');
+    const check = await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken });
+    expect(check.status).toBe(200);
+    expect(check.body.ok).toBe(false);
+    expect((check.body.problems as { line: number; key: string }[])[0]).toMatchObject({ line, key: 'cue.pitch.gain' });
+    expect((await http('PUT', '/api/profiles/gt7-example-gr3.yaml', { text: broken }, auth)).status).toBe(422);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(applied).toEqual([]);
+    const good = original.replace('pitch: { gain: 0.6 }', 'pitch: { gain: 0.5 }');
+    const saved = await http('PUT', '/api/profiles/gt7-example-gr3.yaml', { text: good }, auth);
+    expect(saved.status).toBe(200);
+    expect(readFileSync(file, 'utf8')).toBe(good);
+    expect(readFileSync(`${file}.bak`, 'utf8')).toBe(original);
+    expect(applied).toEqual(['example override (stiffer surge, more pitch)']);
+    expect(existsSync(join(profiles, '.gt7-example-gr3.yaml.tmp'))).toBe(false);
+  });
+
+  it('pin: a profile runs whatever the car, until unpinned', async () => {
+    const r = await http('POST', '/api/profile/pin', { name: 'default.yaml' }, auth);
+    expect(r.body).toMatchObject({ running: 'default', pinned: 'default.yaml' });
+    expect((await http('POST', '/api/profile/pin', { name: '../x.yaml' }, auth)).status).toBe(404);
+    expect((await http('POST', '/api/profile/pin', { name: null }, auth)).body).toMatchObject({ runningFile: 'gt7-example-gr3.yaml', pinned: null });
+  });
+
+  it('the live stream sends the status and plot points at ≥ 20 frames a second from the status slot', async () => {
+    const slot = new SeqlockSlot(buffers.status);
+    const writer = setInterval(() => {
+      slot.beginWrite();
+      slot.values[Status.tick] = slot.values[Status.tick]! + 5;
+      slot.endWrite();
+    }, 5);
+    const frames: { status: { tick: number }; points: number[][] }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/live' }, (res) => {
+        expect(res.headers['content-type']).toBe('text/event-stream');
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          buf += d.toString();
+          for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+            const msg = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            if (msg.startsWith('data: ')) frames.push(JSON.parse(msg.slice(6)) as (typeof frames)[number]);
+          }
+        });
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 1000);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    clearInterval(writer);
+    expect(frames.length).toBeGreaterThanOrEqual(20);
+    expect(frames.at(-1)!.status.tick).toBeGreaterThan(frames[0]!.status.tick);
+    const points = frames.flatMap((f) => f.points);
+    expect(points.length).toBeGreaterThan(50);
+    expect(points[0]!.length).toBe(19);
+  });
+});
