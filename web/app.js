@@ -3,6 +3,7 @@
 import { RigView } from './rig3d.js';
 import { Plots } from './plots.js';
 import { Tuning } from './tuning.js';
+import { Recordings } from './recordings.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'motion-rig-token';
@@ -34,7 +35,17 @@ async function command(name) {
   if (r.ok) say(`${name}: sent`, 'ok');
   else say(`${name} refused (${r.status}): ${r.data.error}`, 'bad');
 }
-$('estop').addEventListener('click', () => command('estop'));
+// E-STOP acts on the press, not the release (a click fires on release), and a keyboard or
+// assistive click still works; one press sends one request.
+let estopPressed = false;
+$('estop').addEventListener('pointerdown', () => {
+  estopPressed = true;
+  command('estop');
+});
+$('estop').addEventListener('click', () => {
+  if (!estopPressed) command('estop');
+  estopPressed = false;
+});
 $('park').addEventListener('click', () => command('park'));
 $('unpark').addEventListener('click', () => command('unpark'));
 $('clear-estop').addEventListener('click', () => command('clear-estop'));
@@ -50,7 +61,7 @@ tokenInput.addEventListener('change', () => {
 });
 
 // ---- tabs ---------------------------------------------------------------------------------
-const tabs = ['live', 'rig', 'signals', 'tuning'];
+const tabs = ['live', 'rig', 'signals', 'tuning', 'recordings'];
 let current = 'live';
 function showTab() {
   current = tabs.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'live';
@@ -59,6 +70,7 @@ function showTab() {
     document.querySelector(`nav a[data-tab="${t}"]`).classList.toggle('active', t === current);
   }
   if (current === 'tuning') tuning.show();
+  if (current === 'recordings') recordings.show();
   if (current === 'rig') rig.resize();
   if (current === 'signals') plots.resize();
 }
@@ -108,6 +120,7 @@ function render(s) {
 const rig = new RigView($('rig-view'), $('actuator-bars'), $('ik-scale'));
 const plots = new Plots($('plots'));
 const tuning = new Tuning();
+const recordings = new Recordings(tuning);
 let lastFrameAt = 0;
 let plotsAt = 0;
 let frames = 0;

@@ -151,8 +151,10 @@ export const serviceConfigSchema = z.strictObject({
       listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]*):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8417').refine((s) => Number(s.split(':').at(-1)) <= 65535, 'port 0..65535').default('127.0.0.1:8417'),
       /** The token that lets the page move the rig or change files; unset: generated at first start into tokenFile. */
       token: z.string().min(16, 'at least 16 characters').optional(),
-      /** Where a generated token is kept (default: $STATE_DIRECTORY/web-token under systemd, else beside status.file, else beside this file). */
+      /** Where a generated token is kept (default: web-token in the state folder: $STATE_DIRECTORY under systemd, else status.file's folder, else this file's). */
       tokenFile: z.string().min(1).optional(),
+      /** Where recordings started on the page go, and which recordings it can list and report on (default: recordings/ in the state folder). */
+      recordingsDir: z.string().min(1).optional(),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
@@ -162,7 +164,7 @@ export type ServiceConfigFile = z.infer<typeof serviceConfigSchema>;
 
 /** The validated config with paths resolved and the rig loaded. */
 export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig' | 'web'> {
-  web: ServiceConfigFile['web'] & { tokenFile: string };
+  web: ServiceConfigFile['web'] & { tokenFile: string; recordingsDir: string };
   file: string;
   rig: RigSpec;
   /** Where the rig came from (a file, or the config itself). */
@@ -217,6 +219,8 @@ function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(s
   if (problems.length > 0) {
     throw new ConfigError(problems.map((p) => ({ file: src.file, line: undefined, ...p })));
   }
+  // The state folder (the web page's token and recordings): systemd's StateDirectory, else the status file's folder, else the config's.
+  const stateDir = process.env.STATE_DIRECTORY ? process.env.STATE_DIRECTORY.split(':')[0]! : cfg.status.file ? dirname(at(cfg.status.file)) : baseDir;
   return {
     ...cfg,
     file: src.file,
@@ -227,9 +231,6 @@ function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(s
     source: { ...cfg.source, replay: { ...cfg.source.replay, file: cfg.source.replay.file && at(cfg.source.replay.file) } },
     safety: { ...cfg.safety, estopFile: cfg.safety.estopFile && at(cfg.safety.estopFile) },
     status: { file: cfg.status.file && at(cfg.status.file) },
-    web: {
-      ...cfg.web,
-      tokenFile: at(cfg.web.tokenFile ?? (process.env.STATE_DIRECTORY ? join(process.env.STATE_DIRECTORY.split(':')[0]!, 'web-token') : join(cfg.status.file ? dirname(at(cfg.status.file)) : baseDir, 'web-token'))),
-    },
+    web: { ...cfg.web, tokenFile: at(cfg.web.tokenFile ?? join(stateDir, 'web-token')), recordingsDir: at(cfg.web.recordingsDir ?? join(stateDir, 'recordings')) },
   };
 }

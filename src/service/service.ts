@@ -18,6 +18,7 @@ import { TelemetryInput } from './telemetry-input.js';
 import type { RigControls } from '../web/api.js';
 import { type WebPart, startWeb } from '../web/web-service.js';
 import { profileRoutes } from '../web/profile-api.js';
+import { recordingRoutes } from '../web/recordings-api.js';
 
 export type { ServiceStatus } from './status.js';
 export { StartupError } from './control-threads.js';
@@ -50,6 +51,7 @@ export class MotionService {
   private stopping: Promise<void> | undefined;
   private started = false;
   private web: WebPart | undefined;
+  private recordings: ReturnType<typeof recordingRoutes> | undefined;
 
   constructor(config: ServiceConfig, log: Logger, overrides: string[] = []) {
     this.config = config;
@@ -96,7 +98,14 @@ export class MotionService {
     if (this.statusFile) this.timers.push(setInterval(() => this.statusFile!.write(this.status()), 100));
     if (this.notifier.watchdogIntervalMs > 0) this.timers.push(setInterval(() => this.watchdog(), this.notifier.watchdogIntervalMs));
     process.on('SIGUSR2', this.onClearEstop);
-    this.web = await startWeb({ config: c, buffers: this.buffers, rig: this.rig, log: this.log, controls: this.controls, routes: profileRoutes({ dir: c.profiles.dir, defaultName: c.profiles.default, rateHz: c.loop.rateHz, watch: this.configWatch, carId: () => this.telemetry.carId }) });
+    this.recordings = recordingRoutes({ config: c, telemetry: this.telemetry, watch: this.configWatch, log: this.log });
+    this.web = await startWeb({
+      config: c, buffers: this.buffers, rig: this.rig, log: this.log, controls: this.controls,
+      routes: [
+        ...profileRoutes({ dir: c.profiles.dir, defaultName: c.profiles.default, rateHz: c.loop.rateHz, watch: this.configWatch, carId: () => this.telemetry.carId }),
+        ...this.recordings.routes,
+      ],
+    });
     this.notifier.notify('READY=1', 'STATUS=running');
     this.log.info({ event: 'ready' }, 'ready');
   }
@@ -211,6 +220,7 @@ export class MotionService {
     this.poll();
     // After the park: until then the page still shows it, and its e-stop still works.
     await this.web?.server.close();
+    await this.recordings?.close();
     process.off('SIGUSR2', this.onClearEstop);
     for (const t of this.timers) clearInterval(t);
     this.configWatch.close();

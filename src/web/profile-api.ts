@@ -32,36 +32,40 @@ interface Problem {
   message: string;
 }
 
-type Checked = { ok: true; set: ProfileSet; before: string } | { ok: false; problems: Problem[]; before: string };
+export type Checked = { ok: true; set: ProfileSet; before: string } | { ok: false; problems: Problem[]; before: string };
 
 const bad = (status: number, error: string): Reply => ({ status, body: { error } });
 
-export function profileRoutes(o: ProfileApiOptions): Route[] {
-  const texts = async (): Promise<Map<string, string>> => {
-    const out = new Map<string, string>();
-    for (const e of await readdir(o.dir, { withFileTypes: true })) {
-      if (e.isFile() && PROFILE_FILE.test(e.name)) out.set(e.name, await readFile(join(o.dir, e.name), 'utf8'));
-    }
-    return out;
-  };
+/** The profiles folder's files (plain .yaml/.yml files only), read asynchronously. */
+async function folderTexts(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isFile() && PROFILE_FILE.test(e.name)) out.set(e.name, await readFile(join(dir, e.name), 'utf8'));
+  }
+  return out;
+}
 
-  /** The folder with `name` replaced by `text`, loaded as the service would load it. */
-  const check = async (name: string, text: string): Promise<Checked> => {
-    await fileInside(o.dir, name, PROFILE_EXTENSIONS);
-    const all = await texts();
-    const before = all.get(name) ?? '';
-    all.set(name, text);
-    try {
-      return { ok: true, set: loadProfiles(o.dir, o.defaultName, o.rateHz, all), before };
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const problems = err.problems.map((p) => {
-        const q = { ...p, file: basename(p.file) };
-        return { file: q.file, line: q.line ?? null, key: q.key, reason: q.reason, message: formatProblem(q) };
-      });
-      return { ok: false, problems, before };
-    }
-  };
+/** The folder with `name` replaced by `text`, loaded as the service would load it: the set, or the problems with their lines. PathRefused for a name outside. */
+export async function checkProfileEdit(o: Pick<ProfileApiOptions, 'dir' | 'defaultName' | 'rateHz'>, name: string, text: string): Promise<Checked> {
+  await fileInside(o.dir, name, PROFILE_EXTENSIONS);
+  const all = await folderTexts(o.dir);
+  const before = all.get(name) ?? '';
+  all.set(name, text);
+  try {
+    return { ok: true, set: loadProfiles(o.dir, o.defaultName, o.rateHz, all), before };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((p) => {
+      const q = { ...p, file: basename(p.file) };
+      return { file: q.file, line: q.line ?? null, key: q.key, reason: q.reason, message: formatProblem(q) };
+    });
+    return { ok: false, problems, before };
+  }
+}
+
+export function profileRoutes(o: ProfileApiOptions): Route[] {
+  const texts = () => folderTexts(o.dir);
+  const check = (name: string, text: string) => checkProfileEdit(o, name, text);
 
   const body = (text: string): { name?: unknown; text?: unknown } => {
     try {

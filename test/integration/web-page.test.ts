@@ -26,6 +26,11 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
   let token = '';
   const shots = screenshotDir();
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
+  /** The token as a person enters it (kept in the page's localStorage). */
+  const useToken = async () => {
+    await page.fill('#token', token);
+    await page.dispatchEvent('#token', 'change');
+  };
   const text = (sel: string) => page.textContent(sel).then((t) => t ?? '');
   const inPage = (method: string, path: string, body?: unknown, auth?: string) =>
     page.evaluate(async ([m, p, b, a]) => {
@@ -126,8 +131,8 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
   }, 30_000);
 
   it('tuning: an invalid edit shows the error with its line and changes nothing; a valid one is applied through hold and saved (old file kept)', async () => {
-    await page.fill('#token', token);
-    await page.dispatchEvent('#token', 'change');
+    await page.goto(url);
+    await useToken();
     await page.goto(`${url}#tuning`);
     const name = 'gt7-example-gr3.yaml'; // the simulator's car: the running profile
     await page.waitForFunction((n) => (document.getElementById('profile-select') as HTMLSelectElement | null)?.value === n, name, { timeout: 10_000 });
@@ -170,6 +175,7 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
 
   it('park (no token) parks and keeps it parked; unpark (token) brings it back online', async () => {
     await page.goto(`${url}#live`);
+    await useToken();
     await page.click('#park');
     await run.waitState('parked', 20_000);
     expect(run.pty.simLog()).toContain(' rx PARK ');
@@ -181,18 +187,48 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
     await run.waitState('online', 30_000);
   }, 90_000);
 
+  it('recordings: start and stop a recording from the page, list it, report the running vs the edited profile with its plot', async () => {
+    await page.goto(url);
+    await useToken();
+    await page.goto(`${url}#recordings`);
+    await page.waitForSelector('#rec-state:has-text("folder")');
+    await page.click('#rec-start');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.startsWith('recording rig-'), undefined, { timeout: 5000 });
+    await page.waitForTimeout(4000);
+    await page.click('#rec-stop');
+    await page.waitForFunction(() => /recorded rig-.*: \d+ packets/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 5000 });
+    const packets = Number(/(\d+) packets/.exec(await text('#message'))![1]);
+    expect(packets).toBeGreaterThan(150); // ~60 a second for 4 s
+    const name = await page.getAttribute('#rec-list tbody button', 'data-recording');
+    expect(existsSync(join(run.dir, 'recordings', name!))).toBe(true);
+    // B: the Tuning editor's text with a softer surge.
+    await page.evaluate(() => {
+      const t = document.getElementById('profile-text') as HTMLTextAreaElement;
+      t.value = t.value.replace(/surge: \{ gain: [\d.]+ \}/, 'surge: { gain: 0.02 }');
+    });
+    await page.click('#rec-list tbody button');
+    await page.waitForSelector('#report h3', { timeout: 60_000 });
+    expect(await text('#report h3')).toMatch(/^score: running [\d.]+ · edited [\d.]+/);
+    expect(await text('#report pre')).toContain('B − A');
+    expect(await page.locator('#report img').count()).toBe(1);
+    await shot('recordings');
+  }, 120_000);
+
   it('clicking E-STOP puts ESTOP on the wire within 100 ms; clear e-stop (token) re-arms once the trigger is gone', async () => {
     await page.goto(`${url}#live`);
+    await useToken();
     await run.waitState('online', 30_000);
     // From the click as the page receives it (its event's time, wall clock) to ESTOP in the
     // MCU's log (monotonic, mapped to the wall clock here): the browser driver's own round
     // trips before the click are not the page's latency.
-    await page.evaluate(() => document.getElementById('estop')!.addEventListener('click', () => ((window as unknown as { clickAt: number }).clickAt = performance.timeOrigin + performance.now()), { capture: true }));
+    await page.evaluate(() => document.getElementById('estop')!.addEventListener('pointerdown', () => ((window as unknown as { clickAt: number }).clickAt = performance.timeOrigin + performance.now()), { capture: true }));
     const { t0, at } = await run.estopAfter(() => page.click('#estop'), 'after the page\'s e-stop click');
     const wallMinusMono = Date.now() - monotonicMs();
     const clickAt = await page.evaluate(() => (window as unknown as { clickAt: number }).clickAt);
     const ms = at + wallMinusMono - clickAt;
-    process.stdout.write(`page e-stop click → ESTOP at the MCU: ${ms.toFixed(1)} ms (from the driver's call: ${(at - t0).toFixed(1)} ms)\n`);
+    await waitFor(() => run.out.includes('"event":"web-estop"'), 2000, 'the service\'s web-estop log line');
+    const served = (JSON.parse(run.out.split('\n').find((l) => l.includes('"event":"web-estop"'))!) as { time: number }).time;
+    process.stdout.write(`page e-stop press → ESTOP at the MCU: ${ms.toFixed(1)} ms (press → request handled ${(served - clickAt).toFixed(0)} ms; from the driver's call: ${(at - t0).toFixed(1)} ms)\n`);
     expect(ms).toBeLessThan(100);
     await run.waitState('estop', 5000);
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'estop', undefined, { timeout: 5000 });
