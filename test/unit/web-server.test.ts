@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { ConfigWatch } from '../../src/service/config-watch.js';
 import { controlRoutes } from '../../src/web/api.js';
 import { LiveFeed } from '../../src/web/live.js';
 import { profileRoutes } from '../../src/web/profile-api.js';
+import { recordingRoutes } from '../../src/web/recordings-api.js';
+import type { TelemetryInput } from '../../src/service/telemetry-input.js';
 import { WebServer } from '../../src/web/server.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
@@ -23,6 +25,7 @@ import { REPO_ROOT } from '../helpers/shared-data.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-web-server-'));
 const profiles = join(dir, 'profiles');
+const recordings = join(dir, 'recordings');
 const token = 'unit-test-token-0123456789';
 const applied: string[] = [];
 const calls: string[] = [];
@@ -55,13 +58,18 @@ beforeAll(async () => {
   cpSync(join(REPO_ROOT, 'profiles'), profiles, { recursive: true });
   writeFileSync(join(dir, 'outside.yaml'), 'secret: 1\n');
   symlinkSync(join(dir, 'outside.yaml'), join(profiles, 'link.yaml'));
-  const config = { file: join(dir, 'config.yaml'), profiles: { dir: profiles, default: 'default.yaml' }, loop: { rateHz: 1000 } } as unknown as ServiceConfig;
+  mkdirSync(recordings);
+  writeFileSync(join(recordings, 'lap.mrrec'), 'not really a recording');
+  writeFileSync(join(recordings, 'notes.txt'), 'x');
+  writeFileSync(join(dir, 'secret.mrrec'), 'TOP-SECRET-CONTENT');
+  const config = { file: join(dir, 'config.yaml'), profiles: { dir: profiles, default: 'default.yaml' }, loop: { rateHz: 1000 }, web: { recordingsDir: recordings } } as unknown as ServiceConfig;
   const watch = new ConfigWatch(config, [], 'gt7', silentLogger, (p) => applied.push(p.name));
   const rig = loadRigFile(join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml'));
   const status = () => ({ state: 'online', tick: new SeqlockSlot(buffers.status).values[Status.tick] });
   const routes = [
     ...controlRoutes({ status, estop: () => calls.push('estop'), park: () => calls.push('park'), unpark: () => calls.push('unpark'), clearEstop: () => 'not in e-stop' }, () => {}),
     ...profileRoutes({ dir: profiles, defaultName: 'default.yaml', rateHz: 1000, watch, carId: () => 3321 }),
+    ...recordingRoutes({ config, telemetry: { tapRaw: () => undefined } as unknown as TelemetryInput, watch, log: silentLogger }).routes,
   ];
   server = new WebServer({ listen: '127.0.0.1:0', routes, live: new LiveFeed(buffers, rig, 1000, status), token, log: silentLogger });
   await server.start();
@@ -84,7 +92,7 @@ describe('web server', () => {
     for (const name of ['..%2Fconfig.yaml', '%2e%2e%2foutside.yaml', '..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', 'rigs%2Fstewart-linear.yaml', 'link.yaml', 'rigs']) {
       const r = await http('GET', `/api/profiles/${name}`);
       expect([403, 404], name).toContain(r.status);
-      expect(r.text).not.toContain('secret');
+      expect(r.text).not.toContain('TOP-SECRET');
     }
     const put = await http('PUT', '/api/profiles/..%2Fevil.yaml', { text: 'cue: {}\n' }, auth);
     expect(put.status).toBe(403);
@@ -94,6 +102,21 @@ describe('web server', () => {
     expect((await http('PUT', '/api/profiles/link.yaml', { text: 'cue: {}\n' }, auth)).status).toBe(403);
     expect(existsSync(join(dir, 'evil.yaml'))).toBe(false);
     expect(readFileSync(join(dir, 'outside.yaml'), 'utf8')).toBe('secret: 1\n');
+  });
+
+  it('recordings: only recordings directly in their folder are listed or reported on; a report on one outside is refused', async () => {
+    const list = await http('GET', '/api/recordings');
+    expect((list.body.files as { name: string }[]).map((f) => f.name)).toEqual(['lap.mrrec']);
+    const text = readFileSync(join(profiles, 'default.yaml'), 'utf8');
+    for (const recording of ['../secret.mrrec', '/etc/passwd', '%2e%2e/secret.mrrec', 'notes.txt', 'sub/lap.mrrec']) {
+      const r = await http('POST', '/api/report', { recording, profile: 'default.yaml', text }, auth);
+      expect(r.status, recording).toBe(403);
+      expect(r.text).not.toContain('TOP-SECRET');
+    }
+    expect((await http('POST', '/api/report', { recording: 'lap.mrrec', profile: '../outside.yaml', text }, auth)).status).toBe(403);
+    expect((await http('POST', '/api/report', { recording: 'lap.mrrec', profile: 'default.yaml', text })).status).toBe(401);
+    expect((await http('POST', '/api/recordings/start')).status).toBe(401);
+    expect((await http('POST', '/api/recordings/start', undefined, auth)).body.error).toBe('telemetry is not running');
   });
 
   it('profile check names the line; an invalid save changes nothing (422); a valid save keeps a .bak and applies', async () => {
