@@ -96,7 +96,7 @@ export class ConfigWatch {
     this.lastError = null;
     const restart: string[] = [];
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    for (const key of ['source', 'loop', 'rig', 'output', 'status'] as const) if (!same(next[key], c[key])) restart.push(key);
+    for (const key of ['source', 'loop', 'rig', 'output', 'status', 'web'] as const) if (!same(next[key], c[key])) restart.push(key);
     if (!same({ ...next.safety, estop: 0 }, { ...c.safety, estop: 0 })) restart.push('safety (other than estop)');
     if (restart.length > 0) this.log.warn({ event: 'config-needs-restart', keys: restart }, `changed keys take effect after a restart: ${restart.join(', ')}`);
     this.profiles = profiles;
