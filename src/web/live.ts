@@ -111,8 +111,7 @@ export class LiveFeed {
 
   /** One frame to every page (every SEND_MS). */
   send(): void {
-    const frame = `data: ${JSON.stringify({ status: this.snapshot(), points: this.points } satisfies LiveFrame)}\n\n`;
-    this.points = [];
+    const frame = `data: ${JSON.stringify({ status: this.snapshot(), points: this.drainPoints() } satisfies LiveFrame)}\n\n`;
     this.frames++;
     for (const [res, skipped] of this.pages) {
       if (res.writableLength > MAX_BUFFERED) {
@@ -125,7 +124,15 @@ export class LiveFeed {
     }
   }
 
-  private samplePoint(): void {
+  /** The plot points since the last call. */
+  drainPoints(): number[][] {
+    const p = this.points;
+    this.points = [];
+    return p;
+  }
+
+  /** One sample of the slots (the timer's; public for tests that drive it tick by tick). */
+  samplePoint(): void {
     if (this.statusSlot.read(this.st) < 0) return;
     const tick = this.st[Status.tick]!;
     if (tick === this.lastTick) return;
