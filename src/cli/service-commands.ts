@@ -201,6 +201,8 @@ safety: { estop: false }
   let s: ServiceStatus;
   try {
     await service.start();
+    const web = service.status().web;
+    if (web) screen.say(`  web page: ${web.url} (\`motion-rig status\` and the live view show its token)\n`);
     const started = Date.now();
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
