@@ -107,7 +107,10 @@ function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The body as text, up to MAX_BODY bytes (undefined when larger). */
+/**
+ * The body as text, up to MAX_BODY bytes (undefined when larger: the rest is read and
+ * dropped, so the 413 still reaches the client; the server then closes the connection).
+ */
 export function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -115,8 +118,8 @@ export function readBody(req: IncomingMessage): Promise<string | undefined> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
+        chunks.length = 0;
         resolve(undefined);
-        req.destroy();
       } else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));

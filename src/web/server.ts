@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
-import { type Route, authorize, findRoute, readBody } from './api.js';
+import { MAX_BODY, type Route, authorize, findRoute, readBody } from './api.js';
 import type { LiveFeed } from './live.js';
 import { type Asset, loadAssets } from './static.js';
 
@@ -86,7 +86,10 @@ export class WebServer {
         return send(res, verdict.status, { error: verdict.reason });
       }
       const body = method === 'GET' ? '' : await readBody(req);
-      if (body === undefined) return send(res, 413, { error: 'request body too large' });
+      if (body === undefined) {
+        res.setHeader('connection', 'close');
+        return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
+      }
       let rest: string;
       try {
         rest = decodeURIComponent(found.rest);

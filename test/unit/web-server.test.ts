@@ -140,6 +140,17 @@ describe('web server', () => {
     expect(existsSync(join(profiles, '.gt7-example-gr3.yaml.tmp'))).toBe(false);
   });
 
+  it('bad requests are refused with a reason and hurt nothing: not JSON, a body over 256 KiB, a broken escape, an unknown method', async () => {
+    expect((await http('POST', '/api/profile/check', 'not json at all')).status).toBe(400);
+    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x'.repeat(300 * 1024) })).status).toBe(413);
+    expect((await http('GET', '/api/profiles/%E0%A4%A')).status).toBe(400);
+    expect((await http('DELETE', '/api/profiles/default.yaml', undefined, auth)).status).toBe(405);
+    const huge = await http('POST', '/api/profile/check', { name: 'default.yaml', text: `cue:\n${'  '.repeat(70)}x: 1\n`.repeat(1) + '['.repeat(5000) });
+    expect(huge.status).toBe(200);
+    expect(huge.body.ok).toBe(false);
+    expect((await http('GET', '/api/status')).status).toBe(200); // still serving
+  });
+
   it('pin: a profile runs whatever the car, until unpinned', async () => {
     const r = await http('POST', '/api/profile/pin', { name: 'default.yaml' }, auth);
     expect(r.body).toMatchObject({ running: 'default', pinned: 'default.yaml' });
