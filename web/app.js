@@ -152,6 +152,7 @@ setInterval(() => {
   c.textContent = fresh ? `live ${frames - framesAtLast} frames/s` : 'no data';
   c.className = `conn ${fresh ? 'ok' : 'bad'}`;
   c.dataset.rate = String(frames - framesAtLast);
+  c.dataset.frames = String(frames);
   framesAtLast = frames;
 }, 1000);
 

@@ -2,7 +2,7 @@
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { haveSocat } from '../../src/service/pty-rig.js';
 import { haveChromium, launchChromium, screenshotDir } from '../helpers/browser.js';
 import { buildCli } from '../helpers/cli.js';
@@ -59,6 +59,12 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
     process.stdout.write(`web page screenshots: ${shots}\n`);
   }, 120_000);
 
+  // On a failure, what the service did: its last state changes and log lines.
+  afterEach(({ task }) => {
+    if (task.result?.state !== 'fail' || !run) return;
+    process.stdout.write(`status: ${JSON.stringify(run.status())}\nlast log lines:\n${run.out.split('\n').slice(-25).join('\n')}\n`);
+  });
+
   afterAll(async () => {
     await browser?.close();
     if (run) {
@@ -73,12 +79,19 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
     const tick = () => text('dd[data-field="tick"]');
     const frames = () => text('dd[data-field="frames written"]');
     const [t0, f0] = [await tick(), await frames()];
-    await page.waitForTimeout(2500);
+    // Live frames the page received over 3 s (a busy machine delays them in bursts; none is dropped).
+    const received = () => page.evaluate(() => Number(document.getElementById('conn')!.dataset.frames ?? 0));
+    await page.waitForFunction(() => document.getElementById('conn')?.dataset.frames !== undefined, undefined, { timeout: 5000 });
+    const n0 = await received();
+    const w0 = Date.now();
+    await page.waitForTimeout(3000);
+    const perSecond = ((await received()) - n0) / ((Date.now() - w0) / 1000);
     expect(await tick()).not.toBe(t0);
     expect(Number(await frames())).toBeGreaterThan(Number(f0));
     expect(await text('dd[data-field="link"]')).toBe('riglink ready');
     expect(await text('dd[data-field="MCU"]')).toContain('enabled');
-    expect(Number(await page.getAttribute('#conn', 'data-rate'))).toBeGreaterThanOrEqual(20);
+    process.stdout.write(`live frames the page received: ${perSecond.toFixed(1)} a second\n`);
+    expect(perSecond).toBeGreaterThanOrEqual(20);
     await shot('live');
   }, 60_000);
 
@@ -162,6 +175,7 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
     await page.waitForSelector('#profile-diff .add');
     expect(await page.locator('#profile-diff .add').allTextContents()).toEqual(['+   surge: { gain: 0.05 }']);
     const statesBefore = run.states().length;
+    const stateAtSave = run.status()!.state;
     await page.click('#profile-save');
     await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('saved'), undefined, { timeout: 10_000 });
     await shot('tuning-saved');
@@ -169,8 +183,9 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(original);
     expect(run.out).toContain('"event":"profile-applied"');
     // Through hold: the worker takes the new profile at engagement 0, then comes back online.
-    await waitFor(() => run.states().slice(statesBefore).some((s) => s.state === 'hold'), 10_000, 'hold after the save');
-    await run.waitState('online', 15_000);
+    // (When the drive was holding or parked already, it is applied there: no new hold.)
+    if (stateAtSave === 'online') await waitFor(() => run.states().slice(statesBefore).some((s) => s.state === 'hold'), 10_000, 'hold after the save');
+    await run.waitState('online', 30_000);
   }, 90_000);
 
   it('park (no token) parks and keeps it parked; unpark (token) brings it back online', async () => {
