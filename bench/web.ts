@@ -2,14 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseServiceConfig } from '../src/config/service-config.js';
-import { rigFromSpec } from '../src/kinematics/rig.js';
-import { silentLogger } from '../src/log.js';
-import { PACKAGE_ROOT } from '../src/paths.js';
 import { histogramCount, histogramPercentile } from '../src/runtime/slots.js';
-import { PtyRig, buildMcuSim, haveSocat, mcuSimArgs } from '../src/service/pty-rig.js';
-import { MotionService } from '../src/service/service.js';
 import { round } from './measure.js';
+import { startBenchService } from './service-start.js';
 
 /**
  * Does the web page slow the rig? The whole service (as bench/service.ts runs it) with its
@@ -48,16 +43,7 @@ output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 100000
 profiles: { dir: profiles }
 web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token'))} }
 `;
-let cfg = parseServiceConfig(text('virtual', '-'), '(bench)', [], PACKAGE_ROOT);
-let pty: PtyRig | undefined;
-const sim = wantOutput === 'riglink' && haveSocat() ? buildMcuSim() : undefined;
-if (sim && 'path' in sim) {
-  pty = new PtyRig(sim.path, mcuSimArgs(rigFromSpec(cfg.rig)), dir);
-  await pty.start();
-  cfg = parseServiceConfig(text('riglink', pty.host), '(bench)', [], PACKAGE_ROOT);
-}
-const service = new MotionService(cfg, silentLogger);
-await service.start();
+const { service, pty } = await startBenchService(text, dir, wantOutput);
 const url = service.status().web?.url;
 if (!url) throw new Error('the web server did not start');
 const t0 = Date.now();
