@@ -14,4 +14,9 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // The web page: plain ES modules run by the browser.
+    files: ['web/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { window: 'readonly', document: 'readonly', localStorage: 'readonly', location: 'readonly', fetch: 'readonly', EventSource: 'readonly', performance: 'readonly', setInterval: 'readonly', URL: 'readonly', Blob: 'readonly' } },
+  },
 );

@@ -1,14 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseServiceConfig } from '../src/config/service-config.js';
-import { rigFromSpec } from '../src/kinematics/rig.js';
-import { silentLogger } from '../src/log.js';
-import { PACKAGE_ROOT } from '../src/paths.js';
-import { PtyRig, buildMcuSim, haveSocat, mcuSimArgs } from '../src/service/pty-rig.js';
-import { MotionService } from '../src/service/service.js';
 import { histogramCount, histogramPercentile } from '../src/runtime/slots.js';
 import { round } from './measure.js';
+import { startBenchService } from './service-start.js';
 
 /**
  * The whole service as it runs: console simulator over loopback UDP, the control worker,
@@ -39,17 +34,9 @@ loop: { rateHz: ${rateHz}, maxSpinUs: ${maxSpinUs} }
 rig: profiles/rigs/stewart-linear.yaml
 output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 1000000, lowLatency: false } }
 profiles: { dir: profiles }
+web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token'))} }
 `;
-  let cfg = parseServiceConfig(text('virtual', '-'), '(bench)', [], PACKAGE_ROOT);
-  let pty: PtyRig | undefined;
-  const sim = wantOutput === 'riglink' && haveSocat() ? buildMcuSim() : undefined;
-  if (sim && 'path' in sim) {
-    pty = new PtyRig(sim.path, mcuSimArgs(rigFromSpec(cfg.rig)), dir);
-    await pty.start();
-    cfg = parseServiceConfig(text('riglink', pty.host), '(bench)', [], PACKAGE_ROOT);
-  }
-  const service = new MotionService(cfg, silentLogger);
-  await service.start();
+  const { service, pty } = await startBenchService(text, dir, wantOutput);
   // Let it reach online, then measure from a clean histogram.
   const t0 = Date.now();
   while (service.status().state !== 'online' && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));

@@ -20,7 +20,7 @@ import { UsageError } from './usage.js';
  */
 export const DEFAULT_REPORT_RIG = join(PACKAGE_ROOT, 'profiles', 'rigs', 'stewart-linear.yaml');
 
-interface ProfileRun {
+export interface ProfileRun {
   profile: string;
   /** Mean of the recordings' scores. */
   score: number;
@@ -33,7 +33,7 @@ function loadProfile(path: string | undefined, rate: number): { name: string; pr
   return { name: path, profile: loadProfileFile(path, rate).cue };
 }
 
-function runProfile(name: string, profile: CueProfile, inputs: { path: string; samples: ReturnType<typeof readMotionFile> }[], rig: RigKinematics, rateHz: number): ProfileRun {
+export function runProfile(name: string, profile: CueProfile, inputs: { path: string; samples: ReturnType<typeof readMotionFile> }[], rig: RigKinematics, rateHz: number): ProfileRun {
   const recordings: ProfileRun['recordings'] = [];
   const series: ReportSeries[] = [];
   for (const input of inputs) {
@@ -117,7 +117,7 @@ function singleTable(run: ProfileRun, rig: { name: string; file: string }, rate:
   return `${lines.join('\n')}\n`;
 }
 
-function compareTable(a: ProfileRun, b: ProfileRun, rig: { name: string; file: string }, rate: number): string {
+export function compareTable(a: ProfileRun, b: ProfileRun, rig: { name: string; file: string }, rate: number): string {
   const lines = [`motion-rig report: rig ${rig.name} (${rig.file}), ${rate} Hz`, `  A: ${a.profile}`, `  B: ${b.profile}`, ''];
   const row = (label: string, x: number, y: number, digits: number, show = (v: number) => f(v, digits)) =>
     `  ${label.padEnd(22)}${pad(show(x), 12)}${pad(show(y), 12)}${pad(f(y - x, digits), 12)}`;
@@ -150,7 +150,7 @@ function compareTable(a: ProfileRun, b: ProfileRun, rig: { name: string; file: s
 const COLORS = ['#c0392b', '#2471a3'];
 
 /** Vehicle vs delivered per channel; the vehicle is drawn scaled to the delivered spread of the first profile (σ-matched), so shapes compare. */
-function plotRecording(input: string, runs: ProfileRun[], i: number, rate: number, rigName: string): string {
+export function plotRecording(input: string, runs: ProfileRun[], i: number, rate: number, rigName: string): string {
   const s0 = runs[0]!.series[i]!;
   const panels = CHANNELS.map((c, j) => {
     const m = runs[0]!.recordings[i]!.channels[c];

@@ -112,6 +112,16 @@ export async function runStatus(v: { config?: string; status?: string; set?: str
   }
 }
 
+/** The page's token for the status view: read from its file (the service created it), or where it is when this user cannot read it. */
+function webToken(file: string | null): string {
+  if (file === null) return '(web.token in the config)';
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return `in ${file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+  }
+}
+
 const BAR = 24;
 function bar(u: number): string {
   const n = Math.max(0, Math.min(BAR, Math.round(u * BAR)));
@@ -137,6 +147,7 @@ export function statusView(s: ServiceStatus): string {
     const apps = s.relay.clients.map((c) => `${c.address} (${c.format}, ${c.packets})`).join(', ') || 'none';
     lines.push(`relay     apps ${apps}; relayed ${s.relay.relayed}, dropped ${s.relay.dropped}, refused ${s.relay.refused}, garbage ${s.relay.garbage}`);
   }
+  if (s.web) lines.push(`web       ${s.web.url}   token ${webToken(s.web.tokenFile)}`);
   if (s.config.lastError) lines.push(`config    last change refused: ${s.config.lastError.split('\n')[0]}`);
   return lines.join('\n');
 }
@@ -190,6 +201,8 @@ safety: { estop: false }
   let s: ServiceStatus;
   try {
     await service.start();
+    const web = service.status().web;
+    if (web) screen.say(`  web page: ${web.url} (\`motion-rig status\` and the live view show its token)\n`);
     const started = Date.now();
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { CueingChain } from '../cueing/chain.js';
 import { type CueProfile, cueSchemaAt, profileFileSchemaAt } from '../cueing/profile.js';
 import { LOOP_RATE_DEFAULT_HZ } from '../cueing/rate.js';
-import { ConfigError, type YamlSource, readYamlSource, validateYaml } from './load-yaml.js';
+import { ConfigError, type YamlSource, parseYamlSource, readYamlSource, validateYaml } from './load-yaml.js';
+
+/** Profile files: YAML, directly in the profiles folder. */
+export const PROFILE_FILE = /\.ya?ml$/;
 
 /**
  * Cueing profiles: one base profile (`profiles.default`) plus per-car overrides in the same
@@ -71,20 +74,27 @@ function assertBuilds(p: CarProfile, rateHz: number): CarProfile {
 /**
  * Loads the base and every override in `dir`, each (overrides after merging onto the base)
  * checked to build a cueing chain at `rateHz`, the configured `loop.rateHz`. Throws
- * ConfigError naming the file and line.
+ * ConfigError naming the file and line. `texts` (file name → YAML text), when given, is the
+ * whole folder's content instead of the disk's: the web page checks an edit with it exactly
+ * as the service would load the saved file.
  */
-export function loadProfiles(dir: string, defaultName: string, rateHz: number = LOOP_RATE_DEFAULT_HZ): ProfileSet {
+export function loadProfiles(dir: string, defaultName: string, rateHz: number = LOOP_RATE_DEFAULT_HZ, texts?: ReadonlyMap<string, string>): ProfileSet {
   const cueSchema = cueSchemaAt(rateHz);
+  const read = (file: string) => {
+    if (texts === undefined) return readYamlSource(file);
+    const text = texts.get(basename(file));
+    if (text === undefined) throw new ConfigError([{ file, line: undefined, key: '', reason: 'no such profile file' }]);
+    return parseYamlSource(text, file);
+  };
   const baseFile = join(dir, defaultName);
-  const baseSrc = readYamlSource(baseFile);
+  const baseSrc = read(baseFile);
   const baseRaw = validateYaml(baseSrc, baseFileSchema).cue;
   const base = assertBuilds({ name: basename(defaultName, '.yaml'), file: baseFile, gt7CarCodes: [], f1TeamIds: [], cue: validateYaml(baseSrc, cueSchema, baseRaw, ['cue']) }, rateHz);
   const cars: CarProfile[] = [];
   let names: string[];
   try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== defaultName)
-      .map((e) => e.name)
+    names = (texts !== undefined ? [...texts.keys()] : readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name))
+      .filter((name) => PROFILE_FILE.test(name) && name !== defaultName)
       .sort();
   } catch (err) {
     throw new ConfigError([{ file: dir, line: undefined, key: 'profiles.dir', reason: (err as Error).message }]);
@@ -92,7 +102,7 @@ export function loadProfiles(dir: string, defaultName: string, rateHz: number = 
   const claimed = new Map<string, string>();
   for (const name of names) {
     const file = join(dir, name);
-    const src = readYamlSource(file);
+    const src = read(file);
     const o = validateYaml(src, overrideFileSchema);
     const cue = validateYaml(src, cueSchema, deepMerge(baseRaw, o.cue), ['cue']);
     for (const [kind, ids] of [['gt7', o.match.gt7CarCodes], ['f1', o.match.f1TeamIds]] as const) {

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { rigFileSchema, rigSchema } from './rig-file.js';
 import type { RigSpec } from './rig-schema.js';
@@ -143,13 +143,28 @@ export const serviceConfigSchema = z.strictObject({
     })
     .prefault({}),
   status: z.strictObject({ file: z.string().min(1).optional() }).prefault({}),
+  /** The web page and its HTTP API (docs/web.md), served by the service's main thread. */
+  web: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** HOST:PORT; 0.0.0.0:8417 opens it to the LAN (a phone), port 0 picks a free one. */
+      listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]*):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8417').refine((s) => Number(s.split(':').at(-1)) <= 65535, 'port 0..65535').default('127.0.0.1:8417'),
+      /** The token that lets the page move the rig or change files; unset: generated at first start into tokenFile. */
+      token: z.string().min(16, 'at least 16 characters').optional(),
+      /** Where a generated token is kept (default: web-token in the state folder: $STATE_DIRECTORY under systemd, else status.file's folder, else this file's). */
+      tokenFile: z.string().min(1).optional(),
+      /** Where recordings started on the page go, and which recordings it can list and report on (default: recordings/ in the state folder). */
+      recordingsDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
 });
 
 export type ServiceConfigFile = z.infer<typeof serviceConfigSchema>;
 
 /** The validated config with paths resolved and the rig loaded. */
-export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig'> {
+export interface ServiceConfig extends Omit<ServiceConfigFile, 'rig' | 'web'> {
+  web: ServiceConfigFile['web'] & { tokenFile: string; recordingsDir: string };
   file: string;
   rig: RigSpec;
   /** Where the rig came from (a file, or the config itself). */
@@ -204,6 +219,8 @@ function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(s
   if (problems.length > 0) {
     throw new ConfigError(problems.map((p) => ({ file: src.file, line: undefined, ...p })));
   }
+  // The state folder (the web page's token and recordings): systemd's StateDirectory, else the status file's folder, else the config's.
+  const stateDir = process.env.STATE_DIRECTORY ? process.env.STATE_DIRECTORY.split(':')[0]! : cfg.status.file ? dirname(at(cfg.status.file)) : baseDir;
   return {
     ...cfg,
     file: src.file,
@@ -214,5 +231,6 @@ function fromSource(src: YamlSource, sets: string[], baseDir = dirname(resolve(s
     source: { ...cfg.source, replay: { ...cfg.source.replay, file: cfg.source.replay.file && at(cfg.source.replay.file) } },
     safety: { ...cfg.safety, estopFile: cfg.safety.estopFile && at(cfg.safety.estopFile) },
     status: { file: cfg.status.file && at(cfg.status.file) },
+    web: { ...cfg.web, tokenFile: at(cfg.web.tokenFile ?? join(stateDir, 'web-token')), recordingsDir: at(cfg.web.recordingsDir ?? join(stateDir, 'recordings')) },
   };
 }

@@ -33,6 +33,8 @@ export class StepTriggers {
   estop = false;
   clearRequests = 0;
   shutdown = false;
+  /** A park asked for from the web page / API (Control.parkRequest). */
+  park = false;
 }
 
 export class ControlStep {
@@ -76,6 +78,7 @@ export class ControlStep {
     inp.estopTrigger = this.triggers.estop;
     inp.clearRequests = this.triggers.clearRequests;
     inp.shutdown = this.triggers.shutdown;
+    inp.parkRequest = this.triggers.park;
 
     loop.tick(k);
 

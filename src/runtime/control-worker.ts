@@ -136,6 +136,7 @@ export function runControlWorker(data: ControlWorkerData): void {
     nums[3] = pulses;
     tr.clearRequests = Atomics.load(control, Control.clearRequests);
     tr.shutdown = Atomics.load(control, Control.shutdown) === 1;
+    tr.park = Atomics.load(control, Control.parkRequest) === 1;
 
     const framesBefore = session.framesWritten;
     step.tick(k, port);

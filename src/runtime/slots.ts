@@ -10,7 +10,7 @@ import { layout } from './layout.js';
  * - port slot (serial thread → worker, seqlock): the open port (fd, generation) and what the
  *   MCU said on it (STATUS, HELLO_ACK, bad frames), counted per port generation;
  * - control words (Int32 + Atomics, any thread → worker): e-stop triggers, clear requests,
- *   shutdown, profile version, stop; and worker → serial thread: which session it gave up;
+ *   shutdown, profile version, stop, park request; and worker → serial thread: which session it gave up;
  * - status slot (worker → main, seqlock): state, counters, pose, setpoints;
  * - histograms (worker → main): tick lateness and sample-to-frame latency, µs;
  * - transitions ring (worker → main): every supervisor state change, for its log line.
@@ -121,6 +121,8 @@ export const Control = layout({
   stop: 1,
   /** The port generation whose session the worker gave up (serial thread flushes, closes, reopens). */
   lostGeneration: 1,
+  /** 1 while a park asked for on the web page / API stands (main thread); 0 lets the rig unpark. */
+  parkRequest: 1,
 });
 
 // ---- status slot (worker → main) ------------------------------------------------------------

@@ -43,6 +43,8 @@ export const Cause = {
   mcuFault: 12,
   linkBack: 13,
   mcuWatchdog: 14,
+  /** Parked on request (the web page's or the API's park); stays parked until unparked. */
+  parkRequest: 15,
 } as const;
 export const CAUSE_NAMES = Object.keys(Cause) as (keyof typeof Cause)[];
 
@@ -78,6 +80,8 @@ export class SupervisorInputs {
   /** Count of `clear-estop` requests so far (a new one re-arms). */
   clearRequests = 0;
   shutdown = false;
+  /** A park was asked for (web page / API): like shutdown, the rig parks and stays parked, until it is withdrawn. */
+  parkRequest = false;
   /** HoldReason from the telemetry watch. */
   holdReason: number = HoldReason.noTelemetry;
   /** A new profile or config waits to be applied at engagement 0. */
@@ -180,7 +184,7 @@ export class Supervisor {
         this.levels[0] = 0;
         this.target = Target.track;
         if (!inp.linkUp) break;
-        const go = !inp.shutdown && inp.holdReason === HoldReason.none && !inp.reconfigure;
+        const go = !inp.shutdown && !inp.parkRequest && inp.holdReason === HoldReason.none && !inp.reconfigure;
         if (mcu === Mcu.noFeedback) {
           if (go) this.enter(SupervisorState.unparking, Cause.telemetry);
         } else if (mcu === Mcu.enabled && this.enableSent) {
@@ -199,14 +203,14 @@ export class Supervisor {
         this.levels[0] = 0;
         this.target = Target.neutral;
         if (this.mcuGaveUp(mcu)) break;
-        if (inp.shutdown) this.enter(SupervisorState.parking, Cause.shutdown);
+        if (inp.shutdown || inp.parkRequest) this.enter(SupervisorState.parking, inp.shutdown ? Cause.shutdown : Cause.parkRequest);
         else if (inp.settledOn === Target.neutral) this.enter(inp.holdReason === HoldReason.none && !inp.reconfigure ? SupervisorState.online : SupervisorState.hold, Cause.settled);
         break;
 
       case SupervisorState.online:
         this.target = Target.cue;
         if (this.mcuGaveUp(mcu)) break;
-        if (inp.shutdown) this.enter(SupervisorState.parking, Cause.shutdown);
+        if (inp.shutdown || inp.parkRequest) this.enter(SupervisorState.parking, inp.shutdown ? Cause.shutdown : Cause.parkRequest);
         else if (inp.holdReason !== HoldReason.none || inp.reconfigure) this.enter(SupervisorState.hold, Cause.hold);
         else this.ramp(RAMP_UP);
         break;
@@ -214,7 +218,7 @@ export class Supervisor {
       case SupervisorState.hold:
         this.target = Target.cue;
         if (this.mcuGaveUp(mcu)) break;
-        if (inp.shutdown) this.enter(SupervisorState.parking, Cause.shutdown);
+        if (inp.shutdown || inp.parkRequest) this.enter(SupervisorState.parking, inp.shutdown ? Cause.shutdown : Cause.parkRequest);
         else if (inp.holdReason === HoldReason.none && !inp.reconfigure) {
           this.enter(SupervisorState.online, Cause.resume);
           this.ramp(RAMP_UP);

@@ -46,12 +46,39 @@ export class ConfigWatch {
 
   /** The profile for a car (the base profile for −1); hands it over if it differs from the running one. Returns its name. */
   selectFor(carId: number): string {
-    const next = carId === -1 ? this.profiles.base : profileForCar(this.profiles, this.game, carId);
+    const next = this.profileFor(this.profiles, carId);
     if (next !== this.profile) {
       this.profile = next;
       this.apply(next);
     }
     return next.name;
+  }
+
+  /** A profile file pinned on the web page: it runs whatever the car (undefined: chosen by car, the default). Not kept across restarts. */
+  pinned: string | undefined;
+
+  private profileFor(set: ProfileSet, carId: number): CarProfile {
+    if (this.pinned !== undefined) {
+      const p = [set.base, ...set.cars].find((x) => basename(x.file) === this.pinned);
+      if (p) return p;
+    }
+    return carId === -1 ? set.base : profileForCar(set, this.game, carId);
+  }
+
+  /**
+   * A profile set checked by the web page (an applied or saved edit): it runs at once (through
+   * hold, in the worker), until the next reload from the files. Returns the running profile's name.
+   */
+  useProfiles(set: ProfileSet, carId: number): string {
+    this.profiles = set;
+    const p = this.profileFor(set, carId);
+    const same = JSON.stringify(p.cue) === JSON.stringify(this.profile.cue) && p.name === this.profile.name;
+    this.profile = p;
+    if (!same) {
+      this.log.info({ event: 'profile-applied', profile: p.name, from: 'web' }, `profile ${p.name} applied from the web page; through hold`);
+      this.apply(p);
+    }
+    return p.name;
   }
 
   reload(carId: number): void {
@@ -69,11 +96,11 @@ export class ConfigWatch {
     this.lastError = null;
     const restart: string[] = [];
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    for (const key of ['source', 'loop', 'rig', 'output', 'status'] as const) if (!same(next[key], c[key])) restart.push(key);
+    for (const key of ['source', 'loop', 'rig', 'output', 'status', 'web'] as const) if (!same(next[key], c[key])) restart.push(key);
     if (!same({ ...next.safety, estop: 0 }, { ...c.safety, estop: 0 })) restart.push('safety (other than estop)');
     if (restart.length > 0) this.log.warn({ event: 'config-needs-restart', keys: restart }, `changed keys take effect after a restart: ${restart.join(', ')}`);
     this.profiles = profiles;
-    const p = carId === -1 ? profiles.base : profileForCar(profiles, this.game, carId);
+    const p = this.profileFor(profiles, carId);
     if (!same(p.cue, this.profile.cue) || p.name !== this.profile.name) {
       this.log.info({ event: 'profile-reloaded', profile: p.name }, `profile ${p.name} reloaded; applying through hold`);
       this.profile = p;

@@ -15,6 +15,10 @@ import { ControlThreads } from './control-threads.js';
 import { type ServiceStatus, StatusFile, StatusView } from './status.js';
 import { SystemdNotifier } from './systemd.js';
 import { TelemetryInput } from './telemetry-input.js';
+import type { RigControls } from '../web/api.js';
+import { type WebPart, startWeb } from '../web/web-service.js';
+import { profileRoutes } from '../web/profile-api.js';
+import { recordingRoutes } from '../web/recordings-api.js';
 
 export type { ServiceStatus } from './status.js';
 export { StartupError } from './control-threads.js';
@@ -46,6 +50,8 @@ export class MotionService {
   private lastTickForWatchdog = -1;
   private stopping: Promise<void> | undefined;
   private started = false;
+  private web: WebPart | undefined;
+  private recordings: ReturnType<typeof recordingRoutes> | undefined;
 
   constructor(config: ServiceConfig, log: Logger, overrides: string[] = []) {
     this.config = config;
@@ -92,6 +98,14 @@ export class MotionService {
     if (this.statusFile) this.timers.push(setInterval(() => this.statusFile!.write(this.status()), 100));
     if (this.notifier.watchdogIntervalMs > 0) this.timers.push(setInterval(() => this.watchdog(), this.notifier.watchdogIntervalMs));
     process.on('SIGUSR2', this.onClearEstop);
+    this.recordings = recordingRoutes({ config: c, telemetry: this.telemetry, watch: this.configWatch, log: this.log });
+    this.web = await startWeb({
+      config: c, buffers: this.buffers, rig: this.rig, log: this.log, controls: this.controls,
+      routes: [
+        ...profileRoutes({ dir: c.profiles.dir, defaultName: c.profiles.default, rateHz: c.loop.rateHz, watch: this.configWatch, carId: () => this.telemetry.carId }),
+        ...this.recordings.routes,
+      ],
+    });
     this.notifier.notify('READY=1', 'STATUS=running');
     this.log.info({ event: 'ready' }, 'ready');
   }
@@ -114,8 +128,29 @@ export class MotionService {
       profile: this.configWatch.profile.name,
       lastConfigError: this.configWatch.lastError,
       relay: this.telemetry.relayStats(),
+      web: this.web && { url: this.web.url, tokenFile: this.web.tokenFile },
     });
   }
+
+  /**
+   * What the web page and its API can make the rig do, over the same control words as the
+   * other triggers: an e-stop is an e-stop pulse (latched by the supervisor on the worker's
+   * next tick, which sends ESTOP first); park holds Control.parkRequest until unpark; clear
+   * is a clear request, refused here (as by the CLI) while a trigger is present.
+   */
+  readonly controls: RigControls = {
+    status: () => this.status(),
+    estop: () => void Atomics.add(this.control, Control.estopPulses, 1),
+    park: () => Atomics.store(this.control, Control.parkRequest, 1),
+    unpark: () => Atomics.store(this.control, Control.parkRequest, 0),
+    clearEstop: () => {
+      const s = this.status();
+      if (s.state !== 'estop') return `not in e-stop (state ${s.state}); nothing to clear`;
+      if (s.estop.trigger) return `the e-stop trigger is still present (${[s.estop.configKey ? 'safety.estop is set in the config' : '', s.estop.filePresent ? `${s.estop.file} exists` : ''].filter(Boolean).join(' and ')}); remove it first`;
+      this.onClearEstop();
+      return undefined;
+    },
+  };
 
   /** The µs histograms of tick lateness and sample-to-frame latency (for the bench). */
   histograms(): { lateness: Int32Array; latency: Int32Array } {
@@ -183,6 +218,9 @@ export class MotionService {
     const parked = done();
     if (!parked) this.log.error({ event: 'park-timeout', timeoutMs: this.config.safety.shutdownTimeoutMs }, 'the rig did not report parked in time; the MCU watchdog takes over');
     this.poll();
+    // After the park: until then the page still shows it, and its e-stop still works.
+    await this.web?.server.close();
+    await this.recordings?.close();
     process.off('SIGUSR2', this.onClearEstop);
     for (const t of this.timers) clearInterval(t);
     this.configWatch.close();

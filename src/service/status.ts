@@ -31,6 +31,10 @@ export interface ServiceStatus {
   actuators: number[];
   wire: number[];
   config: { file: string; lastError: string | null; profileErrors: number };
+  /** A park asked for on the web page / API stands (the rig stays parked until unparked there). */
+  parkRequested: boolean;
+  /** The web page's address and where its generated token is kept (null: the config gives it); null when it is off. */
+  web: { url: string; tokenFile: string | null } | null;
   /** The GT7 relay's apps and counters; null when it is off. */
   relay: { clients: { address: string; format: string; packets: number }[]; relayed: number; dropped: number; refused: number; garbage: number } | null;
 }
@@ -46,6 +50,7 @@ export interface StatusExtras {
   profile: string;
   lastConfigError: string | null;
   relay: Gt7RelayStats | undefined;
+  web: { url: string; tokenFile: string | null } | undefined;
 }
 
 const POSE_KEYS = ['x', 'y', 'z', 'roll', 'pitch', 'yaw'];
@@ -141,6 +146,8 @@ export class StatusView {
       actuators: Array.from({ length: this.axes }, (_, i) => round(v[Status.actuators + i]!)),
       wire: Array.from({ length: this.axes }, (_, i) => v[Status.wire + i]!),
       config: { file: x.configFile, lastError: x.lastConfigError, profileErrors: v[Status.profileErrors]! },
+      parkRequested: Atomics.load(this.control, Control.parkRequest) === 1,
+      web: x.web ?? null,
       relay: x.relay
         ? {
             clients: x.relay.clients.map((c) => ({ address: c.address, format: c.format, packets: c.packets })),

@@ -92,6 +92,17 @@ export class TelemetryInput {
     });
   }
 
+  /**
+   * Every datagram as received (for a recording: the same bytes `motion-rig record` keeps),
+   * with what the recording's header says about it; undefined before start.
+   */
+  tapRaw(listener: (datagram: Buffer, receiveTimeNs: number) => void): { stop: () => void; game: 'gt7' | 'f1'; heartbeat: string | undefined } | undefined {
+    const c = this.client;
+    if (c === undefined) return undefined;
+    const stop = c.onRawDatagram(listener);
+    return c instanceof F1Client ? { stop, game: 'f1', heartbeat: undefined } : { stop, game: 'gt7', heartbeat: c.heartbeat };
+  }
+
   /** The relay's counters (undefined when it is off). */
   relayStats(): Gt7RelayStats | undefined {
     return this.relay?.stats();

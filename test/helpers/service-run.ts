@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRigFile } from '../../src/config/rig-file.js';
@@ -47,6 +47,8 @@ export class ServiceRun {
   readonly bind = `127.${100 + (process.pid % 100)}.${(runCount++ % 250) + 1}.1`;
   /** Extra environment for the service (test hooks). */
   env: Record<string, string> = {};
+  /** The profiles folder (a test that edits profiles points this at a copy, then calls writeConfig again). */
+  profilesDir = join(REPO_ROOT, 'profiles');
 
   constructor(mcuSim: string, phases: string, simArgs: string[] = []) {
     this.pty = new PtyRig(mcuSim, ['--axes', '6', '--speed', '400000', '--park', String(PARK_WIRE), ...simArgs], this.dir);
@@ -60,7 +62,7 @@ export class ServiceRun {
 loop: { rateHz: 1000 }
 rig: ${RIG_FILE}
 output: { type: riglink, serial: { path: ${this.pty.host}, baud: 500000, lowLatency: false } }
-profiles: { dir: ${join(REPO_ROOT, 'profiles')} }
+profiles: { dir: ${this.profilesDir} }
 safety: { estop: ${estop}, estopFile: ${this.estopFile} }
 status: { file: ${this.statusFile} }
 ${extra}`,
@@ -106,6 +108,41 @@ ${extra}`,
       .split('\n')
       .filter((l) => l.includes('"event":"state"'))
       .map((l) => JSON.parse(l) as { state: string; holdReason: string; cause: string });
+  }
+
+  /**
+   * ESTOP at the MCU after `trigger()`: ms from the trigger to the MCU's log line (both on
+   * CLOCK_MONOTONIC). Reads only what the log gained since the trigger, so the test's own
+   * polling stays light while it measures.
+   */
+  async estopLatency(trigger: () => unknown, what = ''): Promise<number> {
+    const { t0, at } = await this.estopAfter(trigger, what);
+    return at - t0;
+  }
+
+  /** The same as times on this process's monotonic clock (ms): `t0` just before the trigger, `at` the MCU's ESTOP line. */
+  async estopAfter(trigger: () => unknown, what = ''): Promise<{ t0: number; at: number }> {
+    const fd = openSync(this.pty.log, 'r');
+    let offset = fstatSync(fd).size;
+    let text = '';
+    const t0 = monotonicMs();
+    await trigger();
+    try {
+      await waitFor(() => {
+        const size = fstatSync(fd).size;
+        if (size > offset) {
+          const buf = Buffer.alloc(size - offset);
+          readSync(fd, buf, 0, buf.length, offset);
+          offset = size;
+          text += buf.toString();
+        }
+        return text.includes(' rx ESTOP ');
+      }, 3000, `ESTOP at the MCU ${what}`);
+    } finally {
+      closeSync(fd);
+    }
+    const at = text.lastIndexOf('\n', text.indexOf(' rx ESTOP ')) + 1;
+    return { t0, at: this.mcuTimes().offset + Number(text.slice(at, text.indexOf(' ', at))) };
   }
 
   /** The MCU log's times on this process's monotonic clock (ms). */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { closeSync, cpSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,34 +33,7 @@ async function online(phases = 'drive:600', simArgs: string[] = [], env: Record<
 
 const count = (run: ServiceRun, what: string) => run.pty.simLog().split(` rx ${what} `).length - 1;
 
-/**
- * ESTOP at the MCU after `trigger()`: ms from the trigger to the MCU's log line (both on
- * CLOCK_MONOTONIC). Reads only what the log gained since the trigger, so this test's own
- * polling stays light while it measures.
- */
-async function estopLatency(run: ServiceRun, trigger: () => void, what = ''): Promise<number> {
-  const fd = openSync(run.pty.log, 'r');
-  let offset = fstatSync(fd).size;
-  let text = '';
-  const t0 = monotonicMs();
-  trigger();
-  try {
-    await waitFor(() => {
-      const size = fstatSync(fd).size;
-      if (size > offset) {
-        const buf = Buffer.alloc(size - offset);
-        readSync(fd, buf, 0, buf.length, offset);
-        offset = size;
-        text += buf.toString();
-      }
-      return text.includes(' rx ESTOP ');
-    }, 3000, `ESTOP at the MCU ${what}`);
-  } finally {
-    closeSync(fd);
-  }
-  const at = text.lastIndexOf('\n', text.indexOf(' rx ESTOP ')) + 1;
-  return run.mcuTimes().offset + Number(text.slice(at, text.indexOf(' ', at))) - t0;
-}
+const estopLatency = (run: ServiceRun, trigger: () => void, what = ''): Promise<number> => run.estopLatency(trigger, what);
 
 describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults (console simulator → service → pty → MCU simulator)', () => {
   beforeAll(() => {

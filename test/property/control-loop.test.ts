@@ -13,9 +13,9 @@ import { ClosedLoop } from '../helpers/closed-loop.js';
  * the rig file's numbers, not the limiter's.
  */
 
-type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'backpressure' | 'shutdown' | 'mcuPark' | 'profile';
+type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'backpressure' | 'shutdown' | 'mcuPark' | 'profile' | 'park';
 const eventArb = fc.record({
-  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'backpressure', 'shutdown', 'mcuPark', 'profile'),
+  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'backpressure', 'shutdown', 'mcuPark', 'profile', 'park'),
   value: fc.double({ min: -1, max: 1, noNaN: true }),
   ticks: fc.integer({ min: 1, max: 1500 }),
 });
@@ -44,6 +44,7 @@ function runScenario(events: { kind: Kind; value: number; ticks: number }[], rig
     tr.estop = ev.kind === 'estop';
     if (ev.kind === 'clear') tr.clearRequests++;
     tr.shutdown = ev.kind === 'shutdown';
+    tr.park = ev.kind === 'park';
     if (ev.kind === 'teleport') s.px += 1e4 * ev.value;
     if (ev.kind === 'car') s.carId = Math.round(ev.value * 1000);
     if (ev.kind === 'mcuPark') c.mcu.state = 3; // the MCU's watchdog parks on its own

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { McuState } from '../../src/output/riglink/protocol.js';
-import { Command, SupervisorState as S } from '../../src/safety/supervisor.js';
+import { Cause, Command, SupervisorState as S } from '../../src/safety/supervisor.js';
 import { HoldReason } from '../../src/safety/telemetry-watch.js';
 import { Port } from '../../src/runtime/slots.js';
 import { SeqlockSlot } from '../../src/runtime/shared-slot.js';
@@ -109,6 +109,24 @@ describe('safety supervisor', () => {
     for (let i = 0; i < c.loop.rig.actuatorCount; i++) expect(c.loop.limiter.position[i]).toBeCloseTo(c.loop.park[i]!, 6);
     c.run(2000);
     expect(c.state).toBe(S.parked); // and it stays there
+  });
+
+  it('park request (web page / API): parks like shutdown with its own cause, stays parked while it stands, unparks through ENABLE when withdrawn', () => {
+    const c = online();
+    c.run(2000);
+    c.control.triggers.park = true;
+    c.step();
+    expect(c.state).toBe(S.parking);
+    expect(c.loop.supervisor.cause).toBe(Cause.parkRequest);
+    expect(c.runUntil(() => c.state === S.parked, 10_000)).toBeGreaterThan(0);
+    expect(c.mcu.state).toBe(McuState.parked);
+    const sent = c.commands.length;
+    c.run(3000);
+    expect(c.state).toBe(S.parked); // fresh telemetry does not unpark it
+    expect(c.commands.slice(sent).some((x) => x.command === Command.enable)).toBe(false);
+    c.control.triggers.park = false;
+    expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
+    expect(c.commands.slice(sent).some((x) => x.command === Command.enable)).toBe(true);
   });
 
   it('serial loss: fault; the port coming back is a new session: HELLO first, then a normal unpark', () => {

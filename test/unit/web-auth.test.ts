@@ -1,0 +1,152 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Route, authorize, controlRoutes, findRoute } from '../../src/web/api.js';
+import { checkBearer, checkOrigin, loadOrCreateToken } from '../../src/web/auth.js';
+import { lineDiff } from '../../src/web/diff.js';
+import { PathRefused, fileInside, pathInside } from '../../src/web/path-guard.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'motion-rig-web-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('web token', () => {
+  it('is generated once into its file (mode 0600), then read back; a configured one wins', () => {
+    const file = join(dir, 'state', 'web-token');
+    const a = loadOrCreateToken(undefined, file);
+    expect(a.generated).toBe(true);
+    expect(a.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(a.token);
+    expect(loadOrCreateToken(undefined, file)).toEqual({ token: a.token, generated: false });
+    expect(loadOrCreateToken('configured-token-123', file)).toEqual({ token: 'configured-token-123', generated: false });
+  });
+
+  it('Bearer check: 401 without or malformed, 403 wrong (also for a prefix or a longer one), ok exact; no token at all: 403', () => {
+    const t = 'abcdefghijklmnop0123';
+    expect(checkBearer(undefined, t)).toMatchObject({ ok: false, status: 401 });
+    expect(checkBearer('', t)).toMatchObject({ ok: false, status: 401 });
+    expect(checkBearer(`Basic ${t}`, t)).toMatchObject({ ok: false, status: 401 });
+    expect(checkBearer(`Bearer ${t}x`, t)).toMatchObject({ ok: false, status: 403 });
+    expect(checkBearer(`Bearer ${t.slice(0, -1)}`, t)).toMatchObject({ ok: false, status: 403 });
+    expect(checkBearer(`Bearer ${t}`, t)).toEqual({ ok: true });
+    expect(checkBearer(`bearer  ${t} `, t)).toEqual({ ok: true });
+    expect(checkBearer(`Bearer ${t}`, undefined)).toMatchObject({ ok: false, status: 403 });
+  });
+
+  it('Origin: same host:port passes, another host, port or scheme junk is refused; none (curl) passes; Sec-Fetch-Site cross-site refused', () => {
+    expect(checkOrigin('http://127.0.0.1:8417', '127.0.0.1:8417', undefined)).toEqual({ ok: true });
+    expect(checkOrigin('http://RIG.local:8417', 'rig.local:8417', 'same-origin')).toEqual({ ok: true });
+    expect(checkOrigin(undefined, '127.0.0.1:8417', undefined)).toEqual({ ok: true });
+    expect(checkOrigin('http://evil.example', '127.0.0.1:8417', undefined)).toMatchObject({ ok: false, status: 403 });
+    expect(checkOrigin('http://127.0.0.1:9999', '127.0.0.1:8417', undefined)).toMatchObject({ ok: false, status: 403 });
+    expect(checkOrigin('null', '127.0.0.1:8417', undefined)).toMatchObject({ ok: false, status: 403 });
+    expect(checkOrigin('file:///x', '127.0.0.1:8417', undefined)).toMatchObject({ ok: false, status: 403 });
+    expect(checkOrigin('http://127.0.0.1:8417', undefined, undefined)).toMatchObject({ ok: false, status: 403 });
+    expect(checkOrigin(undefined, '127.0.0.1:8417', 'cross-site')).toMatchObject({ ok: false, status: 403 });
+    expect(checkOrigin(undefined, '127.0.0.1:8417', 'same-site')).toMatchObject({ ok: false, status: 403 });
+  });
+});
+
+describe('web API routing and authorization', () => {
+  const calls: string[] = [];
+  let state = 'online';
+  let trigger = false;
+  const routes = controlRoutes(
+    {
+      status: () => ({ state }),
+      estop: () => calls.push('estop'),
+      park: () => calls.push('park'),
+      unpark: () => calls.push('unpark'),
+      clearEstop: () => (state !== 'estop' ? 'not in e-stop' : trigger ? 'the e-stop trigger is still present' : (calls.push('clear'), undefined)),
+    },
+    () => {},
+  );
+  const token = 'the-token-0123456789';
+  const req = (headers: Record<string, string>) => ({ headers: { host: 'rig:8417', ...headers } });
+  const run = async (method: string, path: string, headers: Record<string, string> = {}) => {
+    const f = findRoute(routes, method, path);
+    if ('status' in f) return { status: f.status };
+    const v = authorize(f.route, req(headers), token);
+    if (!v.ok) return { status: v.status };
+    return f.route.handle({ rest: f.rest, query: new URLSearchParams(), body: '' });
+  };
+
+  it('stopping needs no token; moving needs it; a refused request calls nothing', async () => {
+    expect((await run('POST', '/api/estop')).status).toBe(200);
+    expect((await run('POST', '/api/park')).status).toBe(200);
+    expect(calls).toEqual(['estop', 'park']);
+    expect((await run('POST', '/api/unpark')).status).toBe(401);
+    expect((await run('POST', '/api/unpark', { authorization: 'Bearer wrong-token-0123456' })).status).toBe(403);
+    expect((await run('POST', '/api/clear-estop')).status).toBe(401);
+    expect(calls).toEqual(['estop', 'park']);
+    expect((await run('POST', '/api/unpark', { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(calls.at(-1)).toBe('unpark');
+  });
+
+  it('a cross-origin POST is refused even for e-stop with the token (the page is not another site\'s remote)', async () => {
+    const n = calls.length;
+    expect((await run('POST', '/api/estop', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await run('POST', '/api/unpark', { origin: 'http://evil.example', authorization: `Bearer ${token}` })).status).toBe(403);
+    expect((await run('POST', '/api/park', { origin: 'http://rig:8417' })).status).toBe(200);
+    expect(calls.length).toBe(n + 1);
+  });
+
+  it('clear-estop: 409 with the reason when not in e-stop or while the trigger is present; re-arms otherwise', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    expect(await run('POST', '/api/clear-estop', auth)).toEqual({ status: 409, body: { error: 'not in e-stop' } });
+    state = 'estop';
+    trigger = true;
+    expect(await run('POST', '/api/clear-estop', auth)).toEqual({ status: 409, body: { error: 'the e-stop trigger is still present' } });
+    trigger = false;
+    expect((await run('POST', '/api/clear-estop', auth)).status).toBe(200);
+    expect(calls.at(-1)).toBe('clear');
+  });
+
+  it('404 for unknown paths, 405 for a known path with another method; GET status needs nothing', async () => {
+    expect((await run('GET', '/api/nope')).status).toBe(404);
+    expect((await run('GET', '/api/estop')).status).toBe(405);
+    expect(await run('GET', '/api/status', { origin: 'http://evil.example' })).toEqual({ status: 200, body: { state: 'estop' } });
+    const prefix: Route[] = [{ method: 'GET', path: '/api/profiles/', token: false, handle: (r) => ({ status: 200, body: r.rest }) }];
+    const f = findRoute(prefix, 'GET', '/api/profiles/a.yaml');
+    expect('route' in f && f.rest).toBe('a.yaml');
+  });
+});
+
+describe('path guard', () => {
+  const profiles = join(dir, 'profiles');
+  mkdirSync(profiles, { recursive: true });
+  writeFileSync(join(profiles, 'default.yaml'), 'cue: {}\n');
+  writeFileSync(join(dir, 'secret.yaml'), 'x: 1\n');
+  symlinkSync(join(dir, 'secret.yaml'), join(profiles, 'link.yaml'));
+  mkdirSync(join(profiles, 'sub.yaml'));
+
+  it('allows plain names of the right kind directly inside the folder', async () => {
+    expect(pathInside(profiles, 'default.yaml', ['.yaml'])).toBe(join(profiles, 'default.yaml'));
+    expect(await fileInside(profiles, 'new-car.yml', ['.yaml', '.yml'])).toBe(join(profiles, 'new-car.yml'));
+  });
+
+  it('refuses traversal, absolute paths, hidden names, other extensions, links and folders', async () => {
+    for (const name of ['../secret.yaml', '..%2Fsecret.yaml', '/etc/passwd.yaml', 'a/b.yaml', 'a\\b.yaml', '.hidden.yaml', '..yaml', 'default.json', 'default.yaml\0.yaml', '', 'rigs/stewart-linear.yaml', '~/x.yaml']) {
+      expect(() => pathInside(profiles, name, ['.yaml']), name).toThrow(PathRefused);
+    }
+    await expect(fileInside(profiles, 'link.yaml', ['.yaml'])).rejects.toThrow(PathRefused);
+    await expect(fileInside(profiles, 'sub.yaml', ['.yaml'])).rejects.toThrow(PathRefused);
+  });
+});
+
+describe('line diff', () => {
+  it('keeps common lines and marks removed and added ones in order (checked against an independent edit script)', () => {
+    const a = 'a\nb\nc\nd';
+    const b = 'a\nc\nx\nd\ne';
+    expect(lineDiff(a, b)).toEqual([
+      { op: ' ', text: 'a' },
+      { op: '-', text: 'b' },
+      { op: ' ', text: 'c' },
+      { op: '+', text: 'x' },
+      { op: ' ', text: 'd' },
+      { op: '+', text: 'e' },
+    ]);
+    expect(lineDiff(a, a).every((d) => d.op === ' ')).toBe(true);
+  });
+});
