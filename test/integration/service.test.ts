@@ -63,13 +63,17 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
       if (st) {
         mcuState = st[1]!;
         if (mcuState === 'holding') watchdogHolds++;
-      } else if (l.includes(' rx SETPOINT ')) {
-        const f = l.split(' ').slice(3).map(Number);
-        frames.push({ seq: f[0]!, enabled: mcuState === 'enabled', wire: f.slice(2) });
+      } else if (l.includes(' rx SETPOINT ') || l.includes(' rx SETPOINT_TIMED ')) {
+        // SETPOINT: seq flags targets…; SETPOINT_TIMED (the MCU has playout, the default): seq flags tick verdict targets…
+        const timed = l.includes('_TIMED');
+        const f = l.split(' ').slice(3);
+        frames.push({ seq: Number(f[0]), enabled: mcuState === 'enabled', wire: f.slice(timed ? 4 : 2).map(Number) });
       }
     }
     const setpoints = frames.map((f) => f.wire);
     expect(setpoints.length).toBeGreaterThan(20_000);
+    // The simulator has MCU-timed playout, so the service (default output.playoutDelayMs 2) uses it.
+    expect(lines.filter((l) => l.includes(' rx SETPOINT_TIMED ')).length).toBeGreaterThan(20_000);
     const lo = toWire(rig.low[0]!) - 0.5;
     const hi = toWire(rig.high[0]!) + 0.5;
     const vmax = toWire(g.min + g.maxVelocity * 1e-3) + 1;
@@ -177,11 +181,11 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
       const all = run.pty.simLog().split('\n');
       return all.slice(all.findLastIndex((l) => l.includes('link down')));
     };
-    await waitFor(() => session().some((l) => / rx SETPOINT \d+ 1 /.test(l)), 3000, 'motion-active SETPOINT logged');
+    await waitFor(() => session().some((l) => / rx SETPOINT(_TIMED)? \d+ 1 /.test(l)), 3000, 'motion-active SETPOINT logged');
     const fresh = session();
     const hello = fresh.findIndex((l) => l.includes('rx HELLO'));
     const enable = fresh.findIndex((l) => l.includes('rx ENABLE'));
-    const firstActive = fresh.findIndex((l) => / rx SETPOINT \d+ 1 /.test(l));
+    const firstActive = fresh.findIndex((l) => / rx SETPOINT(_TIMED)? \d+ 1 /.test(l));
     expect(hello).toBeGreaterThanOrEqual(0);
     expect(enable).toBeGreaterThan(hello);
     expect(firstActive).toBeGreaterThan(enable);
