@@ -42,6 +42,8 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
     expect(await run.stop()).toBe(0);
     expect(run.out).toContain('stopped, rig parked');
     const states = run.states().map((s) => s.state);
+    // Seen once under load 8 on 2 cores (parking → fault), not reproduced: print what the next one looks like.
+    if (states.at(-1) !== 'parked') process.stdout.write(`PARK FAILED\n${run.out.split('\n').filter((l) => l.includes('"event"')).slice(-12).join('\n')}\n${run.pty.simLog().split('\n').filter((l) => !l.includes(' rx SETPOINT')).slice(-30).join('\n')}\n`);
     expect(states.slice(0, 2)).toEqual(['unparking', 'online']);
     expect(states.slice(-2)).toEqual(['parking', 'parked']);
     expect(states.filter((s) => s === 'hold').length).toBeGreaterThanOrEqual(4);
