@@ -403,7 +403,8 @@ int main(int argc, char **argv) {
       }
     }
   }
-  logline("playout accepted %u late %u stale %u outside %u overflow %u", po_counts[0] + po_counts[1], po_counts[1], po_counts[2], po_counts[3], po_counts[4]);
+  if (po_counts[0] + po_counts[1] + po_counts[2] + po_counts[3] + po_counts[4])
+    logline("playout accepted %u late %u stale %u outside %u overflow %u", po_counts[0] + po_counts[1], po_counts[1], po_counts[2], po_counts[3], po_counts[4]);
   logline("counters rxFrames %u badCrc %u badCobs %u truncated %u oversize %u unknownType %u badLength %u seqGaps %u", parser.counters.rx_frames, parser.counters.bad_crc,
           parser.counters.bad_cobs, parser.counters.truncated, parser.counters.oversize, parser.counters.unknown_type, parser.counters.bad_length, seq_gaps);
   if (logf) fclose(logf);
