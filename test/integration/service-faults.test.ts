@@ -153,6 +153,24 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
     expect(count(run, 'ESTOP')).toBeGreaterThan(before);
   }, 60_000);
 
+  it('a core-only MCU: the service, config unchanged (playoutDelayMs 2), asks GET_CAPS twice, gets no answer, and drives on core SETPOINT; the status says why', async () => {
+    const run = await online('drive:600', ['--core-only']);
+    await waitFor(() => count(run, 'SETPOINT') > 1000, 5000, 'core SETPOINTs at the MCU');
+    expect(run.status()!.link.playout).toMatchObject({ on: false, why: 'noCaps', accepted: 0 });
+    expect(run.pty.simLog().split(' rx unknown type 0x31 (core only)').length - 1).toBeGreaterThanOrEqual(2); // two GET_CAPS per session
+    expect(count(run, 'SETPOINT_TIMED')).toBe(0);
+    expect(await run.stop()).toBe(0);
+    expect(run.out).toContain('stopped, rig parked');
+  }, 60_000);
+
+  it('an MCU with playout: the status shows it on, frames played, none stale or outside', async () => {
+    const run = await online();
+    await waitFor(() => (run.status()?.link.playout.accepted ?? 0) > 1000, 5000, 'timed frames played at the MCU');
+    expect(run.status()!.link.playout).toMatchObject({ on: true, why: 'mcu-timed', stale: 0, outside: 0, overflow: 0 });
+    expect(count(run, 'SETPOINT')).toBe(0);
+    expect(await run.stop()).toBe(0);
+  }, 60_000);
+
   it('a STATUS with 2 positions for a 6-axis rig: refused, never a motion-active frame, the status says why', async () => {
     const run = new ServiceRun(mcuSim, 'drive:600', ['--status-axes', '2']);
     runs.push(run);
