@@ -97,6 +97,9 @@ rl_po_verdict rl_playout_offer(rl_playout *pl, uint32_t now_us, const uint8_t *p
   int32_t e;
   if (pl->anchored && (int32_t)(now_us - pl->last_accept_us) > RL_PLAYOUT_REANCHOR_US) pl->anchored = 0;
   if (!pl->anchored) {
+    /* A new anchor puts a new time line under every tick: what is queued (over for 500 ms, or
+     * from before a SET_PLAYOUT) would land anywhere on it, even out of order. */
+    pl->count = 0;
     pl->anchored = 1;
     pl->k_a = tick;
     pl->t_a = now_us;

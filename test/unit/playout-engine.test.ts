@@ -140,9 +140,21 @@ describe('playout engine', () => {
     expect(r.overflow).toBeGreaterThan(0);
   });
 
-  it('anchors afresh after 500 ms without an accepted frame, not before', () => {
-    const cmds = ['config 1000000 2000', `offer 0 1000 ${six(1).join(' ')}`, `offer 100000 5 ${six(2).join(' ')}`, `offer 700000 5 ${six(3).join(' ')}`, `target 702000`];
-    expect(runPlayout(runner, cmds).slice(1)).toEqual(['accepted', 'stale', 'accepted', six(3).join(' ')]);
+  it('anchors afresh after 500 ms without an accepted frame, not before; the new anchor empties the queue', () => {
+    // A host that restarted its tick counter: the frames still queued (1000, 1001) would land
+    // after the new ones on the new time line (found by the fuzz test below).
+    const cmds = ['config 1000000 2000', `offer 0 1000 ${six(1).join(' ')}`, `offer 1000 1001 ${six(4).join(' ')}`, `offer 100000 5 ${six(2).join(' ')}`, `offer 700000 5 ${six(3).join(' ')}`, 'target 701000', 'target 702000'];
+    expect(runPlayout(runner, cmds).slice(1)).toEqual(['accepted', 'accepted', 'stale', 'accepted', 'none', six(3).join(' ')]);
+  });
+
+  it('fuzz: 1.2 million random configs, ticks, times (wrapping) and queries under ASan/UBSan: every target lies between two frames accepted one after the other', () => {
+    const out = runPlayout(runner, [1, 2, 3, 4].map((seed) => `fuzz 300000 ${seed}`));
+    for (const line of out) {
+      const r = JSON.parse(line) as { outputs: number; violations: number; accepted: number; stale: number; outside: number; overflow: number; late: number };
+      expect(r.violations, line).toBe(0);
+      expect(r.outputs).toBeGreaterThan(50_000);
+      for (const k of ['accepted', 'late', 'stale', 'outside', 'overflow'] as const) expect(r[k], `${k} exercised`).toBeGreaterThan(100);
+    }
   });
 
   it('refuses a period or delay outside its CAPS limits; period 0 turns playout off', () => {
