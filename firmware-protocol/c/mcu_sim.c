@@ -50,7 +50,11 @@
  * hardware e-stop chain, power loss and brown-out resets, DTR auto-reset and boot time, real
  * UART timing (a pty moves bytes at kernel speed whatever the baud: no bit, framing or
  * overrun errors, no flow control), USB latency and USB-serial adapter buffering, and an MCU
- * that is slow to answer (replies go out in the same loop pass). A stuck transmit path is
+ * that is slow to answer (replies go out in the same loop pass). Playout: the simulator's clock
+ * is the host's CLOCK_MONOTONIC scaled by --clock-ppm (a constant rate error: no crystal noise,
+ * temperature drift or steps), frames are timestamped when its loop reads them (so socat's and
+ * its own wake-up delays count as link delay, which a UART interrupt would not add), and the
+ * playout target is applied once per loop pass (~1 ms), not on a hardware timer. A stuck transmit path is
  * not a fault option: SIGSTOP the simulator or unplug (kill socat) for that.
  */
 #define _DEFAULT_SOURCE
