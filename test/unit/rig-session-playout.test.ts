@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { checkBandwidth } from '../../src/output/bandwidth.js';
 import { FrameParser } from '../../src/output/riglink/parser.js';
-import { MessageType, decodeFields } from '../../src/output/riglink/protocol.js';
+import { MessageType, TimedSetpointEncoder, decodeFields, timedSetpointFrameBytes } from '../../src/output/riglink/protocol.js';
 import { LinkPhase, PlayoutWhy, RigSession, type RigSessionOptions } from '../../src/runtime/rig-session.js';
 import { Port } from '../../src/runtime/slots.js';
 
@@ -196,5 +197,19 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
     expect(r.session.playout).toBe(false);
     expect(r.session.phase).toBe(LinkPhase.handshaking);
     expect(r.types().at(-1)).toBe(MessageType.HELLO);
+  });
+});
+
+describe('SETPOINT_TIMED on the line (PROTOCOL.md §7.4)', () => {
+  it('is 13 + 2n bytes at most, and the highest loop rates the spec names follow from it', () => {
+    const enc = new TimedSetpointEncoder();
+    for (const n of [0, 1, 6, 16]) {
+      // COBS adds one byte to any body under 254 bytes, whatever its zeros; plus the delimiter.
+      expect(enc.encode(0x0101, 1, 0x01010101, new Uint16Array(n).fill(0x0101), n)).toBe(timedSetpointFrameBytes(n));
+      expect(timedSetpointFrameBytes(n)).toBe(13 + 2 * n);
+    }
+    // 6 axes: 25 bytes = 250 bits; 0.9 × 115200 / 250 = 414.7; 0.9 × 1e6 / 250 = 3600.
+    expect(checkBandwidth(115_200, 1, timedSetpointFrameBytes(6)).maxRateHz).toBe(414);
+    expect(checkBandwidth(1_000_000, 1, timedSetpointFrameBytes(6)).maxRateHz).toBe(3600);
   });
 });
