@@ -217,28 +217,29 @@ export class SerialLink {
   /** Playout extension (PROTOCOL.md §7): what the MCU can do, and how its playout goes. */
   private onPlayoutFrame(type: number, p: Uint8Array): void {
     const v = this.values;
-    const u32 = (at: number) => (p[at]! | (p[at + 1]! << 8) | (p[at + 2]! << 16) | (p[at + 3]! << 24)) >>> 0;
-    const i16 = (at: number) => ((p[at]! | (p[at + 1]! << 8)) << 16) >> 16;
     if (type === MessageType.CAPS) {
       v[Port.capsFeatures] = p[1]!;
-      v[Port.capsMinPeriodNs] = u32(3);
-      v[Port.capsMaxPeriodNs] = u32(7);
+      v[Port.capsMinPeriodNs] = u32(p, 3);
+      v[Port.capsMaxPeriodNs] = u32(p, 7);
       v[Port.capsMaxDelayUs] = p[11]! | (p[12]! << 8);
       v[Port.capsCount] = v[Port.capsCount]! + 1;
     } else {
-      v[Port.poLastTick] = u32(0);
-      v[Port.poAccepted] = u32(4);
-      v[Port.poLate] = u32(8);
-      v[Port.poStale] = u32(12);
-      v[Port.poOutside] = u32(16);
-      v[Port.poOverflow] = u32(20);
-      v[Port.poMinLeadUs] = i16(24);
-      v[Port.poRateAdjPpm] = i16(26);
+      v[Port.poLastTick] = u32(p, 0);
+      v[Port.poAccepted] = u32(p, 4);
+      v[Port.poLate] = u32(p, 8);
+      v[Port.poStale] = u32(p, 12);
+      v[Port.poOutside] = u32(p, 16);
+      v[Port.poOverflow] = u32(p, 20);
+      v[Port.poMinLeadUs] = i16(p, 24);
+      v[Port.poRateAdjPpm] = i16(p, 26);
       v[Port.playoutCount] = v[Port.playoutCount]! + 1;
     }
     this.slot.write(v);
   }
 }
+
+const u32 = (p: Uint8Array, at: number) => (p[at]! | (p[at + 1]! << 8) | (p[at + 2]! << 16) | (p[at + 3]! << 24)) >>> 0;
+const i16 = (p: Uint8Array, at: number) => ((p[at]! | (p[at + 1]! << 8)) << 16) >> 16;
 
 /** Waits for a promise (its failure too), at most ms. */
 function bounded(p: Promise<unknown>, ms: number): Promise<void> {
