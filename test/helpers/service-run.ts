@@ -24,7 +24,7 @@ export interface Status {
   state: string;
   estop: { trigger: boolean; configKey: boolean; filePresent: boolean };
   loop: { tick: number };
-  link: { state: string; mcu: string; badStatus: number; sessions: number };
+  link: { state: string; mcu: string; badStatus: number; sessions: number; playout: { on: boolean; why: string; accepted: number; late: number; stale: number; outside: number; overflow: number } };
   holdReason: string;
   engagement: number;
   output: { framesWritten: number };
