@@ -7,7 +7,7 @@
 #define CONFIG_H
 
 #define FIRMWARE_ID "riglink-avr 1.0"
-#define BAUD 1000000UL            /* UBRR 1 with U2X at 16 MHz: exact */
+#define BAUD 500000UL             /* UBRR 3 with U2X at 16 MHz: exact (docs/firmware.md: why not 1 M) */
 #define TICK_HZ 1000              /* control tick (servo rate) */
 #define STATUS_MS 20
 #define HOLD_MS_DEFAULT 100
@@ -49,15 +49,10 @@
 #define STEP_VMAX 25000L          /* steps/s */
 #define STEP_AMAX 250000L         /* steps/s² */
 #define STEP_VMIN 200L            /* creep speed near the target, steps/s */
+#define STEP_KP 40L               /* steps/s per step of distance to the goal (1/s) */
 #define STEP_PARK_VMAX 2500L      /* steps/s while parking */
 #define HOME_V 2000L              /* homing speed, steps/s, toward the switch (negative) */
 #define HOME_MAX_STEPS 13000L     /* no switch within this: homing fault */
-
-/* Playout (PROTOCOL.md §7). */
-#define PLAYOUT_QUEUE 12
-#define PLAYOUT_MIN_PERIOD_NS 500000UL
-#define PLAYOUT_MAX_PERIOD_NS 20000000UL
-#define PLAYOUT_MAX_DELAY_US 5000
 
 /* STATUS faults bits (firmware-defined, PROTOCOL.md §2); bits 8..11: the axis that faulted. */
 #define FAULT_FEEDBACK 0x0001

@@ -65,20 +65,31 @@ typedef struct {
   uint16_t stall_ticks, stall_from;
 } dc_axis;
 static dc_axis dc[N_DC];
-/* ADC: blocks of 4 conversions per pot, summed (12-bit values, the pot's noise dithers). */
+/* ADC: each tick starts one pass over the pots, 2 conversions each (104 µs apiece), summed
+ * and scaled ×2 to a 12-bit value (the pot's noise dithers); the pass ends before the next tick. */
 static volatile uint16_t adc_block[N_DC];
 static uint16_t adc_sum;
 static uint8_t adc_ch, adc_n;
 
+/* Not a nesting handler: nothing in it can be hurt by the tick's body running inside it (the
+ * next conversion starts at its end; the body reads adc_block twice until it agrees). */
 ISR(ADC_vect, ISR_NOBLOCK) {
   adc_sum += ADC;
-  if (++adc_n >= 4) {
-    adc_block[adc_ch] = adc_sum;
+  if (++adc_n >= 2) {
+    adc_block[adc_ch] = adc_sum * 2;
     adc_sum = 0;
     adc_n = 0;
-    adc_ch = adc_ch + 1 >= N_DC ? 0 : adc_ch + 1;
+    if (++adc_ch >= N_DC) return; /* pass done: the next tick starts another */
     ADMUX = (1 << REFS0) | adc_ch;
   }
+  ADCSRA |= 1 << ADSC;
+}
+
+static void adc_start_pass(void) {
+  adc_ch = 0;
+  adc_n = 0;
+  adc_sum = 0;
+  ADMUX = 1 << REFS0;
   ADCSRA |= 1 << ADSC;
 }
 
@@ -110,7 +121,9 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo :
  * PI (integrating outside a deadband) + reference-speed feed-forward − measured-speed damping. */
 static void dc_compute(uint8_t i, uint8_t off) {
   dc_axis *a = &dc[i];
-  uint16_t raw = adc_block[i];
+  uint16_t raw;
+  do raw = adc_block[i];
+  while (raw != adc_block[i]); /* a 16-bit value the ADC handler may be writing */
   uint16_t pos = pot_to_wire(raw);
   position[i] = pos;
   a->hist[a->hi & 3] = pos;
@@ -152,6 +165,12 @@ static void dc_compute(uint8_t i, uint8_t off) {
 }
 #endif
 
+/* Vector of a nesting handler (rig.h): mark, re-enable interrupts, then the handler proper. */
+#pragma GCC diagnostic ignored "-Wmisspelled-isr"
+#define NESTING_VECTOR(vect, bit, body)                                                                                  \
+  void body(void) __attribute__((signal, used, externally_visible));                                                    \
+  ISR(vect, ISR_NAKED) { __asm__ volatile("sbi %0, %1\n\tsei\n\tjmp " #body "\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)), "I"(bit)); }
+
 /* ---------- step/dir ---------- */
 #if N_STEP > 0
 typedef struct {
@@ -164,6 +183,9 @@ typedef struct {
   volatile int16_t stop_at;  /* stop after the pulse that reaches this (creep) */
   volatile uint8_t use_stop;
   int32_t v;                 /* commanded speed, steps/s */
+  uint32_t half_for;         /* the speed `half_cached` was computed for (a division is ~600 cycles) */
+  uint16_t half_cached;
+  int16_t last_tgt;          /* goal in steps at the last tick (its speed is fed forward) */
   uint8_t homing;            /* 1 seeking the switch, 0 homed */
   int32_t seek;              /* steps travelled while seeking */
 } step_axis;
@@ -224,12 +246,27 @@ static inline void step_edge(uint8_t i) {
     } else step_set_half(i, s->half);
   }
 }
-ISR(TIMER3_COMPA_vect, ISR_NOBLOCK) { step_edge(0); }
+NESTING_VECTOR(TIMER3_COMPA_vect, NEST_STEP0, step0_body)
+void step0_body(void) {
+  step_edge(0);
+  cli();
+  nest_leave(NEST_STEP0);
+}
 #if N_STEP > 1
-ISR(TIMER4_COMPA_vect, ISR_NOBLOCK) { step_edge(1); }
+NESTING_VECTOR(TIMER4_COMPA_vect, NEST_STEP0 + 1, step1_body)
+void step1_body(void) {
+  step_edge(1);
+  cli();
+  nest_leave(NEST_STEP0 + 1);
+}
 #endif
 #if N_STEP > 2
-ISR(TIMER5_COMPA_vect, ISR_NOBLOCK) { step_edge(2); }
+NESTING_VECTOR(TIMER5_COMPA_vect, NEST_STEP0 + 2, step2_body)
+void step2_body(void) {
+  step_edge(2);
+  cli();
+  nest_leave(NEST_STEP0 + 2);
+}
 #endif
 
 /* Multiplications, not divisions (~600 cycles each on the AVR). */
@@ -247,7 +284,11 @@ static void step_drive(uint8_t i, int32_t v) {
   step_axis *s = &st[i];
   uint32_t mag = v < 0 ? (uint32_t)-v : (uint32_t)v;
   int8_t dir = v < 0 ? -1 : 1;
-  uint16_t half = mag < 31 ? 0 : (uint16_t)(1000000UL / mag);
+  if (mag != s->half_for) {
+    s->half_for = mag;
+    s->half_cached = mag < 31 ? 0 : (uint16_t)(1000000UL / mag);
+  }
+  uint16_t half = s->half_cached;
   cli();
   if (s->running) {
     s->half = (dir != s->dir) ? 0 : half;
@@ -310,29 +351,35 @@ static void step_compute(uint8_t i, uint8_t off) {
   }
   int16_t pos = s->pos;
   position[ax] = steps_to_wire(pos);
-  int32_t d = (int32_t)wire_to_steps(goal[ax]) - pos;
+  int16_t tgt = wire_to_steps(goal[ax]);
+  int32_t d = (int32_t)tgt - pos;
   int32_t v = s->v;
   const int32_t acc = STEP_AMAX / TICK_HZ;
   int32_t vmax = slow ? STEP_PARK_VMAX : STEP_VMAX;
-  if (d == 0 && v <= acc && v >= -acc) v = 0;
-  else if ((d > 0 && v < 0) || (d < 0 && v > 0)) v += v > 0 ? -acc : acc; /* wrong way: brake */
-  else {
-    uint32_t mag = v < 0 ? (uint32_t)-v : (uint32_t)v;
-    uint32_t dist = d < 0 ? (uint32_t)-d : (uint32_t)d;
-    /* Brake when the stopping distance v²/2a reaches the distance left (both sides / 1024). */
-    if (((mag * mag) >> 10) >= (uint32_t)(2 * STEP_AMAX / 1024) * dist) v += v > 0 ? -acc : acc;
-    else v += d > 0 ? acc : -acc;
-    if (v > vmax) v = vmax;
-    if (v < -vmax) v = -vmax;
-    if (d != 0 && v > -STEP_VMIN && v < STEP_VMIN) v = d > 0 ? STEP_VMIN : -STEP_VMIN;
-  }
+  /* The goal's own speed (feed-forward), then a proportional pull on the distance, braking
+   * early enough (relative speed² ≥ 2·a·distance) not to overshoot a goal that stops. */
+  int32_t vt = ((int32_t)tgt - s->last_tgt) * TICK_HZ;
+  s->last_tgt = tgt;
+  if (vt > vmax) vt = vmax;
+  if (vt < -vmax) vt = -vmax;
+  int32_t want = vt + d * STEP_KP;
+  int32_t vrel = v - vt;
+  uint32_t arel = vrel < 0 ? (uint32_t)-vrel : (uint32_t)vrel;
+  uint32_t dist = d < 0 ? (uint32_t)-d : (uint32_t)d;
+  if (d != 0 && ((d > 0) == (vrel > 0)) && ((arel * arel) >> 10) >= (uint32_t)(2 * STEP_AMAX / 1024) * dist) want = vt;
+  if (want > vmax) want = vmax;
+  if (want < -vmax) want = -vmax;
+  if (want > v + acc) v += acc;
+  else if (want < v - acc) v -= acc;
+  else v = want;
+  if (vt == 0 && d != 0 && v > -STEP_VMIN && v < STEP_VMIN) v = d > 0 ? STEP_VMIN : -STEP_VMIN;
+  if (d == 0 && vt == 0 && v <= acc && v >= -acc) v = 0;
   s->v = v;
-  /* Creeping: let the step interrupt stop exactly at the goal. */
+  /* Creeping to a goal at rest: let the step interrupt stop exactly on it. */
   cli();
-  s->use_stop = (v >= -2 * STEP_VMIN && v <= 2 * STEP_VMIN);
-  s->stop_at = (int16_t)(pos + d);
+  s->use_stop = vt == 0 && v >= -2 * STEP_VMIN && v <= 2 * STEP_VMIN;
+  s->stop_at = tgt;
   sei();
-  if (d == 0 && !s->running) v = 0;
   step_drive(i, v);
 }
 #endif
@@ -368,6 +415,17 @@ void tick_body(void) __attribute__((signal, used, externally_visible));
  * straight-line code that changes no flags, so every tick takes the same cycles from the
  * compare match to the outputs; then the C body (a full interrupt handler of its own).
  */
+/* Shared tail of the stub: count the millisecond, then run the body now or mark it pending. */
+#define TICK_STUB_TAIL                                                                        \
+  "lds r24, ms_now\n\t" "subi r24, 0xFF\n\t" "sts ms_now, r24\n\t"                           \
+  "lds r24, ms_now+1\n\t" "sbci r24, 0xFF\n\t" "sts ms_now+1, r24\n\t"                       \
+  "lds r24, ms_now+2\n\t" "sbci r24, 0xFF\n\t" "sts ms_now+2, r24\n\t"                       \
+  "lds r24, ms_now+3\n\t" "sbci r24, 0xFF\n\t" "sts ms_now+3, r24\n\t"                       \
+  "in r24, %[gpior]\n\t" "andi r24, %[active]\n\t" "breq 1f\n\t"                             \
+  "sbi %[gpior], %[pending]\n\t"                                                              \
+  "pop r24\n\t" "out __SREG__, r24\n\t" "pop r24\n\t" "reti\n"                                \
+  "1:\n\t" "pop r24\n\t" "out __SREG__, r24\n\t" "pop r24\n\t" "jmp tick_body\n\t"
+
 #if defined(__AVR_ATmega2560__)
 ISR(TIMER2_COMPA_vect, ISR_NAKED) {
   __asm__ volatile(
@@ -377,10 +435,10 @@ ISR(TIMER2_COMPA_vect, ISR_NAKED) {
       "lds r24, out_ocr+5\n\t" "sts %[c_h], r24\n\t" "lds r24, out_ocr+4\n\t" "sts %[c_l], r24\n\t"
       "lds r24, out_dir\n\t" "out %[dirp], r24\n\t"
       "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t" /* not sbi: simavr would toggle every set bit of PINx */
-      "pop r24\n\t"
-      "jmp tick_body\n\t" ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
+      "in r24, __SREG__\n\t" "push r24\n\t"
+      TICK_STUB_TAIL ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
       [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [c_h] "n"(_SFR_MEM_ADDR(OCR1CH)), [c_l] "n"(_SFR_MEM_ADDR(OCR1CL)), [dirp] "I"(_SFR_IO_ADDR(DIR_PORT)),
-      [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT));
+      [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)), [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
 }
 #else
 ISR(TIMER2_COMPA_vect, ISR_NAKED) {
@@ -388,24 +446,35 @@ ISR(TIMER2_COMPA_vect, ISR_NAKED) {
       "push r24\n\t"
       "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
       "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
-      "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t" /* not sbi: simavr would toggle every set bit of PINx */
-      "pop r24\n\t"
-      "jmp tick_body\n\t" ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
-      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT));
+      "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t"
+      "in r24, __SREG__\n\t" "push r24\n\t"
+      TICK_STUB_TAIL ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
+      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)),
+      [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
 }
 #endif
 
-void tick_body(void) {
-#if !defined(__AVR_ATmega2560__) && N_DC > 0
-  /* Uno: the direction pins are on two ports; set here, a few cycles after the PWM. */
-  if (out_dir & 1) PORTD |= 1 << PD7; else PORTD &= ~(1 << PD7);
-  if (out_dir & 2) PORTB |= 1 << PB0; else PORTB &= ~(1 << PB0);
-#endif
-  ms_now++;
+static void tick_compute(void);
+
+/* Runs with interrupts off (from the stub or a handler leaving); returns with them off. */
+void tick_deferred(void) {
   if (ticking) return;
   ticking = 1;
   sei();
-  /* Compute the next outputs, interruptible. */
+  tick_compute();
+  cli();
+  ticking = 0;
+}
+
+void tick_body(void) { tick_deferred(); }
+
+/* The next outputs, with interrupts on. */
+static void tick_compute(void) {
+#if !defined(__AVR_ATmega2560__) && N_DC > 0
+  /* Uno: the direction pins are on two ports; set here, after the PWM. */
+  if (out_dir & 1) PORTD |= 1 << PD7; else PORTD &= ~(1 << PD7);
+  if (out_dir & 2) PORTB |= 1 << PB0; else PORTB &= ~(1 << PB0);
+#endif
   if (estop_pressed() && !motors_off) { /* a level still low after its edge was missed */
     cli();
     motors_off = 1;
@@ -414,13 +483,15 @@ void tick_body(void) {
     sei();
   }
   uint8_t moff = motors_off;
-  if (rig_state == RL_STATE_ENABLED && playout_on()) {
+  {
     uint16_t t[AXES];
-    if (playout_target(ms_now * 1000UL, t))
-      for (uint8_t i = 0; i < AXES; i++) goal[i] = t[i];
+    /* The engine runs every tick (commands, arrivals); its target moves the rig only when enabled. */
+    if (playout_tick(ms_now * 1000UL, t) && rig_state == RL_STATE_ENABLED)
+      for (uint8_t i = 0; i < AXES; i++) goal[i] = t[i] < SOFT_MIN_WIRE ? SOFT_MIN_WIRE : t[i] > SOFT_MAX_WIRE ? SOFT_MAX_WIRE : t[i];
   }
 #if N_DC > 0
   for (uint8_t i = 0; i < N_DC; i++) dc_compute(i, moff);
+  adc_start_pass();
 #endif
 #if N_STEP > 0
   uint8_t all = 1;
@@ -431,8 +502,6 @@ void tick_body(void) {
   homed = all;
 #endif
   if (rig_state == RL_STATE_FAULT) ENABLE_PORT &= ~(1 << ENABLE_BIT);
-  cli();
-  ticking = 0;
 }
 
 uint8_t control_at_goal(void) {
@@ -473,9 +542,9 @@ void control_init(void) {
 #endif
       ;
   TCCR1B = (1 << WGM13) | (1 << WGM12) | (1 << CS10);
-  /* ADC: AVcc reference, clock/128 = 125 kHz, one conversion per ~104 µs, round robin. */
+  /* ADC: AVcc reference, clock/128 = 125 kHz, one conversion per ~104 µs. */
   ADMUX = 1 << REFS0;
-  ADCSRA = (1 << ADEN) | (1 << ADIE) | (1 << ADPS2) | (1 << ADPS1) | (1 << ADPS0) | (1 << ADSC);
+  ADCSRA = (1 << ADEN) | (1 << ADIE) | (1 << ADPS2) | (1 << ADPS1) | (1 << ADPS0);
 #endif
 #if N_STEP > 0
   STEP_DIR_DDR |= (1 << N_STEP) - 1;

@@ -72,7 +72,7 @@ static void handle(const rl_frame *f) {
       return;
     case RL_SETPOINT_TIMED:
       if (st == RL_STATE_HOLDING) set_state(0, RL_STATE_ENABLED);
-      playout_accept(p, micros_now());
+      playout_accept(p, f->payload_len, micros_now());
       return;
     case RL_ENABLE:
       if (st == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
@@ -121,7 +121,8 @@ static void handle(const rl_frame *f) {
       send(rl_encode_counters(tx_seq++, &parser.counters, out));
       return;
     case RL_GET_CAPS: {
-      rl_caps c = {RL_FEATURE_PLAYOUT, PLAYOUT_QUEUE, PLAYOUT_MIN_PERIOD_NS, PLAYOUT_MAX_PERIOD_NS, PLAYOUT_MAX_DELAY_US};
+      rl_caps c;
+      playout_caps(&c);
       send(rl_encode_caps(tx_seq++, &c, out));
       return;
     }
@@ -149,6 +150,7 @@ static void send_status(void) {
 
 int main(void) {
   rl_parser_init(&parser);
+  playout_init();
   control_init();
   uart_init();
   set_sleep_mode(SLEEP_MODE_IDLE);

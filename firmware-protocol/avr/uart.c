@@ -3,7 +3,7 @@
  *
  * Receive: an interrupt into a 256-byte ring (8-bit indices wrap by themselves). It is
  * written in assembly so that it reads UDR (clearing the request) and re-enables interrupts
- * within 3 instructions of its vector: the control tick then waits on it for at most ~13
+ * within 4 instructions of its vector: the control tick then waits on it for at most ~15
  * cycles, which is what keeps the actuator update on its grid (docs/firmware.md, bench).
  * A byte that finds the ring full is dropped and counted (uart_dropped); at 1 Mbaud a byte
  * comes every 160 cycles, and the main loop empties the ring between them.
@@ -24,6 +24,7 @@ ISR(UART_RX_vect, ISR_NAKED) {
   __asm__ volatile(
       "push r24\n\t"
       "lds r24, %[udr]\n\t"
+      "sbi %[gpior], %[nest]\n\t" /* the tick's body waits for us (rig.h) */
       "sei\n\t"
       "push r25\n\t"
       "in r25, __SREG__\n\t"
@@ -48,13 +49,30 @@ ISR(UART_RX_vect, ISR_NAKED) {
       "breq 2f\n\t" /* saturate at 255 */
       "sts uart_dropped, r24\n"
       "2:\n\t"
+      "cli\n\t"
+      "cbi %[gpior], %[nest]\n\t"
+      "in r24, %[gpior]\n\t"
+      "andi r24, %[active]\n\t"
+      "brne 3f\n\t"                 /* another handler is still running: it will see to the tick */
+      "sbis %[gpior], %[pending]\n\t"
+      "rjmp 3f\n\t"
+      "cbi %[gpior], %[pending]\n\t"
       "pop r31\n\t"
       "pop r30\n\t"
       "pop r25\n\t"
       "out __SREG__, r25\n\t"
       "pop r25\n\t"
       "pop r24\n\t"
-      "reti\n\t" ::[udr] "n"(_SFR_MEM_ADDR(UART_UDR)));
+      "jmp tick_body\n" /* its RETI returns to what we interrupted */
+      "3:\n\t"
+      "pop r31\n\t"
+      "pop r30\n\t"
+      "pop r25\n\t"
+      "out __SREG__, r25\n\t"
+      "pop r25\n\t"
+      "pop r24\n\t"
+      "reti\n\t" ::[udr] "n"(_SFR_MEM_ADDR(UART_UDR)),
+      [gpior] "I"(_SFR_IO_ADDR(GPIOR0)), [nest] "I"(NEST_RX), [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
 }
 
 void uart_init(void) {
