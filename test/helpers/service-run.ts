@@ -33,6 +33,20 @@ export interface Status {
 
 let runCount = 0;
 
+/** The rig end of the serial link: the MCU simulator by default, or another (the AVR firmware in simavr). */
+export interface RigEnd {
+  readonly host: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceRunOptions {
+  rigEnd?: RigEnd;
+  rigFile?: string;
+  baud?: number;
+  rateHz?: number;
+}
+
 export class ServiceRun {
   readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-e2e-'));
   readonly config = join(this.dir, 'config.yaml');
@@ -48,8 +62,17 @@ export class ServiceRun {
   /** Extra environment for the service (test hooks). */
   env: Record<string, string> = {};
 
-  constructor(mcuSim: string, phases: string, simArgs: string[] = []) {
+  readonly rigEnd: RigEnd;
+  private readonly rigFile: string;
+  private readonly baud: number;
+  private readonly rateHz: number;
+
+  constructor(mcuSim: string, phases: string, simArgs: string[] = [], opts: ServiceRunOptions = {}) {
     this.pty = new PtyRig(mcuSim, ['--axes', '6', '--speed', '400000', '--park', String(PARK_WIRE), ...simArgs], this.dir);
+    this.rigEnd = opts.rigEnd ?? this.pty;
+    this.rigFile = opts.rigFile ?? RIG_FILE;
+    this.baud = opts.baud ?? 500000;
+    this.rateHz = opts.rateHz ?? 1000;
     this.writeConfig(phases, false);
   }
 
@@ -57,9 +80,9 @@ export class ServiceRun {
     writeFileSync(
       this.config,
       `source: { type: simulator, simulator: { phases: "${phases}" }, gt7: { bind: ${this.bind} } }
-loop: { rateHz: 1000 }
-rig: ${RIG_FILE}
-output: { type: riglink, serial: { path: ${this.pty.host}, baud: 500000, lowLatency: false } }
+loop: { rateHz: ${this.rateHz} }
+rig: ${this.rigFile}
+output: { type: riglink, serial: { path: ${this.rigEnd.host}, baud: ${this.baud}, lowLatency: false } }
 profiles: { dir: ${join(REPO_ROOT, 'profiles')} }
 safety: { estop: ${estop}, estopFile: ${this.estopFile} }
 status: { file: ${this.statusFile} }
@@ -68,7 +91,7 @@ ${extra}`,
   }
 
   async start(): Promise<void> {
-    await this.pty.start();
+    await this.rigEnd.start();
     this.proc = spawn(process.execPath, [CLI, 'run', '--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
@@ -120,7 +143,7 @@ ${extra}`,
       this.proc.kill('SIGTERM');
       await waitFor(() => this.exitCode !== null, 15_000, 'service exit after SIGTERM');
     }
-    await this.pty.stop();
+    await this.rigEnd.stop();
     return this.exitCode;
   }
 }
