@@ -16,12 +16,18 @@ static uint16_t hold_ms = HOLD_MS_DEFAULT, park_ms = PARK_MS_DEFAULT;
 static uint32_t last_valid_ms, last_status_ms;
 static uint8_t out[RIGLINK_MAX_FRAME];
 
+/* Interrupts stay on (turning them off would delay the tick): read until two reads agree. */
 static uint32_t millis(void) {
-  uint8_t s = SREG;
-  cli();
-  uint32_t m = ms_now;
-  SREG = s;
+  uint32_t m;
+  do m = ms_now;
+  while (m != ms_now);
   return m;
+}
+static uint16_t read_u16(volatile uint16_t *p) {
+  uint16_t v;
+  do v = *p;
+  while (v != *p);
+  return v;
 }
 
 static void send(uint8_t n) { uart_write(out, n); }
@@ -34,7 +40,7 @@ static void set_goal(uint8_t i, uint16_t v) {
   sei();
 }
 static void goals_here(void) {
-  for (uint8_t i = 0; i < AXES; i++) set_goal(i, position[i]);
+  for (uint8_t i = 0; i < AXES; i++) set_goal(i, read_u16(&position[i]));
 }
 
 /* A state change from the main loop; never leaves estop/fault behind the interrupts' back. */
@@ -134,11 +140,9 @@ static void handle(const rl_frame *f) {
 
 static void send_status(void) {
   uint16_t pos[AXES];
-  cli();
-  for (uint8_t i = 0; i < AXES; i++) pos[i] = position[i];
+  for (uint8_t i = 0; i < AXES; i++) pos[i] = read_u16(&position[i]);
   uint8_t st = rig_state;
-  uint16_t faults = rig_faults;
-  sei();
+  uint16_t faults = read_u16(&rig_faults);
   if (uart_dropped) faults |= FAULT_RX_OVERRUN;
   send(rl_encode_status(tx_seq++, st, faults, last_seq, AXES, pos, out));
   if (playout_on()) {

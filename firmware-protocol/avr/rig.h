@@ -38,13 +38,15 @@ extern volatile uint32_t ms_now;
 #define NEST_TICK_PENDING 7
 #define NEST_ACTIVE_MASK 0x7F
 void tick_deferred(void);
-/* End of a nesting handler (interrupts off): clear its bit, run a pending tick body if last. */
+/* End of a nesting handler (call with interrupts off): clear its bit, run a pending tick
+ * body if last; returns with interrupts on, so the epilogue's pops do not hold off the tick. */
 static inline void nest_leave(uint8_t bit) {
   GPIOR0 &= (uint8_t) ~(1 << bit);
-  if (!(GPIOR0 & NEST_ACTIVE_MASK) && (GPIOR0 & (1 << NEST_TICK_PENDING))) {
+  if ((GPIOR0 & (1 << NEST_TICK_PENDING)) && !(GPIOR0 & NEST_ACTIVE_MASK)) {
     GPIOR0 &= (uint8_t) ~(1 << NEST_TICK_PENDING);
     tick_deferred();
   }
+  __asm__ volatile("sei" ::: "memory");
 }
 
 void control_init(void);

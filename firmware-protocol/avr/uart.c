@@ -49,13 +49,15 @@ ISR(UART_RX_vect, ISR_NAKED) {
       "breq 2f\n\t" /* saturate at 255 */
       "sts uart_dropped, r24\n"
       "2:\n\t"
+      /* Leave the nesting bit with interrupts off for a few cycles only; the registers are
+       * restored with them on (a tick body that starts then finds our work done). */
       "cli\n\t"
       "cbi %[gpior], %[nest]\n\t"
+      "sbis %[gpior], %[pending]\n\t"
+      "rjmp 3f\n\t"
       "in r24, %[gpior]\n\t"
       "andi r24, %[active]\n\t"
       "brne 3f\n\t"                 /* another handler is still running: it will see to the tick */
-      "sbis %[gpior], %[pending]\n\t"
-      "rjmp 3f\n\t"
       "cbi %[gpior], %[pending]\n\t"
       "pop r31\n\t"
       "pop r30\n\t"
@@ -65,6 +67,7 @@ ISR(UART_RX_vect, ISR_NAKED) {
       "pop r24\n\t"
       "jmp tick_body\n" /* its RETI returns to what we interrupted */
       "3:\n\t"
+      "sei\n\t"
       "pop r31\n\t"
       "pop r30\n\t"
       "pop r25\n\t"
