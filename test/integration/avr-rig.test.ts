@@ -112,8 +112,9 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     if (avr.events().some((e) => (e.faults & 0x10) !== 0)) process.stdout.write('AVR: receive ring overflowed during this run (simavr catching up)\n');
 
     // Telemetry silence: the service holds, the rams settle where it leads them and stay.
-    await run.waitState('hold', 15_000);
+    await run.waitState('hold', 20_000, 'stale');
     await sleep(1500);
+    expect(run.status()!.state).toBe('hold');
     const held = avr.samples().slice(-50);
     for (let i = 0; i < 3; i++) expect(range(held.map((x) => x.plant[i]!))).toBeLessThan(300); // 0.5 % of travel over 0.5 s (measured 40..203)
     await run.waitState('online', 15_000);
