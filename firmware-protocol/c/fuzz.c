@@ -27,7 +27,7 @@ static uint32_t next(void) {
   return (uint32_t)(state >> 11);
 }
 
-static const uint8_t TYPES[] = {0x01, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24, 0x30, 0x81, 0x90, 0xA0, 0xB0};
+static const uint8_t TYPES[] = {0x01, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24, 0x30, 0x81, 0x90, 0xA0, 0xB0, 0x11, 0x25, 0x31, 0x82, 0x91};
 
 static size_t random_valid_frame(uint8_t *out, uint8_t *body, size_t *body_len) {
   uint8_t type = TYPES[next() % sizeof TYPES];
@@ -40,10 +40,14 @@ static size_t random_valid_frame(uint8_t *out, uint8_t *body, size_t *body_len) 
     case 0x81: n = 2 + next() % 65; break;
     case 0x90: { uint8_t k = (uint8_t)(next() % 17); payload[5] = k; n = 6 + 2u * k; break; }
     case 0xB0: n = 24; break;
+    case 0x11: { uint8_t k = (uint8_t)(next() % 17); payload[1] = k; n = 6 + 2u * k; break; }
+    case 0x25: n = 6; break;
+    case 0x82: n = 13 + next() % 20; break;
+    case 0x91: n = 28; break;
     default: n = 0;
   }
   for (size_t i = 0; i < n; i++) {
-    if ((type == 0x10 && i == 1) || (type == 0x90 && i == 5)) continue;
+    if (((type == 0x10 || type == 0x11) && i == 1) || (type == 0x90 && i == 5)) continue;
     payload[i] = (next() & 3) == 0 ? 0 : (uint8_t)next(); /* plenty of zero bytes for COBS */
   }
   uint16_t seq = (uint16_t)next();

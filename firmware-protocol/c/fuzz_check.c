@@ -27,6 +27,12 @@ static int length_rule(uint8_t type, const uint8_t *p, size_t n) {
   if (type == 0x81) return n >= 2 && n <= 66;
   if (type == 0x90) return n >= 6 && p[5] <= 16 && n == (size_t)(6 + 2 * p[5]);
   if (type == 0xB0) return n == 24;
+  /* Playout extension (section 7). */
+  if (type == 0x11) return n >= 6 && p[1] <= 16 && n == (size_t)(6 + 2 * p[1]);
+  if (type == 0x25) return n == 6;
+  if (type == 0x31) return n == 0;
+  if (type == 0x82) return n >= 13 && n <= 32;
+  if (type == 0x91) return n == 28;
   return 0;
 }
 

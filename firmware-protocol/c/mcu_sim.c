@@ -3,8 +3,17 @@
  * one end of a socat pty pair). Uses the reference codec, as real firmware would.
  *
  *   mcu_sim --device PATH [--axes 6] [--log FILE] [--speed UNITS_PER_S] [--status-ms 20]
- *           [--hold-ms 100] [--park-ms 500] [--park 0]
+ *           [--hold-ms 100] [--park-ms 500] [--park 0] [--core-only] [--clock-ppm 0]
  *           [--parent-pid PID] [--deaf-file PATH] [--status-axes N] [--status-lie-file PATH]
+ *
+ * MCU-timed playout (PROTOCOL.md section 7, playout.c) is on by default: GET_CAPS is answered
+ * with CAPS, SET_PLAYOUT configures the engine, SETPOINT_TIMED frames are played at their
+ * tick's time plus the delay (the log line gets the engine's verdict), and a PLAYOUT_STATUS
+ * follows every STATUS while playout is on. The playout target is recomputed every loop pass
+ * (~1 ms, the simulator's servo step). --clock-ppm N runs the simulator's playout clock N ppm
+ * fast (negative: slow), like an MCU crystal or resonator that is off. --core-only makes it an
+ * MCU that speaks only the core: the extension's types are counted as unknown, not answered,
+ * and (like every frame a core MCU cannot use) do not feed the watchdog.
  *
  * State machine and watchdog as in ../PROTOCOL.md. Positions follow targets at --speed
  * (target units per second, default a full stroke in 0.5 s). The log gets one line per
@@ -41,7 +50,11 @@
  * hardware e-stop chain, power loss and brown-out resets, DTR auto-reset and boot time, real
  * UART timing (a pty moves bytes at kernel speed whatever the baud: no bit, framing or
  * overrun errors, no flow control), USB latency and USB-serial adapter buffering, and an MCU
- * that is slow to answer (replies go out in the same loop pass). A stuck transmit path is
+ * that is slow to answer (replies go out in the same loop pass). Playout: the simulator's clock
+ * is the host's CLOCK_MONOTONIC scaled by --clock-ppm (a constant rate error: no crystal noise,
+ * temperature drift or steps), frames are timestamped when its loop reads them (so socat's and
+ * its own wake-up delays count as link delay, which a UART interrupt would not add), and the
+ * playout target is applied once per loop pass (~1 ms), not on a hardware timer. A stuck transmit path is
  * not a fault option: SIGSTOP the simulator or unplug (kill socat) for that.
  */
 #define _DEFAULT_SOURCE
@@ -58,6 +71,7 @@
 #include <unistd.h>
 
 #include "mcu_sim.h"
+#include "playout.h"
 #include "riglink.h"
 
 static volatile sig_atomic_t stop;
@@ -70,11 +84,25 @@ static int parent_gone(void) {
 }
 static void on_signal(int s) { (void)s; stop = 1; }
 
+/* The playout engine's clock: microseconds of CLOCK_MONOTONIC, scaled by --clock-ppm, wrapping. */
+static uint32_t mcu_us(double ppm) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double us = (ts.tv_sec * 1e6 + ts.tv_nsec / 1e3) * (1 + ppm * 1e-6);
+  return (uint32_t)(uint64_t)us;
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+/* The types a core-only MCU does not know (PROTOCOL.md section 7). */
+static int extension_type(uint8_t t) {
+  return t == RL_SETPOINT_TIMED || t == RL_SET_PLAYOUT || t == RL_GET_CAPS || t == RL_CAPS || t == RL_PLAYOUT_STATUS;
+}
+static const char *VERDICTS[] = {"accepted", "late", "stale", "outside", "overflow"};
 
 static const char *STATE_NAMES[] = {"parked", "enabled", "holding", "parking", "estop", "fault"};
 
@@ -105,12 +133,19 @@ static int open_device(const char *path) {
 int main(int argc, char **argv) {
   const char *device = NULL, *log_path = NULL;
   int axes = 6, status_ms = 20, hold_ms = 100, park_ms = 500;
-  double speed = 131070.0;
+  double speed = 131070.0, clock_ppm = 0;
+  int core_only = 0;
   uint16_t park = 0;
   long parent_pid = -1;
   sim_faults faults;
   faults_init(&faults);
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
+    if (!strcmp(argv[i], "--core-only")) {
+      core_only = 1;
+      i--;
+      continue;
+    }
+    if (i + 1 >= argc) { fprintf(stderr, "mcu_sim: %s needs a value\n", argv[i]); return 2; }
     int taken = faults_option(&faults, argv[i], argv[i + 1]);
     if (taken < 0) { fprintf(stderr, "mcu_sim: bad value for %s: %s\n", argv[i], argv[i + 1]); return 2; }
     if (taken) continue;
@@ -122,6 +157,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--hold-ms")) hold_ms = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--park-ms")) park_ms = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--park")) park = (uint16_t)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--clock-ppm")) clock_ppm = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--parent-pid")) {
       char *end;
       parent_pid = strtol(argv[i + 1], &end, 10);
@@ -131,6 +167,7 @@ int main(int argc, char **argv) {
   }
   if (!device || axes < 1 || axes > RIGLINK_MAX_AXES) {
     fprintf(stderr, "usage: mcu_sim --device PATH [--axes 1..16] [--log FILE] [--speed U/s] [--status-ms 20] [--hold-ms 100] [--park-ms 500] [--park 0]\n"
+                    "               [--core-only] [--clock-ppm 0]\n"
                     "               [--parent-pid PID] [--deaf-file PATH] [--status-axes 0..16] [--status-lie-file PATH]\n");
     return 2;
   }
@@ -150,6 +187,9 @@ int main(int argc, char **argv) {
   double pos[RIGLINK_MAX_AXES], target[RIGLINK_MAX_AXES];
   for (int i = 0; i < axes; i++) pos[i] = target[i] = park;
   uint8_t state = RL_STATE_PARKED;
+  rl_playout playout;
+  rl_playout_init(&playout, (uint8_t)axes);
+  uint32_t po_counts[5] = {0};
   uint16_t tx_seq = 0, last_seq = 0;
   int have_seq = 0, reopened = 0; /* a frame received yet; the device reopened since the last one */
   uint32_t seq_gaps = 0;
@@ -210,6 +250,13 @@ int main(int argc, char **argv) {
           if (e != RL_FRAME) continue;
           const rl_frame *f = &parser.frame;
           const uint8_t *p = f->payload;
+          if (core_only && extension_type(f->type)) {
+            /* What a core parser does with a type it does not know: count it, drop it. */
+            parser.counters.rx_frames--;
+            parser.counters.unknown_type++;
+            logline("rx unknown type 0x%02x (core only)", f->type);
+            continue;
+          }
           last_valid = now_ms();
           if (have_seq && f->seq != (uint16_t)(last_seq + 1)) {
             seq_gaps++;
@@ -222,6 +269,7 @@ int main(int argc, char **argv) {
           switch (f->type) {
             case RL_HELLO:
               logline("rx HELLO %u version %u", f->seq, p[0]);
+              rl_playout_configure(&playout, 0, 0); /* every session configures playout afresh */
               SEND(rl_encode_hello_ack(tx_seq++, (uint8_t)axes, "riglink-mcu-sim 1.0", out));
               break;
             case RL_SETPOINT: {
@@ -232,10 +280,38 @@ int main(int argc, char **argv) {
                 fflush(logf);
               }
               if (state == RL_STATE_HOLDING) SET_STATE(RL_STATE_ENABLED);
+              rl_playout_flush(&playout);
               if (state == RL_STATE_ENABLED && p[1] == axes)
                 for (int k = 0; k < axes; k++) target[k] = rl_get_u16(p + 2 + 2 * k);
               break;
             }
+            case RL_SETPOINT_TIMED: {
+              if (state == RL_STATE_HOLDING) SET_STATE(RL_STATE_ENABLED);
+              int verdict = -1;
+              if (state == RL_STATE_ENABLED) {
+                verdict = (int)rl_playout_offer(&playout, mcu_us(clock_ppm), p);
+                po_counts[verdict]++;
+              }
+              if (logf) {
+                fprintf(logf, "%.3f rx SETPOINT_TIMED %u %u %u %s", now_ms() - t0, f->seq, p[0], rl_get_u32(p + 2), verdict < 0 ? "ignored" : VERDICTS[verdict]);
+                for (int k = 0; k < p[1]; k++) fprintf(logf, " %u", rl_get_u16(p + 6 + 2 * k));
+                fputc('\n', logf);
+                fflush(logf);
+              }
+              break;
+            }
+            case RL_GET_CAPS: {
+              logline("rx GET_CAPS %u", f->seq);
+              rl_caps caps;
+              rl_playout_caps(&caps);
+              SEND(rl_encode_caps(tx_seq++, &caps, out));
+              break;
+            }
+            case RL_SET_PLAYOUT:
+              result = rl_playout_configure(&playout, rl_get_u32(p), rl_get_u16(p + 4));
+              logline("rx SET_PLAYOUT %u period %u ns delay %u us result %u", f->seq, rl_get_u32(p), rl_get_u16(p + 4), result);
+              SEND(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+              break;
             case RL_ENABLE:
               logline("rx ENABLE %u", f->seq);
               if (state == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
@@ -289,6 +365,14 @@ int main(int argc, char **argv) {
     }
 
     double t = now_ms();
+    /* Playout: only in enabled; anything queued is forgotten on leaving it (PROTOCOL.md 7.3). */
+    if (state == RL_STATE_ENABLED) {
+      uint16_t po_target[RIGLINK_MAX_AXES];
+      if (rl_playout_target(&playout, mcu_us(clock_ppm), po_target))
+        for (int k = 0; k < axes; k++) target[k] = po_target[k];
+    } else {
+      rl_playout_flush(&playout);
+    }
     /* Watchdog: hold, then a controlled park. A link that is down is silence too. */
     double silent = t - last_valid;
     if ((state == RL_STATE_ENABLED) && silent > hold_ms) {
@@ -316,8 +400,15 @@ int main(int argc, char **argv) {
       uint16_t positions[RIGLINK_MAX_AXES];
       uint8_t n = faults_status_positions(&faults, pos, axes, park, positions);
       SEND(rl_encode_status(tx_seq++, state, 0, last_seq, n, positions, out));
+      if (playout.on) {
+        rl_playout_report r;
+        rl_playout_take_report(&playout, &r);
+        SEND(rl_encode_playout_status(tx_seq++, &r, out));
+      }
     }
   }
+  if (po_counts[0] + po_counts[1] + po_counts[2] + po_counts[3] + po_counts[4])
+    logline("playout accepted %u late %u stale %u outside %u overflow %u", po_counts[0] + po_counts[1], po_counts[1], po_counts[2], po_counts[3], po_counts[4]);
   logline("counters rxFrames %u badCrc %u badCobs %u truncated %u oversize %u unknownType %u badLength %u seqGaps %u", parser.counters.rx_frames, parser.counters.bad_crc,
           parser.counters.bad_cobs, parser.counters.truncated, parser.counters.oversize, parser.counters.unknown_type, parser.counters.bad_length, seq_gaps);
   if (logf) fclose(logf);

@@ -65,6 +65,11 @@ int rl_length_ok(uint8_t type, const uint8_t *payload, size_t len) {
     case RL_STATUS: return len >= 6 && payload[5] <= RIGLINK_MAX_AXES && len == 6u + 2u * payload[5];
     case RL_ACK: return len == 4;
     case RL_COUNTERS: return len == 24;
+    case RL_SETPOINT_TIMED: return len >= 6 && payload[1] <= RIGLINK_MAX_AXES && len == 6u + 2u * payload[1];
+    case RL_SET_PLAYOUT: return len == 6;
+    case RL_GET_CAPS: return len == 0;
+    case RL_CAPS: return len >= RL_CAPS_MIN_LEN && len <= RL_CAPS_MAX_LEN;
+    case RL_PLAYOUT_STATUS: return len == RL_PLAYOUT_STATUS_LEN;
     default: return -1;
   }
 }
@@ -170,4 +175,45 @@ size_t rl_encode_setpoint(uint16_t seq, uint8_t flags, uint8_t n, const uint16_t
   payload[1] = n;
   for (uint8_t i = 0; i < n; i++) rl_put_u16(payload + 2 + 2 * i, targets[i]);
   return rl_encode(RL_SETPOINT, seq, payload, 2u + 2u * n, out);
+}
+
+size_t rl_encode_caps(uint16_t seq, const rl_caps *caps, uint8_t *out) {
+  uint8_t payload[RL_CAPS_MIN_LEN];
+  payload[0] = RL_CAPS_VERSION;
+  payload[1] = caps->features;
+  payload[2] = caps->queue;
+  rl_put_u32(payload + 3, caps->min_period_ns);
+  rl_put_u32(payload + 7, caps->max_period_ns);
+  rl_put_u16(payload + 11, caps->max_delay_us);
+  return rl_encode(RL_CAPS, seq, payload, sizeof payload, out);
+}
+
+size_t rl_encode_playout_status(uint16_t seq, const rl_playout_report *r, uint8_t *out) {
+  uint8_t payload[RL_PLAYOUT_STATUS_LEN];
+  rl_put_u32(payload, r->last_tick);
+  rl_put_u32(payload + 4, r->accepted);
+  rl_put_u32(payload + 8, r->late);
+  rl_put_u32(payload + 12, r->stale);
+  rl_put_u32(payload + 16, r->outside);
+  rl_put_u32(payload + 20, r->overflow);
+  rl_put_u16(payload + 24, (uint16_t)r->min_lead_us);
+  rl_put_u16(payload + 26, (uint16_t)r->rate_adj_ppm);
+  return rl_encode(RL_PLAYOUT_STATUS, seq, payload, sizeof payload, out);
+}
+
+size_t rl_encode_setpoint_timed(uint16_t seq, uint8_t flags, uint32_t tick, uint8_t n, const uint16_t *targets, uint8_t *out) {
+  uint8_t payload[6 + 2 * RIGLINK_MAX_AXES];
+  if (n > RIGLINK_MAX_AXES) return 0;
+  payload[0] = flags;
+  payload[1] = n;
+  rl_put_u32(payload + 2, tick);
+  for (uint8_t i = 0; i < n; i++) rl_put_u16(payload + 6 + 2 * i, targets[i]);
+  return rl_encode(RL_SETPOINT_TIMED, seq, payload, 6u + 2u * n, out);
+}
+
+size_t rl_encode_set_playout(uint16_t seq, uint32_t period_ns, uint16_t delay_us, uint8_t *out) {
+  uint8_t payload[6];
+  rl_put_u32(payload, period_ns);
+  rl_put_u16(payload + 4, delay_us);
+  return rl_encode(RL_SET_PLAYOUT, seq, payload, sizeof payload, out);
 }

@@ -29,7 +29,13 @@ enum {
   RL_HELLO_ACK = 0x81,
   RL_STATUS = 0x90,
   RL_ACK = 0xA0,
-  RL_COUNTERS = 0xB0
+  RL_COUNTERS = 0xB0,
+  /* Playout extension (PROTOCOL.md section 7); a core-only MCU counts these as unknown. */
+  RL_SETPOINT_TIMED = 0x11,
+  RL_SET_PLAYOUT = 0x25,
+  RL_GET_CAPS = 0x31,
+  RL_CAPS = 0x82,
+  RL_PLAYOUT_STATUS = 0x91
 };
 
 /* STATUS state. */
@@ -40,6 +46,28 @@ enum { RL_RESULT_OK = 0, RL_RESULT_BAD_STATE = 1, RL_RESULT_BAD_PAYLOAD = 2, RL_
 
 /* SETPOINT flags. */
 #define RL_FLAG_MOTION_ACTIVE 0x01
+
+/* Playout extension: CAPS version and feature bits, payload sizes. */
+#define RL_CAPS_VERSION 1
+#define RL_FEATURE_PLAYOUT 0x01
+#define RL_CAPS_MIN_LEN 13
+#define RL_CAPS_MAX_LEN 32
+#define RL_PLAYOUT_STATUS_LEN 28
+#define RL_LEAD_NONE 0x7FFF /* PLAYOUT_STATUS minLeadUs when no frame arrived since the last report */
+
+typedef struct {
+  uint8_t features;       /* RL_FEATURE_* */
+  uint8_t queue;          /* SETPOINT_TIMED frames the MCU buffers */
+  uint32_t min_period_ns, max_period_ns;
+  uint16_t max_delay_us;
+} rl_caps;
+
+typedef struct {
+  uint32_t last_tick;     /* newest accepted tick */
+  uint32_t accepted, late, stale, outside, overflow;
+  int16_t min_lead_us;    /* smallest (play time - arrival) since the last report, saturated; RL_LEAD_NONE if none */
+  int16_t rate_adj_ppm;   /* the MCU's current correction of the host period */
+} rl_playout_report;
 
 /* What the parser reports for one delimiter-terminated frame. */
 typedef enum {
@@ -101,7 +129,11 @@ size_t rl_encode_hello_ack(uint16_t seq, uint8_t axes, const char *firmware, uin
 size_t rl_encode_status(uint16_t seq, uint8_t state, uint16_t faults, uint16_t last_seq, uint8_t n, const uint16_t *positions, uint8_t *out);
 size_t rl_encode_ack(uint16_t seq, uint8_t acked_type, uint16_t acked_seq, uint8_t result, uint8_t *out);
 size_t rl_encode_counters(uint16_t seq, const rl_counters *c, uint8_t *out);
-/* Host-side encoder (the host has its own TypeScript codec; this one is for tests and C hosts). */
+size_t rl_encode_caps(uint16_t seq, const rl_caps *caps, uint8_t *out);
+size_t rl_encode_playout_status(uint16_t seq, const rl_playout_report *r, uint8_t *out);
+/* Host-side encoders (the host has its own TypeScript codec; these are for tests and C hosts). */
 size_t rl_encode_setpoint(uint16_t seq, uint8_t flags, uint8_t n, const uint16_t *targets, uint8_t *out);
+size_t rl_encode_setpoint_timed(uint16_t seq, uint8_t flags, uint32_t tick, uint8_t n, const uint16_t *targets, uint8_t *out);
+size_t rl_encode_set_playout(uint16_t seq, uint32_t period_ns, uint16_t delay_us, uint8_t *out);
 
 #endif

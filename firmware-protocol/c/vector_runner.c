@@ -59,6 +59,16 @@ static void fields(const rl_frame *f) {
       printf("{\"rxFrames\":%u,\"badCrc\":%u,\"badCobs\":%u,\"oversize\":%u,\"unknownType\":%u,\"badLength\":%u}", rl_get_u32(p), rl_get_u32(p + 4), rl_get_u32(p + 8),
              rl_get_u32(p + 12), rl_get_u32(p + 16), rl_get_u32(p + 20));
       break;
+    case RL_SETPOINT_TIMED: printf("{\"flags\":%u,\"tick\":%u,\"targets\":", p[0], rl_get_u32(p + 2)); u16_list(p + 6, p[1]); putchar('}'); break;
+    case RL_SET_PLAYOUT: printf("{\"periodNs\":%u,\"delayUs\":%u}", rl_get_u32(p), rl_get_u16(p + 4)); break;
+    case RL_CAPS:
+      printf("{\"capsVersion\":%u,\"features\":%u,\"queue\":%u,\"minPeriodNs\":%u,\"maxPeriodNs\":%u,\"maxDelayUs\":%u}", p[0], p[1], p[2], rl_get_u32(p + 3), rl_get_u32(p + 7),
+             rl_get_u16(p + 11));
+      break;
+    case RL_PLAYOUT_STATUS:
+      printf("{\"lastTick\":%u,\"accepted\":%u,\"late\":%u,\"stale\":%u,\"outside\":%u,\"overflow\":%u,\"minLeadUs\":%d,\"rateAdjPpm\":%d}", rl_get_u32(p), rl_get_u32(p + 4),
+             rl_get_u32(p + 8), rl_get_u32(p + 12), rl_get_u32(p + 16), rl_get_u32(p + 20), (int16_t)rl_get_u16(p + 24), (int16_t)rl_get_u16(p + 26));
+      break;
     default: printf("{}"); break;
   }
 }

@@ -43,6 +43,8 @@ TYPES = {
     0x01: "HELLO", 0x10: "SETPOINT", 0x20: "ENABLE", 0x21: "PARK", 0x22: "ESTOP",
     0x23: "CLEAR_ESTOP", 0x24: "SET_WATCHDOG", 0x30: "GET_COUNTERS",
     0x81: "HELLO_ACK", 0x90: "STATUS", 0xA0: "ACK", 0xB0: "COUNTERS",
+    # Playout extension (PROTOCOL.md §7)
+    0x11: "SETPOINT_TIMED", 0x25: "SET_PLAYOUT", 0x31: "GET_CAPS", 0x82: "CAPS", 0x91: "PLAYOUT_STATUS",
 }
 CODE = {v: k for k, v in TYPES.items()}
 
@@ -103,6 +105,38 @@ counters = [1000, 1, 2, 3, 4, 5]
 add("counters", "mcu-to-host", "COUNTERS", 8, b"".join(struct.pack("<I", c) for c in counters),
     {"rxFrames": 1000, "badCrc": 1, "badCobs": 2, "oversize": 3, "unknownType": 4, "badLength": 5})
 
+# Playout extension (PROTOCOL.md §7).
+def setpoint_timed(flags, tick, targets):
+    return bytes([flags, len(targets)]) + struct.pack("<I", tick) + b"".join(struct.pack("<H", t) for t in targets)
+
+add("get caps", "host-to-mcu", "GET_CAPS", 11, b"", {})
+add("set playout 1 kHz, 2 ms delay", "host-to-mcu", "SET_PLAYOUT", 12, struct.pack("<IH", 1_000_000, 2000), {"periodNs": 1_000_000, "delayUs": 2000})
+add("set playout 3 kHz (period not whole microseconds), 1 ms delay", "host-to-mcu", "SET_PLAYOUT", 13, struct.pack("<IH", 333_333, 1000), {"periodNs": 333_333, "delayUs": 1000})
+add("set playout off", "host-to-mcu", "SET_PLAYOUT", 14, struct.pack("<IH", 0, 0), {"periodNs": 0, "delayUs": 0})
+for name, seq, flags, tick, targets in [
+    ("setpoint timed, 6 axes, tick 1000", 15, 1, 1000, [32768] * 6),
+    ("setpoint timed, tick with zero bytes and ends", 16, 1, 0x01000000, [0, 65535, 0x0100, 0x00FF, 0x8000, 0x0001]),
+    ("setpoint timed, tick 2^32-1 (wraps next)", 17, 0, 0xFFFFFFFF, [1000, 2000, 3000]),
+    ("setpoint timed, 16 axes", 18, 1, 123456789, [i * 4096 + 7 for i in range(16)]),
+    ("setpoint timed, no axes", 19, 0, 0, []),
+]:
+    add(name, "host-to-mcu", "SETPOINT_TIMED", seq, setpoint_timed(flags, tick, targets), {"flags": flags, "tick": tick, "targets": targets})
+caps = bytes([1, 0x01, 8]) + struct.pack("<IIH", 200_000, 20_000_000, 20_000)
+add("caps: playout, queue 8", "mcu-to-host", "CAPS", 9, caps,
+    {"capsVersion": 1, "features": 1, "queue": 8, "minPeriodNs": 200_000, "maxPeriodNs": 20_000_000, "maxDelayUs": 20_000})
+add("caps with 3 bytes a later version appended (ignored)", "mcu-to-host", "CAPS", 10, caps + b"\x07\x00\x09",
+    {"capsVersion": 1, "features": 1, "queue": 8, "minPeriodNs": 200_000, "maxPeriodNs": 20_000_000, "maxDelayUs": 20_000},
+    note="CAPS may grow: a receiver reads the fields it knows and ignores the rest")
+add("caps: no features", "mcu-to-host", "CAPS", 11, bytes([1, 0, 0]) + struct.pack("<IIH", 0, 0, 0),
+    {"capsVersion": 1, "features": 0, "queue": 0, "minPeriodNs": 0, "maxPeriodNs": 0, "maxDelayUs": 0})
+for name, seq, vals, lead, rate in [
+    ("playout status, running", 12, [5000, 4990, 3, 1, 2, 0], 1234, -35),
+    ("playout status, nothing received yet", 13, [0, 0, 0, 0, 0, 0], 0x7FFF, 0),
+    ("playout status, late by 32 ms or more (saturated)", 14, [0xFFFFFFFF, 1, 0xFFFFFFFF, 0x01000000, 0, 7], -32768, 20000),
+]:
+    add(name, "mcu-to-host", "PLAYOUT_STATUS", seq, b"".join(struct.pack("<I", v) for v in vals) + struct.pack("<hh", lead, rate),
+        {"lastTick": vals[0], "accepted": vals[1], "late": vals[2], "stale": vals[3], "outside": vals[4], "overflow": vals[5], "minLeadUs": lead, "rateAdjPpm": rate})
+
 # Bad input. "events" is what a receiver reports, in order; dropped frames are counted, never acted on.
 good = frame(CODE["ENABLE"], 1, b"")
 good_body = body(CODE["ENABLE"], 1, b"")
@@ -126,6 +160,15 @@ bad("empty frames between delimiters are ignored", b"\0\0" + good + b"\0", [{"fr
 bad("garbage then a good frame", b"\x13\x37\xff" + b"\0" + good, [{"error": "badCobs"}, {"frame": msg("ENABLE", 1, b"", {})}], "resynchronises at the delimiter")
 bad("oversize then a good frame", b"\x05" * 200 + b"\0" + good, [{"error": "oversize"}, {"frame": msg("ENABLE", 1, b"", {})}], "the good frame after the delimiter is accepted")
 bad("a frame cut by a reset, then a good one", cobs_encode(good_body)[:3] + good, [{"error": "badCrc"}], "the partial frame runs into the next one: the merged bytes decode as COBS but fail the CRC, and both are lost")
+
+bad("setpoint timed count disagrees with length", cobs_encode(body(CODE["SETPOINT_TIMED"], 3, bytes([1, 3]) + struct.pack("<I", 5) + b"\x00\x80" * 2)) + b"\0", [{"error": "badLength"}], "n says 3, payload carries 2")
+bad("setpoint timed without its tick", cobs_encode(body(CODE["SETPOINT_TIMED"], 3, setpoint(1, [32768] * 6))) + b"\0", [{"error": "badLength"}], "a core SETPOINT payload under the timed type: 4 bytes short")
+bad("setpoint timed with 17 axes", cobs_encode(body(CODE["SETPOINT_TIMED"], 3, setpoint_timed(1, 9, [1] * 17))) + b"\0", [{"error": "badLength"}], "16 axes at most")
+bad("set playout too short", cobs_encode(body(CODE["SET_PLAYOUT"], 3, struct.pack("<I", 1_000_000))) + b"\0", [{"error": "badLength"}], "periodNs without delayUs")
+bad("caps too short", cobs_encode(body(CODE["CAPS"], 3, caps[:12])) + b"\0", [{"error": "badLength"}], "13 bytes at least")
+bad("caps too long", cobs_encode(body(CODE["CAPS"], 3, caps + bytes(20))) + b"\0", [{"error": "badLength"}], "32 bytes at most")
+bad("playout status too long", cobs_encode(body(CODE["PLAYOUT_STATUS"], 3, bytes(29))) + b"\0", [{"error": "badLength"}], "exactly 28 bytes")
+bad("get caps with a payload", cobs_encode(body(CODE["GET_CAPS"], 3, b"\x01")) + b"\0", [{"error": "badLength"}], "GET_CAPS has no payload")
 
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "..", "vectors.json"), "w", encoding="utf-8") as f:

@@ -128,6 +128,13 @@ function bar(u: number): string {
   return `[${'#'.repeat(n)}${'.'.repeat(BAR - n)}]`;
 }
 
+/** MCU-timed playout, one line: on with the MCU's counters, or why the core SETPOINT is used. */
+function playoutLine(p: ServiceStatus['link']['playout']): string {
+  if (!p.on) return `off (${p.why}): core SETPOINT, played as it arrives`;
+  const lead = p.minLeadUs === null ? '' : `, min lead ${p.minLeadUs} µs`;
+  return `MCU-timed, tick ${p.lastTick}: ${p.accepted} played, ${p.late} late, ${p.stale} stale, ${p.outside} outside, ${p.overflow} overflow${lead}, clock ${p.rateAdjPpm} ppm`;
+}
+
 /** The human view of a status snapshot: state, cue, actuator bars. */
 export function statusView(s: ServiceStatus): string {
   const age = (Date.now() - Date.parse(s.updatedAt)) / 1000;
@@ -136,6 +143,7 @@ export function statusView(s: ServiceStatus): string {
     `state     ${s.state.toUpperCase()}${s.state === 'hold' ? ` (${s.holdReason})` : ''}   engagement ${s.engagement.toFixed(2)}   cause ${s.cause}${age > 1 ? `   [status ${age.toFixed(0)} s old]` : ''}`,
     `e-stop    ${s.estop.trigger ? 'TRIGGER PRESENT' : 'armed'}${s.estop.file ? `   file ${s.estop.file}` : ''}`,
     `link      ${s.link.type} ${s.link.state}, MCU ${s.link.mcu}${s.link.firmware ? ` (${s.link.firmware})` : ''}, reconnects ${s.link.reconnects}, bad frames ${s.link.badFrames}`,
+    `playout   ${playoutLine(s.link.playout)}`,
     `telemetry ${s.telemetry.source}, ${s.telemetry.ratePerS.toFixed(0)}/s, car ${s.telemetry.carId}, profile ${s.telemetry.profile}`,
     `loop      ${s.loop.rateHz} Hz, tick ${s.loop.tick}, late ${s.loop.lateTicks}, skipped ${s.loop.skippedTicks}, lateness p50 ${s.loop.latenessP50Us} µs p99 ${s.loop.latenessP99Us} µs; packet→frame p50 ${s.latency.p50Us} µs`,
     `frames    ${s.output.framesWritten} written, ${s.output.writeErrors} errors, last command ${s.output.lastCommand}`,

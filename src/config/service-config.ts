@@ -112,6 +112,8 @@ export const serviceConfigSchema = z.strictObject({
           lowLatency: z.boolean().default(true),
         })
         .prefault({}),
+      /** MCU-timed playout delay, ms (PROTOCOL.md §7), used when the MCU supports it; 0: never ask. */
+      playoutDelayMs: z.number().min(0).max(20).default(2),
       template: z
         .strictObject({
           preset: z.enum(['smc3', 'generic16']).optional(),

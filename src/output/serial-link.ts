@@ -10,8 +10,8 @@ import { closeTty, drainTty, flushTty, openTty, readTty, setTtyLines } from './t
  *   - opens the port without resetting the board (DTR/RTS held, hupcl off, exclusive lock,
  *     optional low latency) and publishes its file descriptor with a new generation;
  *   - reads everything the MCU sends (a non-blocking read every millisecond: at 1 Mbaud that
- *     is at most 100 bytes waiting), parses it and publishes STATUS, HELLO_ACK and refusals in
- *     the port slot;
+ *     is at most 100 bytes waiting), parses it and publishes STATUS, HELLO_ACK, ACK, refusals
+ *     and the playout extension's CAPS and PLAYOUT_STATUS in the port slot;
  *   - when the control side gives the session up (Control.lostGeneration) or the port fails:
  *     unpublishes the descriptor first, discards what is still queued for the MCU (tcflush, so
  *     no stale frame goes out later and close() does not wait for a drain), closes, and opens
@@ -203,9 +203,43 @@ export class SerialLink {
       v[Port.helloCount] = v[Port.helloCount]! + 1;
       this.slot.write(v);
       this.onEvent({ event: 'hello', firmware: new TextDecoder().decode(p.subarray(2)), version: p[0]!, axes: p[1]! });
+    } else if (type === MessageType.ACK) {
+      v[Port.ackType] = p[0]!;
+      v[Port.ackSeq] = p[1]! | (p[2]! << 8);
+      v[Port.ackResult] = p[3]!;
+      v[Port.ackCount] = v[Port.ackCount]! + 1;
+      this.slot.write(v);
+    } else if (type === MessageType.CAPS || type === MessageType.PLAYOUT_STATUS) {
+      this.onPlayoutFrame(type, p);
     }
   }
+
+  /** Playout extension (PROTOCOL.md §7): what the MCU can do, and how its playout goes. */
+  private onPlayoutFrame(type: number, p: Uint8Array): void {
+    const v = this.values;
+    if (type === MessageType.CAPS) {
+      v[Port.capsFeatures] = p[1]!;
+      v[Port.capsMinPeriodNs] = u32(p, 3);
+      v[Port.capsMaxPeriodNs] = u32(p, 7);
+      v[Port.capsMaxDelayUs] = p[11]! | (p[12]! << 8);
+      v[Port.capsCount] = v[Port.capsCount]! + 1;
+    } else {
+      v[Port.poLastTick] = u32(p, 0);
+      v[Port.poAccepted] = u32(p, 4);
+      v[Port.poLate] = u32(p, 8);
+      v[Port.poStale] = u32(p, 12);
+      v[Port.poOutside] = u32(p, 16);
+      v[Port.poOverflow] = u32(p, 20);
+      v[Port.poMinLeadUs] = i16(p, 24);
+      v[Port.poRateAdjPpm] = i16(p, 26);
+      v[Port.playoutCount] = v[Port.playoutCount]! + 1;
+    }
+    this.slot.write(v);
+  }
 }
+
+const u32 = (p: Uint8Array, at: number) => (p[at]! | (p[at + 1]! << 8) | (p[at + 2]! << 16) | (p[at + 3]! << 24)) >>> 0;
+const i16 = (p: Uint8Array, at: number) => ((p[at]! | (p[at + 1]! << 8)) << 16) >> 16;
 
 /** Waits for a promise (its failure too), at most ms. */
 function bounded(p: Promise<unknown>, ms: number): Promise<void> {

@@ -38,6 +38,10 @@ export interface ControlWorkerData {
   profiles: MessagePort;
   /** Wire value the virtual rig parks at. */
   virtualPark: number;
+  /** MCU-timed playout delay (ms) to ask the MCU for; 0 or absent: core SETPOINT only. */
+  playoutDelayMs?: number;
+  /** The serial line's baud rate (playout only if its frames fit). */
+  baud?: number;
 }
 
 /** Writes to whichever descriptor the serial thread published (the in-process rig for FD_VIRTUAL). */
@@ -64,6 +68,7 @@ export function runControlWorker(data: ControlWorkerData): void {
   const step = new ControlStep({
     rig, profile: data.profile, rateHz: data.rateHz, sink, supervisor: data.supervisor, watch: data.watch,
     output: data.output === 'template' ? 'template' : 'riglink', template: data.template,
+    session: { playoutDelayMs: data.playoutDelayMs, baud: data.baud },
   });
   const loop = step.loop;
   const session = step.session;
@@ -194,6 +199,9 @@ export function runControlWorker(data: ControlWorkerData): void {
       st[Status.sessions] = session.sessions;
       st[Status.badStatus] = port[Port.badStatus]!;
       st[Status.txSeq] = session.nextSeq;
+      st[Status.playout] = session.playout ? 1 : 0;
+      st[Status.playoutWhy] = session.playoutWhy;
+      st[Status.playoutReanchors] = session.playoutReanchors;
       for (let i = 0; i < 6; i++) {
         st[Status.pose + i] = loop.pose[i]!;
         st[Status.cue + i] = loop.chain.pose[i]!;

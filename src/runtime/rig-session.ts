@@ -1,4 +1,5 @@
-import { FrameEncoder, MessageType, RIGLINK_VERSION, SetpointEncoder } from '../output/riglink/protocol.js';
+import { checkBandwidth } from '../output/bandwidth.js';
+import { AckResult, FEATURE_PLAYOUT, FrameEncoder, MessageType, RIGLINK_VERSION, SetpointEncoder, TimedSetpointEncoder, timedSetpointFrameBytes } from '../output/riglink/protocol.js';
 import { Mcu } from '../safety/supervisor.js';
 import { layout, namesOf } from './layout.js';
 import { FD_NONE, Port } from './slots.js';
@@ -17,12 +18,23 @@ import { FD_NONE, Port } from './slots.js';
  * A lost session writes nothing more: the caller tells the serial thread, which flushes what
  * is still queued, closes the port and opens it again (a new generation, a new handshake).
  * SETPOINTs go out only once this session's MCU has reported where the actuators are.
+ *
+ * MCU-timed playout (PROTOCOL.md §7.2): after HELLO_ACK, when a playout delay is configured,
+ * the session asks GET_CAPS (100 ms, twice); an MCU whose CAPS admit this rate and delay, and
+ * whose timed frames fit the line, gets SET_PLAYOUT, and once it ACKs ok every tick's frame is
+ * a SETPOINT_TIMED carrying the tick number. Anything else (a core-only MCU says nothing)
+ * leaves the session on core SETPOINT; `playoutWhy` says why. If the MCU reports every frame
+ * `outside` for 5 PLAYOUT_STATUS in a row, SET_PLAYOUT goes again (it re-anchors).
  * Allocation-free per tick.
  */
 export const LinkPhase = { down: 0, handshaking: 1, ready: 2, lost: 3 } as const;
 export const LINK_PHASE_NAMES = namesOf(LinkPhase);
 export const LinkLoss = { none: 0, portClosed: 1, noHelloAck: 2, helloRefused: 3, noStatus: 4, backpressure: 5, mcuLagging: 6 } as const;
 export const LINK_LOSS_NAMES = namesOf(LinkLoss);
+/** Why a session runs without playout (none: it runs with it). */
+export const PlayoutWhy = { none: 0, disabled: 1, noCaps: 2, noFeature: 3, limits: 4, bandwidth: 5, refused: 6, noAck: 7, noFeedback: 8 } as const;
+export const PLAYOUT_WHY_NAMES = namesOf(PlayoutWhy);
+const Hs = { hello: 0, caps: 1, setPlayout: 2 } as const;
 
 export interface FrameSink {
   /** Writes one whole frame without blocking; false when the port did not take all of it. */
@@ -38,10 +50,17 @@ export interface RigSessionOptions {
   replyTimeoutMs?: number;
   helloAttempts?: number;
   lagLimitMs?: number;
+  /** MCU-timed playout delay (ms); 0 or absent: never ask for playout. */
+  playoutDelayMs?: number;
+  /** The line's baud rate: playout only if its larger frames fit (absent: not checked). */
+  baud?: number;
 }
 
 // Numbers that change per tick live in one typed array (no boxing), at these indices.
-const N = layout({ gen: 1, seq: 1, helloAt: 1, helloTries: 1, statusSeen: 1, statusAt: 1, helloSeen: 1, frames: 1, writeErrors: 1, commands: 1, sessions: 1, lastTx: 1 });
+const N = layout({
+  gen: 1, seq: 1, helloAt: 1, helloTries: 1, statusSeen: 1, statusAt: 1, helloSeen: 1, frames: 1, writeErrors: 1, commands: 1, sessions: 1, lastTx: 1,
+  hs: 1, capsAt: 1, capsTries: 1, capsSeen: 1, ackSeen: 1, playoutSeq: 1, tick: 1, playoutSeen: 1, outsideStreak: 1, outsideSeen: 1, acceptedSeen: 1, replays: 1,
+});
 
 export class RigSession {
   phase: number = LinkPhase.down;
@@ -55,6 +74,9 @@ export class RigSession {
   newPositions = false;
   /** The session was given up this tick (tell the serial thread once). */
   lostNow = false;
+  /** This session sends SETPOINT_TIMED (the MCU plays them out); else core SETPOINT, PlayoutWhy says why. */
+  playout = false;
+  playoutWhy: number = PlayoutWhy.disabled;
   private readonly n = new Float64Array(N.length);
   private readonly axes: number;
   private readonly feedback: boolean;
@@ -62,9 +84,15 @@ export class RigSession {
   private readonly replyTicks: number;
   private readonly helloAttempts: number;
   private readonly lagLimit: number;
+  private readonly capsTicks: number;
   private readonly commands = new FrameEncoder();
   private readonly setpoints = new SetpointEncoder();
   private readonly helloPayload = new Uint8Array([RIGLINK_VERSION]);
+  private readonly timed = new TimedSetpointEncoder();
+  private readonly setPlayoutPayload = new Uint8Array(6);
+  private readonly periodNs: number;
+  private readonly delayUs: number;
+  private readonly playoutFits: boolean;
 
   constructor(
     private readonly sink: FrameSink,
@@ -77,7 +105,15 @@ export class RigSession {
     this.replyTicks = ticks(opts.replyTimeoutMs ?? 300);
     this.helloAttempts = opts.helloAttempts ?? 3;
     this.lagLimit = Math.max(8, ticks(opts.lagLimitMs ?? 60));
+    this.capsTicks = ticks(100);
     this.positions = new Uint16Array(opts.axes);
+    this.periodNs = Math.round(1e9 / opts.rateHz);
+    this.delayUs = Math.round((opts.playoutDelayMs ?? 0) * 1000);
+    this.playoutFits = opts.baud === undefined || checkBandwidth(opts.baud, opts.rateHz, timedSetpointFrameBytes(opts.axes)).ok;
+    const sp = this.setPlayoutPayload;
+    for (let i = 0; i < 4; i++) sp[i] = Math.floor(this.periodNs / 2 ** (8 * i)) & 0xff;
+    sp[4] = this.delayUs & 0xff;
+    sp[5] = (this.delayUs >>> 8) & 0xff;
     this.n[N.gen] = -1;
     this.n[N.lastTx] = -1;
     if (!this.feedback) this.mcu = Mcu.noFeedback;
@@ -121,6 +157,9 @@ export class RigSession {
       this.positionsKnown = false;
       this.mcu = this.feedback ? Mcu.unknown : Mcu.noFeedback;
       this.loss = LinkLoss.none;
+      this.playout = false;
+      this.playoutWhy = this.feedback ? PlayoutWhy.disabled : PlayoutWhy.noFeedback;
+      n[N.hs] = Hs.hello;
       if (!open) {
         this.phase = LinkPhase.down;
         return;
@@ -137,12 +176,19 @@ export class RigSession {
       return this.lose(LinkLoss.portClosed);
     }
 
+    n[N.tick] = k;
     if (this.phase === LinkPhase.handshaking) {
+      if (n[N.hs] !== Hs.hello) return this.negotiatePlayout(port, k);
       if (port[Port.helloCount]! !== n[N.helloSeen]) {
         n[N.helloSeen] = port[Port.helloCount]!;
         if (port[Port.helloVersion] !== RIGLINK_VERSION || port[Port.helloAxes] !== this.axes) return this.lose(LinkLoss.helloRefused);
-        this.phase = LinkPhase.ready;
-        n[N.statusAt] = k;
+        if (this.delayUs <= 0) return this.ready(k, PlayoutWhy.disabled);
+        n[N.hs] = Hs.caps;
+        n[N.capsTries] = 0;
+        n[N.capsAt] = -1e12;
+        n[N.capsSeen] = port[Port.capsCount]!;
+        n[N.ackSeen] = port[Port.ackCount]!;
+        return this.negotiatePlayout(port, k);
       } else if (k - n[N.helloAt]! >= this.replyTicks) {
         if (n[N.helloTries]! >= this.helloAttempts) return this.lose(LinkLoss.noHelloAck);
         n[N.helloTries] = n[N.helloTries]! + 1;
@@ -166,6 +212,74 @@ export class RigSession {
       const behind = (n[N.lastTx]! - port[Port.lastSeq]! + 0x10000) & 0xffff;
       if (n[N.lastTx]! >= 0 && port[Port.statusStuck]! >= STUCK_STATUS && behind > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
     } else if (k - n[N.statusAt]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
+    if (this.playout && port[Port.playoutCount]! !== n[N.playoutSeen]) this.watchPlayout(port);
+  }
+
+  /** GET_CAPS, then SET_PLAYOUT: the handshake's last steps (PROTOCOL.md §7.2). */
+  private negotiatePlayout(port: Float64Array, k: number): void {
+    const n = this.n;
+    if (n[N.hs] === Hs.caps) {
+      if (port[Port.capsCount]! !== n[N.capsSeen]) {
+        const why =
+          (port[Port.capsFeatures]! & FEATURE_PLAYOUT) === 0
+            ? PlayoutWhy.noFeature
+            : this.periodNs < port[Port.capsMinPeriodNs]! || this.periodNs > port[Port.capsMaxPeriodNs]! || this.delayUs > port[Port.capsMaxDelayUs]!
+              ? PlayoutWhy.limits
+              : !this.playoutFits
+                ? PlayoutWhy.bandwidth
+                : PlayoutWhy.none;
+        if (why !== PlayoutWhy.none) return this.ready(k, why);
+        n[N.hs] = Hs.setPlayout;
+        n[N.capsAt] = k;
+        n[N.playoutSeq] = n[N.seq]!;
+        this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
+      } else if (k - n[N.capsAt]! >= this.capsTicks) {
+        // A core-only MCU counts GET_CAPS as an unknown type and says nothing.
+        if (n[N.capsTries]! >= CAPS_ATTEMPTS) return this.ready(k, PlayoutWhy.noCaps);
+        n[N.capsTries] = n[N.capsTries]! + 1;
+        n[N.capsAt] = k;
+        this.writeMessage(MessageType.GET_CAPS, EMPTY);
+      }
+      return;
+    }
+    if (port[Port.ackCount]! !== n[N.ackSeen]) {
+      n[N.ackSeen] = port[Port.ackCount]!;
+      if (port[Port.ackType] === MessageType.SET_PLAYOUT && port[Port.ackSeq] === n[N.playoutSeq]) {
+        this.ready(k, port[Port.ackResult] === AckResult.ok ? PlayoutWhy.none : PlayoutWhy.refused);
+      }
+    } else if (k - n[N.capsAt]! >= this.capsTicks) this.ready(k, PlayoutWhy.noAck);
+  }
+
+  private ready(k: number, why: number): void {
+    const n = this.n;
+    this.phase = LinkPhase.ready;
+    n[N.statusAt] = k;
+    n[N.hs] = Hs.hello;
+    this.playoutWhy = why;
+    this.playout = why === PlayoutWhy.none;
+    n[N.playoutSeen] = 0;
+    n[N.outsideStreak] = 0;
+  }
+
+  /** An MCU that drops every timed frame as outside its window (its anchor no longer fits): re-anchor. */
+  private watchPlayout(port: Float64Array): void {
+    const n = this.n;
+    n[N.playoutSeen] = port[Port.playoutCount]!;
+    const outsideGrew = port[Port.poOutside]! !== n[N.outsideSeen];
+    const acceptedGrew = port[Port.poAccepted]! !== n[N.acceptedSeen];
+    n[N.outsideSeen] = port[Port.poOutside]!;
+    n[N.acceptedSeen] = port[Port.poAccepted]!;
+    n[N.outsideStreak] = outsideGrew && !acceptedGrew ? n[N.outsideStreak]! + 1 : 0;
+    if (n[N.outsideStreak]! >= OUTSIDE_STREAK) {
+      n[N.outsideStreak] = 0;
+      n[N.replays] = n[N.replays]! + 1;
+      this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
+    }
+  }
+
+  /** SET_PLAYOUT sent again because the MCU dropped every frame (re-anchoring). */
+  get playoutReanchors(): number {
+    return this.n[N.replays]!;
   }
 
   /** A command (ENABLE, PARK, ESTOP, CLEAR_ESTOP) on a ready session; false if not written. */
@@ -178,6 +292,7 @@ export class RigSession {
   /** This tick's SETPOINT; only once this session's MCU has said where the actuators are. */
   sendSetpoint(motionActive: boolean, wire: Uint16Array): boolean {
     if (this.phase !== LinkPhase.ready || !(this.positionsKnown || !this.feedback)) return false;
+    if (this.playout) return this.write(this.timed.frame, this.timed.encode(this.n[N.seq]!, motionActive ? 1 : 0, this.n[N.tick]!, wire, this.axes));
     const len = this.setpoints.encode(this.n[N.seq]!, motionActive ? 1 : 0, wire, this.axes);
     return this.write(this.setpoints.frame, len);
   }
@@ -216,5 +331,9 @@ export class RigSession {
 }
 
 const EMPTY = new Uint8Array(0);
+/** GET_CAPS tries, each waited for capsTicks (100 ms). */
+const CAPS_ATTEMPTS = 2;
+/** PLAYOUT_STATUS frames in a row with only `outside` growing before SET_PLAYOUT goes again. */
+const OUTSIDE_STREAK = 5;
 /** STATUS frames in a row without progress before a lag counts (3 × the 20 ms STATUS period = 60 ms of the MCU's time). */
 const STUCK_STATUS = 3;

@@ -103,6 +103,10 @@ export const Port = layout({
   badStatus: 1,
   /** Frames the parser dropped (CRC, COBS, length, type). */
   badFrames: 1,
+  /** Playout extension (PROTOCOL.md §7): CAPS, the newest ACK, the newest PLAYOUT_STATUS. */
+  capsCount: 1, capsFeatures: 1, capsMinPeriodNs: 1, capsMaxPeriodNs: 1, capsMaxDelayUs: 1,
+  ackCount: 1, ackType: 1, ackSeq: 1, ackResult: 1,
+  playoutCount: 1, poLastTick: 1, poAccepted: 1, poLate: 1, poStale: 1, poOutside: 1, poOverflow: 1, poMinLeadUs: 1, poRateAdjPpm: 1,
 });
 export const FD_NONE = -1;
 export const FD_VIRTUAL = -2;
@@ -136,6 +140,8 @@ export const Status = layout({
   mcu: 1,
   /** LinkPhase.*, LinkLoss.* of the worker's session, and the port generation it is on. */
   linkPhase: 1, linkLoss: 1, linkGeneration: 1, sessions: 1, badStatus: 1, txSeq: 1,
+  /** 1: the session sends SETPOINT_TIMED; PlayoutWhy.* otherwise; SET_PLAYOUT re-sends. */
+  playout: 1, playoutWhy: 1, playoutReanchors: 1,
   pose: 6, cue: 6, actuators: MAX_AXES, wire: MAX_AXES,
 });
 

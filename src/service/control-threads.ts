@@ -114,6 +114,9 @@ export class ControlThreads {
       watch: { staleMs: c.safety.staleMs, settleMs: c.safety.settleMs, teleportHoldMs: c.safety.teleportHoldMs, carChangeHoldMs: c.safety.carChangeHoldMs },
       profiles: this.profiles.port2,
       virtualPark: toWire(this.rig.geometry.actuators.park, this.rig.geometry.actuators),
+      // The in-process virtual rig speaks only the core: do not ask it.
+      playoutDelayMs: c.output.type === 'riglink' ? c.output.playoutDelayMs : 0,
+      baud: c.output.serial.baud,
     };
     const w = new Worker(CONTROL_URL, { workerData: data, transferList: [this.profiles.port2] });
     this.control = w;

@@ -4,7 +4,7 @@ import type { ServiceConfig } from '../config/service-config.js';
 import { rigFromSpec } from '../kinematics/rig.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import type { Logger } from '../log.js';
-import { LINK_LOSS_NAMES, LinkPhase } from '../runtime/rig-session.js';
+import { LINK_LOSS_NAMES, LinkPhase, PLAYOUT_WHY_NAMES } from '../runtime/rig-session.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
 import { adjustThreadNice } from '../runtime/timer-slack.js';
 import { Control, FD_NONE, Port, Status, TRANSITION_RING, Transition, createSharedBuffers } from '../runtime/slots.js';
@@ -47,6 +47,9 @@ export class MotionService {
   private readonly timers: NodeJS.Timeout[] = [];
   private transitionsSeen = 0;
   private lastHoldReason = -1;
+  /** The session and playout decision last logged, and SET_PLAYOUT re-sends seen. */
+  private playoutLogged = -1;
+  private reanchorsSeen = 0;
   private lastTickForWatchdog = -1;
   private stopping: Promise<void> | undefined;
   private started = false;
@@ -192,6 +195,23 @@ export class MotionService {
       this.log.info({ event: 'hold-reason', holdReason: HOLD_REASON_NAMES[hold] }, `holding: ${HOLD_REASON_NAMES[hold]}`);
     }
     this.lastHoldReason = hold;
+    this.logPlayout(v);
+  }
+
+  /** One line per session: MCU-timed playout on, or why not (PROTOCOL.md §7.2); one per re-anchoring. */
+  private logPlayout(v: Float64Array): void {
+    if (this.config.output.type !== 'riglink' || v[Status.linkPhase] !== LinkPhase.ready) return;
+    const key = v[Status.sessions]! * 64 + v[Status.playout]! * 16 + v[Status.playoutWhy]!;
+    if (key !== this.playoutLogged) {
+      this.playoutLogged = key;
+      const on = v[Status.playout] === 1;
+      const why = PLAYOUT_WHY_NAMES[v[Status.playoutWhy]!];
+      const delayMs = this.config.output.playoutDelayMs;
+      this.log.info({ event: 'playout', on, why: on ? undefined : why, delayMs }, on ? `MCU-timed playout on, ${delayMs} ms delay` : `MCU-timed playout off (${why}): core SETPOINT`);
+    }
+    const reanchors = v[Status.playoutReanchors]!;
+    if (reanchors > this.reanchorsSeen) this.log.warn({ event: 'playout-reanchor', count: reanchors }, 'the MCU dropped every timed frame as outside its window: SET_PLAYOUT sent again');
+    this.reanchorsSeen = reanchors;
   }
 
   private watchdog(): void {

@@ -1,7 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import { MCU_STATE_NAMES } from '../output/riglink/protocol.js';
-import { LINK_LOSS_NAMES, LINK_PHASE_NAMES } from '../runtime/rig-session.js';
+import { LEAD_NONE, MCU_STATE_NAMES } from '../output/riglink/protocol.js';
+import { LINK_LOSS_NAMES, LINK_PHASE_NAMES, PLAYOUT_WHY_NAMES } from '../runtime/rig-session.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
 import { Control, Port, type SharedBuffers, Status, histogramCount, histogramPercentile } from '../runtime/slots.js';
 import { CAUSE_NAMES, COMMAND_NAMES, Mcu, SUPERVISOR_STATE_NAMES } from '../safety/supervisor.js';
@@ -20,7 +20,7 @@ export interface ServiceStatus {
   holdReason: string;
   engagement: number;
   estop: { trigger: boolean; configKey: boolean; file: string | null; filePresent: boolean };
-  link: { type: string; state: string; loss: string; mcu: string; firmware: string; sessions: number; reconnects: number; badFrames: number; badStatus: number };
+  link: { type: string; state: string; loss: string; mcu: string; firmware: string; sessions: number; reconnects: number; badFrames: number; badStatus: number; playout: PlayoutStatus };
   loop: { rateHz: number; tick: number; lateTicks: number; skippedTicks: number; maxLatenessUs: number; latenessP50Us: number; latenessP99Us: number };
   latency: { p50Us: number; p99Us: number; samples: number };
   telemetry: { source: string; samples: number; ratePerS: number; carId: number; profile: string; teleports: number; carChanges: number };
@@ -37,6 +37,25 @@ export interface ServiceStatus {
   web: { url: string; tokenFile: string | null } | null;
   /** The GT7 relay's apps and counters; null when it is off. */
   relay: { clients: { address: string; format: string; packets: number }[]; relayed: number; dropped: number; refused: number; garbage: number } | null;
+}
+
+/**
+ * MCU-timed playout (PROTOCOL.md §7): on, or why not; the MCU's counters from its newest
+ * PLAYOUT_STATUS (this session's; zero before the first).
+ */
+export interface PlayoutStatus {
+  on: boolean;
+  why: string;
+  lastTick: number;
+  accepted: number;
+  late: number;
+  stale: number;
+  outside: number;
+  overflow: number;
+  /** Smallest lead (play time − arrival) the MCU saw in its last report interval, µs; null: none. */
+  minLeadUs: number | null;
+  rateAdjPpm: number;
+  reanchors: number;
 }
 
 /** What the main thread adds to the worker's numbers. */
@@ -81,6 +100,25 @@ export class StatusView {
     return this.slot.read(this.values) >= 0;
   }
 
+  private playout(): PlayoutStatus {
+    const v = this.values;
+    const p = this.portValues;
+    const on = v[Status.playout] === 1;
+    return {
+      on,
+      why: on ? 'mcu-timed' : (PLAYOUT_WHY_NAMES[v[Status.playoutWhy]!] ?? 'disabled'),
+      lastTick: p[Port.poLastTick]!,
+      accepted: p[Port.poAccepted]!,
+      late: p[Port.poLate]!,
+      stale: p[Port.poStale]!,
+      outside: p[Port.poOutside]!,
+      overflow: p[Port.poOverflow]!,
+      minLeadUs: p[Port.playoutCount]! === 0 || p[Port.poMinLeadUs] === LEAD_NONE ? null : p[Port.poMinLeadUs]!,
+      rateAdjPpm: p[Port.poRateAdjPpm]!,
+      reanchors: v[Status.playoutReanchors]!,
+    };
+  }
+
   snapshot(x: StatusExtras): ServiceStatus {
     this.refresh();
     this.port.read(this.portValues);
@@ -113,6 +151,7 @@ export class StatusView {
         reconnects: Math.max(0, sessions - 1),
         badFrames: this.portValues[Port.badFrames]!,
         badStatus: v[Status.badStatus]!,
+        playout: this.playout(),
       },
       loop: {
         rateHz: v[Status.rateHz]!,

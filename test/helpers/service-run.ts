@@ -24,7 +24,7 @@ export interface Status {
   state: string;
   estop: { trigger: boolean; configKey: boolean; filePresent: boolean };
   loop: { tick: number };
-  link: { state: string; mcu: string; badStatus: number; sessions: number };
+  link: { state: string; mcu: string; badStatus: number; sessions: number; playout: { on: boolean; why: string; accepted: number; late: number; stale: number; outside: number; overflow: number } };
   holdReason: string;
   engagement: number;
   output: { framesWritten: number };
@@ -32,6 +32,20 @@ export interface Status {
 }
 
 let runCount = 0;
+
+/** The rig end of the serial link: the MCU simulator by default, or another (the AVR firmware in simavr). */
+export interface RigEnd {
+  readonly host: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceRunOptions {
+  rigEnd?: RigEnd;
+  rigFile?: string;
+  baud?: number;
+  rateHz?: number;
+}
 
 export class ServiceRun {
   readonly dir = mkdtempSync(join(tmpdir(), 'motion-rig-e2e-'));
@@ -50,8 +64,17 @@ export class ServiceRun {
   /** The profiles folder (a test that edits profiles points this at a copy, then calls writeConfig again). */
   profilesDir = join(REPO_ROOT, 'profiles');
 
-  constructor(mcuSim: string, phases: string, simArgs: string[] = []) {
+  readonly rigEnd: RigEnd;
+  private readonly rigFile: string;
+  private readonly baud: number;
+  private readonly rateHz: number;
+
+  constructor(mcuSim: string, phases: string, simArgs: string[] = [], opts: ServiceRunOptions = {}) {
     this.pty = new PtyRig(mcuSim, ['--axes', '6', '--speed', '400000', '--park', String(PARK_WIRE), ...simArgs], this.dir);
+    this.rigEnd = opts.rigEnd ?? this.pty;
+    this.rigFile = opts.rigFile ?? RIG_FILE;
+    this.baud = opts.baud ?? 500000;
+    this.rateHz = opts.rateHz ?? 1000;
     this.writeConfig(phases, false);
   }
 
@@ -59,9 +82,9 @@ export class ServiceRun {
     writeFileSync(
       this.config,
       `source: { type: simulator, simulator: { phases: "${phases}" }, gt7: { bind: ${this.bind} } }
-loop: { rateHz: 1000 }
-rig: ${RIG_FILE}
-output: { type: riglink, serial: { path: ${this.pty.host}, baud: 500000, lowLatency: false } }
+loop: { rateHz: ${this.rateHz} }
+rig: ${this.rigFile}
+output: { type: riglink, serial: { path: ${this.rigEnd.host}, baud: ${this.baud}, lowLatency: false } }
 profiles: { dir: ${this.profilesDir} }
 safety: { estop: ${estop}, estopFile: ${this.estopFile} }
 status: { file: ${this.statusFile} }
@@ -70,7 +93,7 @@ ${extra}`,
   }
 
   async start(): Promise<void> {
-    await this.pty.start();
+    await this.rigEnd.start();
     this.proc = spawn(process.execPath, [CLI, 'run', '--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
@@ -157,7 +180,7 @@ ${extra}`,
       this.proc.kill('SIGTERM');
       await waitFor(() => this.exitCode !== null, 15_000, 'service exit after SIGTERM');
     }
-    await this.pty.stop();
+    await this.rigEnd.stop();
     return this.exitCode;
   }
 }

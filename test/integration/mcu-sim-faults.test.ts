@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameParser } from '../../src/output/riglink/parser.js';
-import { FrameEncoder, MessageType, RIGLINK_VERSION, SetpointEncoder, decodeFields } from '../../src/output/riglink/protocol.js';
+import { MessageType, RIGLINK_VERSION } from '../../src/output/riglink/protocol.js';
 import { PtyRig, haveSocat } from '../../src/service/pty-rig.js';
 import { buildFirmwareHostPrograms } from '../helpers/firmware.js';
+import { HostEnd } from '../helpers/pty-host-end.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -19,70 +19,6 @@ if (!socat && process.env.CI === 'true') throw new Error('socat is required unde
 if (!socat) console.warn('socat not installed: MCU simulator fault tests skipped (apt-get install -y socat)');
 
 const AXES = 6;
-
-interface Status {
-  state: number;
-  lastSeq: number;
-  positions: number[];
-}
-
-/** The host end of the pty, opened raw and non-blocking; frames out with the TS encoder, frames in through the TS parser. */
-class HostEnd {
-  readonly statuses: Status[] = [];
-  readonly replies: { type: number; seq: number; fields: Record<string, unknown> }[] = [];
-  private readonly fd: number;
-  private readonly timer: NodeJS.Timeout;
-  private readonly parser = new FrameParser({
-    frame: (type, seq, payload) => {
-      const fields = decodeFields(type, payload);
-      if (type === MessageType.STATUS) this.statuses.push(fields as unknown as Status);
-      else this.replies.push({ type, seq, fields });
-    },
-  });
-  private readonly buf = Buffer.alloc(4096);
-  private readonly encoder = new FrameEncoder();
-  private readonly setpoints = new SetpointEncoder();
-
-  constructor(path: string) {
-    this.fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-    this.timer = setInterval(() => this.drain(), 2);
-  }
-
-  private drain(): void {
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
-        throw err;
-      }
-      if (n <= 0) return;
-      this.parser.push(this.buf.subarray(0, n));
-    }
-  }
-
-  private write(frame: Uint8Array, n: number): void {
-    expect(n).toBeGreaterThan(0);
-    expect(writeSync(this.fd, frame, 0, n)).toBe(n);
-  }
-
-  send(type: number, seq: number, payload: number[] = []): void {
-    this.write(this.encoder.frame, this.encoder.encode(type, seq, payload));
-  }
-
-  setpoint(seq: number, value: number): void {
-    this.write(this.setpoints.frame, this.setpoints.encode(seq, 1, new Uint16Array(AXES).fill(value), AXES));
-  }
-
-  private closed = false;
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    closeSync(this.fd);
-  }
-}
 
 const lines = (rig: PtyRig) => rig.simLog().split('\n');
 const tempDir = () => mkdtempSync(join(tmpdir(), 'motion-rig-mcu-sim-'));

@@ -6,7 +6,7 @@ import { checkRigLinkBandwidth } from '../../src/output/bandwidth.js';
 import { McuState, MessageType } from '../../src/output/riglink/protocol.js';
 import { type LinkEvent, SerialLink } from '../../src/output/serial-link.js';
 import { writeFrame } from '../../src/output/write-frame.js';
-import { LinkLoss, LinkPhase, RigSession } from '../../src/runtime/rig-session.js';
+import { LinkLoss, LinkPhase, PlayoutWhy, RigSession } from '../../src/runtime/rig-session.js';
 import { SeqlockSlot } from '../../src/runtime/shared-slot.js';
 import { Control, FD_NONE, Port } from '../../src/runtime/slots.js';
 import { PtyRig, haveSocat } from '../../src/service/pty-rig.js';
@@ -50,9 +50,9 @@ class Host {
   private readonly t0 = performance.now();
   private readonly sink = { fd: FD_NONE, write: (f: Uint8Array, n: number) => writeFrame(this.sink.fd, f, n) };
 
-  constructor(path: string) {
+  constructor(path: string, playoutDelayMs = 0) {
     this.link = new SerialLink(this.slot, this.control, Control.lostGeneration, { path, baud: BAUD, axes: AXES, feedback: true }, (e) => this.events.push(e));
-    this.session = new RigSession(this.sink, { axes: AXES, rateHz: 1000, feedback: true });
+    this.session = new RigSession(this.sink, { axes: AXES, rateHz: 1000, feedback: true, playoutDelayMs, baud: BAUD });
   }
 
   async start(): Promise<void> {
@@ -104,10 +104,10 @@ describe.skipIf(!socat)('RigLink session over a socat pty pair to the MCU simula
     rig = undefined;
   });
 
-  async function connect(args: string[] = []): Promise<Host> {
+  async function connect(args: string[] = [], playoutDelayMs = 0): Promise<Host> {
     rig = new PtyRig(mcuSim, ['--axes', String(AXES), ...args]);
     await rig.start();
-    host = new Host(rig.host);
+    host = new Host(rig.host, playoutDelayMs);
     await host.start();
     return host;
   }
@@ -137,6 +137,72 @@ describe.skipIf(!socat)('RigLink session over a socat pty pair to the MCU simula
     await h.close();
     await rig!.stop();
     expect(log()).toMatch(/counters rxFrames \d+ badCrc 0 badCobs 0 truncated 0 oversize 0 unknownType 0 badLength 0 seqGaps 0/);
+  }, 30_000);
+
+  it('MCU-timed playout: CAPS, SET_PLAYOUT acked; every frame a SETPOINT_TIMED with the host tick it was made in; the MCU plays them, follows, and reports its clock', async () => {
+    // The simulator's playout clock runs 2000 ppm fast, like a resonator that is off.
+    const h = await connect(['--clock-ppm', '2000'], 2);
+    await waitFor(() => h.session.positionsKnown, 2000, 'first STATUS');
+    expect(h.session.playout).toBe(true);
+    expect(h.session.playoutWhy).toBe(PlayoutWhy.none);
+    expect(log()).toMatch(/ rx GET_CAPS \d+\n[^]* rx SET_PLAYOUT \d+ period 1000000 ns delay 2000 us result 0\n/);
+    h.command = MessageType.ENABLE;
+    await waitFor(() => h.session.mcu === McuState.enabled, 2000, 'MCU enabled');
+    const start = h.k;
+    h.targets = (k) => Math.round(32768 + 20000 * Math.sin((2 * Math.PI * (k - start)) / 2000));
+    h.motion = true;
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(h.session.phase).toBe(LinkPhase.ready);
+    expect(h.session.writeErrors).toBe(0);
+    const want = h.targets(h.k - 30);
+    expect(Math.abs(h.session.positions[0]! - want)).toBeLessThan(3000);
+    // The host's port slot has the MCU's PLAYOUT_STATUS: frames played, its clock found 2000 ppm fast.
+    expect(h.port[Port.playoutCount]!).toBeGreaterThan(100);
+    expect(h.port[Port.poAccepted]!).toBeGreaterThan(3000);
+    // This harness catches up due ticks in a burst when its event loop was held up (the service
+    // skips them instead): under heavy load a burst's oldest frames are over 100 ms late and
+    // dropped as outside. Never stale (ticks only go up), never a full queue.
+    expect(h.port[Port.poStale]! + h.port[Port.poOverflow]!).toBe(0);
+    expect(h.port[Port.poOutside]!).toBeLessThan(h.port[Port.poAccepted]! / 100);
+    expect(Math.abs(h.port[Port.poRateAdjPpm]! - 2000)).toBeLessThan(300);
+    await h.close();
+    await rig!.stop();
+    // Every motion frame at the MCU: SETPOINT_TIMED, ticks consecutive with the sequence
+    // numbers, and its targets the sine at exactly that tick (the tick is the one it was made in).
+    const timed = log().split('\n').filter((l) => / rx SETPOINT_TIMED \d+ 1 /.test(l)).map((l) => l.split(' ').slice(3));
+    expect(timed.length).toBeGreaterThan(3000);
+    expect(count(/ rx SETPOINT /)).toBe(0);
+    for (const [i, f] of timed.entries()) {
+      const tick = Number(f[2]);
+      for (const t of f.slice(4)) expect(Number(t)).toBe(h.targets(tick));
+      if (i > 0) expect(tick - Number(timed[i - 1]![2])).toBe(1);
+      expect(['accepted', 'late', 'outside']).toContain(f[3]);
+    }
+    expect(log()).toMatch(/playout accepted \d+ late \d+ stale 0 outside \d+ overflow 0/);
+    expect(log()).toMatch(/unknownType 0 badLength 0 seqGaps 0/);
+  }, 30_000);
+
+  it('a core-only MCU: GET_CAPS twice, unanswered (it counts unknown types), and the session runs on core SETPOINT exactly as before', async () => {
+    const h = await connect(['--core-only'], 2);
+    await waitFor(() => h.session.positionsKnown, 2000, 'first STATUS');
+    expect(h.session.playout).toBe(false);
+    expect(h.session.playoutWhy).toBe(PlayoutWhy.noCaps);
+    h.command = MessageType.ENABLE;
+    await waitFor(() => h.session.mcu === McuState.enabled, 2000, 'MCU enabled');
+    const start = h.k;
+    h.targets = (k) => Math.round(32768 + 20000 * Math.sin((2 * Math.PI * (k - start)) / 2000));
+    h.motion = true;
+    await new Promise((r) => setTimeout(r, 2000));
+    const want = h.targets(h.k - 30);
+    expect(Math.abs(h.session.positions[0]! - want)).toBeLessThan(3000);
+    expect(h.port[Port.playoutCount]!).toBe(0);
+    await h.close();
+    await rig!.stop();
+    expect(count(/ rx unknown type 0x31 \(core only\)/)).toBe(2);
+    expect(count(/ rx SETPOINT_TIMED /)).toBe(0);
+    expect(count(/ rx SETPOINT \d+ 1 /)).toBeGreaterThan(1500);
+    // The two GET_CAPS were no frames to it: one gap of two in its sequence check.
+    expect(log()).toMatch(/unknownType 2 badLength 0 seqGaps 1/);
   }, 30_000);
 
   it('an MCU with another axis count: handshake refused, never ready, no SETPOINT', async () => {

@@ -126,13 +126,37 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
     expect(count(run, 'ESTOP')).toBeGreaterThan(before);
   }, 60_000);
 
+  it('a core-only MCU: the service, config unchanged (playoutDelayMs 2), asks GET_CAPS twice, gets no answer, and drives on core SETPOINT; the log and the status say why', async () => {
+    const run = await online('drive:600', ['--core-only']);
+    await waitFor(() => count(run, 'SETPOINT') > 1000, 5000, 'core SETPOINTs at the MCU');
+    expect(run.status()!.link.playout).toMatchObject({ on: false, why: 'noCaps', accepted: 0 });
+    expect(run.out).toContain('MCU-timed playout off (noCaps): core SETPOINT');
+    expect(run.pty.simLog().split(' rx unknown type 0x31 (core only)').length - 1).toBeGreaterThanOrEqual(2); // two GET_CAPS per session
+    expect(count(run, 'SETPOINT_TIMED')).toBe(0);
+    expect(await run.stop()).toBe(0);
+    expect(run.out).toContain('stopped, rig parked');
+  }, 60_000);
+
+  it('an MCU with playout: one log line says so, the status shows it on, frames played, none stale', async () => {
+    const run = await online();
+    await waitFor(() => (run.status()?.link.playout.accepted ?? 0) > 1000, 5000, 'timed frames played at the MCU');
+    const p = run.status()!.link.playout;
+    expect(p).toMatchObject({ on: true, why: 'mcu-timed', stale: 0, overflow: 0 });
+    // Dropped as outside only if socat or the simulator sat on a frame for > 100 ms (a loaded machine).
+    expect(p.outside).toBeLessThan(p.accepted / 100);
+    expect(run.out.split('\n').filter((l) => l.includes('"event":"playout"'))).toHaveLength(1);
+    expect(run.out).toContain('MCU-timed playout on, 2 ms delay');
+    expect(count(run, 'SETPOINT')).toBe(0);
+    expect(await run.stop()).toBe(0);
+  }, 60_000);
+
   it('a STATUS with 2 positions for a 6-axis rig: refused, never a motion-active frame, the status says why', async () => {
     const run = new ServiceRun(mcuSim, 'drive:600', ['--status-axes', '2']);
     runs.push(run);
     await run.start();
     await waitFor(() => (run.status()?.link.badStatus ?? 0) > 10, 10_000, 'bad STATUS counted');
     await new Promise((r) => setTimeout(r, 1500));
-    expect(run.mcuFrames().filter((f) => f.type === 'SETPOINT').length).toBe(0);
+    expect(run.mcuFrames().filter((f) => f.type.startsWith('SETPOINT')).length).toBe(0); // SETPOINT or SETPOINT_TIMED
     expect(run.out).toContain('MCU STATUS refused: 2 positions for a 6-axis rig');
     expect(run.status()!.state).not.toBe('online');
   }, 60_000);
@@ -202,7 +226,7 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
       const f = run.mcuFrames();
       const park = f.findIndex((x) => x.type === 'PARK');
       expect(park).toBeGreaterThan(0);
-      const bad = f.slice(park).findIndex((x) => x.type === 'SETPOINT' && x.flags === 1);
+      const bad = f.slice(park).findIndex((x) => x.type.startsWith('SETPOINT') && x.flags === 1);
       if (bad >= 0) process.stdout.write(`${JSON.stringify(f.slice(Math.max(0, park - 3), park + bad + 3))}\n${JSON.stringify(run.states())}\n`);
       expect(bad).toBe(-1);
     }

@@ -42,6 +42,8 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
     expect(await run.stop()).toBe(0);
     expect(run.out).toContain('stopped, rig parked');
     const states = run.states().map((s) => s.state);
+    // Seen once under load 8 on 2 cores (parking → fault), not reproduced: print what the next one looks like.
+    if (states.at(-1) !== 'parked') process.stdout.write(`PARK FAILED\n${run.out.split('\n').filter((l) => l.includes('"event"')).slice(-12).join('\n')}\n${run.pty.simLog().split('\n').filter((l) => !l.includes(' rx SETPOINT')).slice(-30).join('\n')}\n`);
     expect(states.slice(0, 2)).toEqual(['unparking', 'online']);
     expect(states.slice(-2)).toEqual(['parking', 'parked']);
     expect(states.filter((s) => s === 'hold').length).toBeGreaterThanOrEqual(4);
@@ -63,13 +65,17 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
       if (st) {
         mcuState = st[1]!;
         if (mcuState === 'holding') watchdogHolds++;
-      } else if (l.includes(' rx SETPOINT ')) {
-        const f = l.split(' ').slice(3).map(Number);
-        frames.push({ seq: f[0]!, enabled: mcuState === 'enabled', wire: f.slice(2) });
+      } else if (l.includes(' rx SETPOINT ') || l.includes(' rx SETPOINT_TIMED ')) {
+        // SETPOINT: seq flags targets…; SETPOINT_TIMED (the MCU has playout, the default): seq flags tick verdict targets…
+        const timed = l.includes('_TIMED');
+        const f = l.split(' ').slice(3);
+        frames.push({ seq: Number(f[0]), enabled: mcuState === 'enabled', wire: f.slice(timed ? 4 : 2).map(Number) });
       }
     }
     const setpoints = frames.map((f) => f.wire);
     expect(setpoints.length).toBeGreaterThan(20_000);
+    // The simulator has MCU-timed playout, so the service (default output.playoutDelayMs 2) uses it.
+    expect(lines.filter((l) => l.includes(' rx SETPOINT_TIMED ')).length).toBeGreaterThan(20_000);
     const lo = toWire(rig.low[0]!) - 0.5;
     const hi = toWire(rig.high[0]!) + 0.5;
     const vmax = toWire(g.min + g.maxVelocity * 1e-3) + 1;
@@ -177,11 +183,11 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
       const all = run.pty.simLog().split('\n');
       return all.slice(all.findLastIndex((l) => l.includes('link down')));
     };
-    await waitFor(() => session().some((l) => / rx SETPOINT \d+ 1 /.test(l)), 3000, 'motion-active SETPOINT logged');
+    await waitFor(() => session().some((l) => / rx SETPOINT(_TIMED)? \d+ 1 /.test(l)), 3000, 'motion-active SETPOINT logged');
     const fresh = session();
     const hello = fresh.findIndex((l) => l.includes('rx HELLO'));
     const enable = fresh.findIndex((l) => l.includes('rx ENABLE'));
-    const firstActive = fresh.findIndex((l) => / rx SETPOINT \d+ 1 /.test(l));
+    const firstActive = fresh.findIndex((l) => / rx SETPOINT(_TIMED)? \d+ 1 /.test(l));
     expect(hello).toBeGreaterThanOrEqual(0);
     expect(enable).toBeGreaterThan(hello);
     expect(firstActive).toBeGreaterThan(enable);

@@ -27,6 +27,12 @@ export const MessageType = {
   STATUS: 0x90,
   ACK: 0xa0,
   COUNTERS: 0xb0,
+  // Playout extension (PROTOCOL.md §7): a core-only MCU counts these as unknown and ignores them.
+  SETPOINT_TIMED: 0x11,
+  SET_PLAYOUT: 0x25,
+  GET_CAPS: 0x31,
+  CAPS: 0x82,
+  PLAYOUT_STATUS: 0x91,
 } as const;
 export type MessageName = keyof typeof MessageType;
 const NAMES = new Map<number, MessageName>(Object.entries(MessageType).map(([k, v]) => [v, k as MessageName]));
@@ -41,6 +47,14 @@ export const MCU_STATE_NAMES: McuStateName[] = ['parked', 'enabled', 'holding', 
 export const AckResult = { ok: 0, badState: 1, badPayload: 2, estopLatched: 3, unsupported: 4 } as const;
 
 export const FLAG_MOTION_ACTIVE = 0x01;
+
+export const CAPS_VERSION = 1;
+export const FEATURE_PLAYOUT = 0x01;
+export const CAPS_MIN_LEN = 13;
+export const CAPS_MAX_LEN = 32;
+export const PLAYOUT_STATUS_LEN = 28;
+/** PLAYOUT_STATUS minLeadUs when no timed frame arrived since the last report. */
+export const LEAD_NONE = 0x7fff;
 
 /** Whether a payload length is right for its type: undefined for an unknown type. */
 export function lengthOk(type: number, payload: Uint8Array, start: number, length: number): boolean | undefined {
@@ -64,6 +78,16 @@ export function lengthOk(type: number, payload: Uint8Array, start: number, lengt
       return length >= 6 && payload[start + 5]! <= MAX_AXES && length === 6 + 2 * payload[start + 5]!;
     case MessageType.COUNTERS:
       return length === 24;
+    case MessageType.SETPOINT_TIMED:
+      return length >= 6 && payload[start + 1]! <= MAX_AXES && length === 6 + 2 * payload[start + 1]!;
+    case MessageType.SET_PLAYOUT:
+      return length === 6;
+    case MessageType.GET_CAPS:
+      return length === 0;
+    case MessageType.CAPS:
+      return length >= CAPS_MIN_LEN && length <= CAPS_MAX_LEN;
+    case MessageType.PLAYOUT_STATUS:
+      return length === PLAYOUT_STATUS_LEN;
     default:
       return undefined;
   }
@@ -91,6 +115,17 @@ export function decodeFields(type: number, p: Uint8Array): Fields {
     case MessageType.COUNTERS: {
       const [rxFrames, badCrc, badCobs, oversize, unknownType, badLength] = [0, 4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true));
       return { rxFrames: rxFrames!, badCrc: badCrc!, badCobs: badCobs!, oversize: oversize!, unknownType: unknownType!, badLength: badLength! };
+    }
+    case MessageType.SETPOINT_TIMED:
+      return { flags: p[0]!, tick: dv.getUint32(2, true), targets: u16s(6, p[1]!) };
+    case MessageType.SET_PLAYOUT:
+      return { periodNs: dv.getUint32(0, true), delayUs: dv.getUint16(4, true) };
+    case MessageType.CAPS:
+      // Bytes past the 13 this version defines are a later version's fields: ignored.
+      return { capsVersion: p[0]!, features: p[1]!, queue: p[2]!, minPeriodNs: dv.getUint32(3, true), maxPeriodNs: dv.getUint32(7, true), maxDelayUs: dv.getUint16(11, true) };
+    case MessageType.PLAYOUT_STATUS: {
+      const [lastTick, accepted, late, stale, outside, overflow] = [0, 4, 8, 12, 16, 20].map((o) => dv.getUint32(o, true));
+      return { lastTick: lastTick!, accepted: accepted!, late: late!, stale: stale!, outside: outside!, overflow: overflow!, minLeadUs: dv.getInt16(24, true), rateAdjPpm: dv.getInt16(26, true) };
     }
     default:
       return {};
@@ -157,7 +192,40 @@ export class SetpointEncoder {
   }
 }
 
+/**
+ * SETPOINT_TIMED frames (playout extension): the same targets with the host's tick number,
+ * which the MCU plays out at a fixed delay on its own timer. Allocation-free.
+ */
+export class TimedSetpointEncoder {
+  private readonly encoder = new FrameEncoder();
+  private readonly payload = this.encoder.payloadArea();
+  readonly frame = this.encoder.frame;
+
+  /** tick: the host's tick number (taken mod 2^32); targets[0, n) u16 wire values. Returns the frame length in `frame`. */
+  encode(seq: number, flags: number, tick: number, targets: Uint16Array, n: number): number {
+    const p = this.payload;
+    p[0] = flags;
+    p[1] = n;
+    const t = tick >>> 0;
+    p[2] = t & 0xff;
+    p[3] = (t >>> 8) & 0xff;
+    p[4] = (t >>> 16) & 0xff;
+    p[5] = t >>> 24;
+    for (let i = 0; i < n; i++) {
+      const v = targets[i]!;
+      p[6 + 2 * i] = v & 0xff;
+      p[7 + 2 * i] = v >>> 8;
+    }
+    return this.encoder.finish(MessageType.SETPOINT_TIMED, seq, 6 + 2 * n);
+  }
+}
+
 /** Bytes on the wire of a SETPOINT frame for n axes, worst case (COBS overhead included). */
 export function setpointFrameBytes(n: number): number {
   return 2 + 2 * n + 5 + 1 + 1;
+}
+
+/** Bytes on the wire of a SETPOINT_TIMED frame for n axes, worst case: 4 more than SETPOINT. */
+export function timedSetpointFrameBytes(n: number): number {
+  return 6 + 2 * n + 5 + 1 + 1;
 }

@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { round } from './measure.js';
+
+/**
+ * The AVR firmware (issue 16) as it runs: `make -C firmware-protocol avr`, then the built
+ * service (its normal 1 kHz loop, console simulator, default playout delay 2 ms) over a pty to
+ * the Mega image in simavr (build/avr-rig). Prints JSON:
+ *   flash/RAM per image (avr-size: text+data, data+bss);
+ *   interrupt handlers: longest run per vector in cycles, from the vector fetch to the end of
+ *     RETI, with and without time spent in handlers nested in it ("own"), and CPU share;
+ *   UART: bytes/s received, line load at the firmware's 500 kbaud (10 bits per byte), and the
+ *     CPU share of the receive handler;
+ *   actuator update jitter: the control tick's test-point edges against the ideal 1 ms grid,
+ *     |edge − median| in cycles (16 cycles = 1 µs): p50/p99/p99.9/p99.99/max;
+ *   playout: frames accepted and late (played at once, not on time) per million, from the
+ *     service's status file (the firmware's PLAYOUT_STATUS);
+ *   CPU idle share of the AVR, and how far simavr fell behind the wall clock.
+ *   node dist/bench/firmware.js [--seconds 20]
+ */
+const args = process.argv.slice(2);
+const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 20) || 20;
+const FW = join(PACKAGE_ROOT, 'firmware-protocol');
+const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+const BAUD = 500_000;
+
+function out(result: object): void {
+  process.stdout.write(`${JSON.stringify({ bench: 'firmware', ...result })}\n`);
+}
+
+const make = spawnSync('make', ['-s', '-C', FW, 'avr'], { encoding: 'utf8' });
+if (make.status !== 0) {
+  out({ skipped: `make -C firmware-protocol avr failed (gcc-avr, avr-libc, libsimavr-dev, libelf-dev installed?): ${(make.stderr || make.stdout).trim().slice(0, 300)}` });
+  process.exit(0);
+}
+
+function size(elf: string): { flashBytes: number; ramBytes: number } {
+  const r = spawnSync('avr-size', [elf], { encoding: 'utf8' });
+  const [text, data, bss] = r.stdout.split('\n')[1]!.trim().split(/\s+/).map(Number) as [number, number, number];
+  return { flashBytes: text + data, ramBytes: data + bss };
+}
+const images = {
+  mega2560: { ...size(join(FW, 'build', 'riglink-mega2560.elf')), flashOf: 253952, ramOf: 8192, axes: '2 DC + 1 step/dir' },
+  uno328p: { ...size(join(FW, 'build', 'riglink-uno328p.elf')), flashOf: 32256, ramOf: 2048, axes: '2 DC' },
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'motion-rig-fw-bench-'));
+const link = join(dir, 'avr-link');
+const stats = join(dir, 'stats.json');
+const status = join(dir, 'status.json');
+const config = join(dir, 'config.yaml');
+const wait = async (cond: () => boolean, ms: number, what: string) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`firmware bench: ${what} not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+const readStatus = () => {
+  try {
+    return JSON.parse(readFileSync(status, 'utf8')) as { state: string; link: { playout: { on: boolean; accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number } } };
+  } catch {
+    return undefined;
+  }
+};
+const stop = (p: ChildProcess | undefined) =>
+  new Promise<void>((resolve) => {
+    if (!p || p.exitCode !== null) return resolve();
+    p.once('exit', () => resolve());
+    p.kill('SIGTERM');
+  });
+
+const rig = spawn(join(FW, 'build', 'avr-rig'), ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', link, '--stats', stats, '--isr-stats', '1'], { stdio: 'ignore' });
+try {
+  if (rig.pid !== undefined) setPriority(rig.pid, -10); // a stand-in for an MCU: as test/helpers/avr-rig.ts
+} catch {
+  // not allowed here
+}
+let service: ChildProcess | undefined;
+try {
+  await wait(() => existsSync(link), 5000, 'avr-rig link');
+  writeFileSync(
+    config,
+    `source: { type: simulator, simulator: { phases: "drive:3600" }, gt7: { bind: 127.0.0.${50 + (process.pid % 150)} } }
+loop: { rateHz: 1000 }
+rig: ${join(PACKAGE_ROOT, 'test', 'fixtures', 'rigs', 'avr-rig.yaml')}
+output: { type: riglink, serial: { path: ${link}, baud: ${BAUD}, lowLatency: false } }
+profiles: { dir: ${join(PACKAGE_ROOT, 'profiles')} }
+status: { file: ${status} }
+`,
+  );
+  service = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: 'ignore' });
+  await wait(() => readStatus()?.state === 'online', 30_000, 'service online');
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = readStatus()!.link.playout;
+  await stop(service);
+  await stop(rig);
+  const s = JSON.parse(readFileSync(stats, 'utf8')) as {
+    cycles: number;
+    simSeconds: number;
+    idleShare: number;
+    maxBehindMs: number;
+    uart: { rxBytes: number; txBytes: number };
+    isr: Record<string, { count: number; maxCycles: number; maxOwnCycles: number; cpuShare: number }>;
+    tick: Record<string, number>;
+  };
+  const names: Record<string, string> = { '5': 'INT4 (e-stop)', '13': 'TIMER2_COMPA (control tick)', '25': 'USART0_RX', '29': 'ADC', '32': 'TIMER3_COMPA (step)' };
+  const isr = Object.fromEntries(Object.entries(s.isr).map(([v, x]) => [names[v] ?? `vector ${v}`, { count: x.count, maxCycles: x.maxCycles, maxOwnCycles: x.maxOwnCycles, cpuPct: round(100 * x.cpuShare, 2) }]));
+  const rxPerS = s.uart.rxBytes / s.simSeconds;
+  // The firmware's counters since the service's last SET_PLAYOUT (a new session zeroes them).
+  const accepted = after.accepted;
+  const late = after.late;
+  out({
+    images,
+    run: { seconds: round(s.simSeconds, 1), avrIdlePct: round(100 * s.idleShare, 1), simBehindWallMaxMs: round(s.maxBehindMs, 1) },
+    isr,
+    note: 'the tick body runs after the stub in whichever handler leaves last (rig.h): its cycles are counted under that vector',
+    uart: { baud: BAUD, rxBytesPerS: Math.round(rxPerS), lineLoadPct: round((100 * rxPerS * 10) / BAUD, 1), rxIsrCpuPct: isr.USART0_RX?.cpuPct },
+    tickJitter: { edges: s.tick.edges, medianLatencyCycles: s.tick.medianLatencyCycles, p50: s.tick.p50JitterCycles, p99: s.tick.p99JitterCycles, p999: s.tick.p999JitterCycles, p9999: s.tick.p9999JitterCycles, max: s.tick.maxJitterCycles, unit: 'cycles (16 = 1 µs)', targetP9999: 16 },
+    playout: { on: after.on, delayMs: 2, accepted, late, latePerMillion: accepted ? Math.round((late / accepted) * 1e6) : null, stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
+  });
+} finally {
+  await stop(service);
+  await stop(rig);
+  rmSync(dir, { recursive: true, force: true });
+}

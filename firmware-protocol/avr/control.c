@@ -1,0 +1,583 @@
+/*
+ * The control tick (Timer2, 1 kHz) and the actuator drivers.
+ *
+ * Timing: the tick first applies the outputs it computed on the previous tick (PWM duty,
+ * direction) and toggles the test point, so the instant an actuator's command changes sits
+ * on the timer's grid, late only by the interrupt latency; then it re-enables interrupts
+ * (the UART receiver and the step timers must not wait ~1,000 cycles behind it) and computes
+ * the next outputs. The UART receive interrupt and the step interrupts re-enable interrupts
+ * within a few cycles (uart.c, ISR_NOBLOCK), so nothing holds the tick off for long.
+ *
+ * DC + pot: ADC runs free through the pots (its own interrupt), the tick takes the latest
+ * reading per pot, a reference follows `goal` within DC_VMAX, PI + speed feed-forward +
+ * damping gives the duty, clamped to ±PWM_CLAMP and to the soft limits. Pot out of range
+ * (disconnected wiper pulled to a rail) or no movement under high duty → fault, motor off.
+ *
+ * Step/dir: each axis has a 16-bit timer in CTC mode toggling its STEP pin in hardware, so
+ * pulse edges are exact; its compare interrupt counts steps and loads the next half period.
+ * The tick runs a velocity profile (STEP_AMAX, STEP_VMAX) from the counted position toward
+ * the goal. At boot every step axis homes toward its switch (active low) at HOME_V; the step
+ * interrupt catches the switch at the pulse that closed it, and that step is position 0.
+ */
+#include <avr/interrupt.h>
+#include <avr/io.h>
+
+#include "rig.h"
+
+volatile uint8_t rig_state = RL_STATE_PARKING; /* homing, then at park */
+volatile uint16_t rig_faults;
+volatile uint8_t motors_off;
+volatile uint16_t goal[AXES];
+volatile uint16_t position[AXES];
+volatile uint8_t slow = 1;
+volatile uint8_t homed;
+volatile uint32_t ms_now;
+
+uint8_t estop_pressed(void) { return !(ESTOP_PIN & (1 << ESTOP_BIT)); }
+
+/* Without disabling interrupts (that would delay the tick): read until the tick count is
+ * the same before and after the counter. Called from the main loop only. */
+uint32_t micros_now(void) {
+  uint32_t ms;
+  uint8_t t, wrapped;
+  do {
+    ms = ms_now;
+    t = TCNT2;
+    wrapped = (TIFR2 & (1 << OCF2A)) && t < 125; /* the counter wrapped, the tick not yet taken */
+  } while (ms != ms_now);
+  return (ms + wrapped) * 1000UL + (uint32_t)t * 4UL;
+}
+
+static void fault(uint16_t bits, uint8_t axis);
+
+/* ---------- DC + pot ---------- */
+/* Outputs for the next tick, written by the tick's first instructions (the stub below). */
+volatile uint16_t out_ocr[3];
+volatile uint8_t out_dir;
+#if N_DC > 0
+typedef struct {
+  int32_t ref;      /* reference, wire units × 16 */
+  int16_t vref;     /* reference speed, wire units × 16 per tick */
+  int32_t integ;    /* integrator, PWM counts × 256 */
+  uint16_t hist[4]; /* positions of the last 4 ticks (speed estimate) */
+  uint8_t hi;
+  uint8_t lost;     /* ticks the pot has been out of range */
+  uint16_t stall_ticks, stall_from;
+} dc_axis;
+static dc_axis dc[N_DC];
+/* ADC: each tick starts one pass over the pots, 2 conversions each (104 µs apiece), summed
+ * and scaled ×2 to a 12-bit value (the pot's noise dithers); the pass ends before the next tick. */
+static volatile uint16_t adc_block[N_DC];
+static uint16_t adc_sum;
+static uint8_t adc_ch, adc_n;
+
+/* Not a nesting handler: nothing in it can be hurt by the tick's body running inside it (the
+ * next conversion starts at its end; the body reads adc_block twice until it agrees). */
+ISR(ADC_vect, ISR_NOBLOCK) {
+  adc_sum += ADC;
+  if (++adc_n >= 2) {
+    adc_block[adc_ch] = adc_sum * 2;
+    adc_sum = 0;
+    adc_n = 0;
+    if (++adc_ch >= N_DC) return; /* pass done: the next tick starts another */
+    ADMUX = (1 << REFS0) | adc_ch;
+  }
+  ADCSRA |= 1 << ADSC;
+}
+
+static void adc_start_pass(void) {
+  adc_ch = 0;
+  adc_n = 0;
+  adc_sum = 0;
+  ADMUX = 1 << REFS0;
+  ADCSRA |= 1 << ADSC;
+}
+
+/* 4-sample sum → wire units, by multiplication (a 32-bit division costs ~600 cycles). */
+#define POT_SCALE_Q8 ((uint32_t)(65535.0 * 256 / (4.0 * (POT_ADC_MAX - POT_ADC_MIN)) + 0.5))
+static uint16_t pot_to_wire(uint16_t s) {
+  if (s <= 4 * POT_ADC_MIN) return 0;
+  if (s >= 4 * POT_ADC_MAX) return 65535;
+  return (uint16_t)(((uint32_t)(s - 4 * POT_ADC_MIN) * POT_SCALE_Q8) >> 8);
+}
+
+static void dc_set_out(uint8_t i, int16_t duty) {
+  uint16_t mag = duty < 0 ? (uint16_t)-duty : (uint16_t)duty;
+  out_ocr[i] = mag;
+#if defined(__AVR_ATmega2560__)
+  uint8_t m = 1 << DIR_BIT(i);
+  out_dir = duty < 0 ? (out_dir | m) : (out_dir & ~m);
+#else
+  out_dir = duty < 0 ? (out_dir | (1 << i)) : (out_dir & ~(1 << i));
+#endif
+}
+
+static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+#define DC_VMAX_Q4 ((int32_t)(DC_VMAX_WIRE_S * 16 / TICK_HZ))
+#define PARK_VMAX_Q4 ((int32_t)(PARK_VMAX_WIRE_S * 16 / TICK_HZ))
+
+/* Reference follows goal at most vmax (a rate limiter: the host shapes the motion), then
+ * PI (integrating outside a deadband) + reference-speed feed-forward − measured-speed damping. */
+static void dc_compute(uint8_t i, uint8_t off) {
+  dc_axis *a = &dc[i];
+  uint16_t raw;
+  do raw = adc_block[i];
+  while (raw != adc_block[i]); /* a 16-bit value the ADC handler may be writing */
+  uint16_t pos = pot_to_wire(raw);
+  position[i] = pos;
+  a->hist[a->hi & 3] = pos;
+  a->hi++;
+  int16_t vmeas = (int16_t)(((int32_t)pos - (int32_t)a->hist[a->hi & 3]) >> 2); /* wire per tick, over 4 ticks */
+  if (raw < 4 * POT_LOST_LO || raw > 4 * POT_LOST_HI) {
+    if (++a->lost >= POT_LOST_TICKS) fault(FAULT_FEEDBACK, i);
+  } else a->lost = 0;
+  if (off || rig_state == RL_STATE_FAULT) {
+    a->ref = (int32_t)pos * 16;
+    a->vref = 0;
+    a->integ = 0;
+    a->stall_ticks = 0;
+    dc_set_out(i, 0);
+    return;
+  }
+  int32_t vmax = slow ? PARK_VMAX_Q4 : DC_VMAX_Q4;
+  int32_t d = (int32_t)goal[i] * 16 - a->ref;
+  int32_t step = clamp32(d, -vmax, vmax);
+  a->ref += step;
+  a->vref = (int16_t)step;
+  int32_t e = (a->ref >> 4) - pos;
+  if (e > DC_I_DEADBAND || e < -DC_I_DEADBAND)
+    a->integ = clamp32(a->integ + e * DC_KI_Q8, -(int32_t)DC_I_LIMIT * 256, (int32_t)DC_I_LIMIT * 256);
+  int32_t u = (e * DC_KP_Q8 + a->integ + (((int32_t)a->vref * DC_KFF_Q8) >> 4) - (int32_t)vmeas * DC_KD_Q8) >> 8;
+  u = clamp32(u, -PWM_CLAMP, PWM_CLAMP);
+  /* Soft limits: beyond one, drive back inward only. */
+  if ((pos < SOFT_MIN_WIRE && u < 0) || (pos > SOFT_MAX_WIRE && u > 0)) u = 0;
+  dc_set_out(i, (int16_t)u);
+  /* Stall: high duty and no movement for STALL_TICKS. */
+  if (u > STALL_DUTY || u < -STALL_DUTY) {
+    if (a->stall_ticks == 0) a->stall_from = pos;
+    if (++a->stall_ticks >= STALL_TICKS) {
+      int32_t moved = (int32_t)pos - a->stall_from;
+      if (moved < STALL_MOVE_WIRE && moved > -STALL_MOVE_WIRE) fault(FAULT_STALL, i);
+      a->stall_ticks = 0;
+    }
+  } else a->stall_ticks = 0;
+}
+#endif
+
+/* Vector of a nesting handler (rig.h): mark, re-enable interrupts, then the handler proper. */
+#pragma GCC diagnostic ignored "-Wmisspelled-isr"
+#define NESTING_VECTOR(vect, bit, body)                                                                                  \
+  void body(void) __attribute__((signal, used, externally_visible));                                                    \
+  ISR(vect, ISR_NAKED) { __asm__ volatile("sbi %0, %1\n\tsei\n\tjmp " #body "\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)), "I"(bit)); }
+
+/* ---------- step/dir ---------- */
+#if N_STEP > 0
+typedef struct {
+  volatile int16_t pos;      /* steps, counted at each rising STEP edge */
+  volatile uint16_t half;    /* next half period, timer counts (0: stop after this pulse) */
+  volatile uint8_t level;    /* STEP pin after the last toggle */
+  volatile uint8_t running;
+  volatile int8_t dir;       /* +1 / -1 while running */
+  volatile uint8_t hit;      /* homing: the switch closed at pos */
+  volatile int16_t stop_at;  /* stop after the pulse that reaches this (creep) */
+  volatile uint8_t use_stop;
+  int32_t v;                 /* commanded speed, steps/s */
+  uint32_t half_for;         /* the speed `half_cached` was computed for (a division is ~600 cycles) */
+  uint16_t half_cached;
+  int16_t last_tgt;          /* goal in steps at the last tick (its speed is fed forward) */
+  uint8_t homing;            /* 1 seeking the switch, 0 homed */
+  int32_t seek;              /* steps travelled while seeking */
+} step_axis;
+static step_axis st[N_STEP];
+
+static inline void step_timer_start(uint8_t i, uint16_t half) {
+  /* CTC (WGM 4), toggle OCnA on match, clock/8 = 2 MHz. */
+  switch (i) {
+    case 0: TCNT3 = 0; OCR3A = half; TCCR3A = 1 << COM3A0; TCCR3B = (1 << WGM32) | (1 << CS31); break;
+#if N_STEP > 1
+    case 1: TCNT4 = 0; OCR4A = half; TCCR4A = 1 << COM4A0; TCCR4B = (1 << WGM42) | (1 << CS41); break;
+#endif
+#if N_STEP > 2
+    case 2: TCNT5 = 0; OCR5A = half; TCCR5A = 1 << COM5A0; TCCR5B = (1 << WGM52) | (1 << CS51); break;
+#endif
+  }
+}
+static inline void step_timer_stop(uint8_t i) {
+  switch (i) {
+    case 0: TCCR3B = 0; TCCR3A = 0; break;
+#if N_STEP > 1
+    case 1: TCCR4B = 0; TCCR4A = 0; break;
+#endif
+#if N_STEP > 2
+    case 2: TCCR5B = 0; TCCR5A = 0; break;
+#endif
+  }
+}
+static inline void step_set_half(uint8_t i, uint16_t h) {
+  switch (i) {
+    case 0: OCR3A = h; break;
+#if N_STEP > 1
+    case 1: OCR4A = h; break;
+#endif
+#if N_STEP > 2
+    case 2: OCR5A = h; break;
+#endif
+  }
+}
+
+/* One compare match: the hardware has just toggled STEP. */
+static inline void step_edge(uint8_t i) {
+  step_axis *s = &st[i];
+  if (!s->level) {
+    s->level = 1;
+    s->pos += s->dir;
+    if (s->homing && !(HOME_PIN & (1 << HOME_BIT(i)))) {
+      s->hit = 1;
+      s->half = 0;
+    }
+    if (s->use_stop && s->pos == s->stop_at) s->half = 0;
+    step_set_half(i, s->half ? s->half : 20); /* the falling edge comes 10 µs later at the latest */
+  } else {
+    s->level = 0;
+    if (!s->half) {
+      step_timer_stop(i);
+      s->running = 0;
+    } else step_set_half(i, s->half);
+  }
+}
+NESTING_VECTOR(TIMER3_COMPA_vect, NEST_STEP0, step0_body)
+void step0_body(void) {
+  step_edge(0);
+  cli();
+  nest_leave(NEST_STEP0);
+}
+#if N_STEP > 1
+NESTING_VECTOR(TIMER4_COMPA_vect, NEST_STEP0 + 1, step1_body)
+void step1_body(void) {
+  step_edge(1);
+  cli();
+  nest_leave(NEST_STEP0 + 1);
+}
+#endif
+#if N_STEP > 2
+NESTING_VECTOR(TIMER5_COMPA_vect, NEST_STEP0 + 2, step2_body)
+void step2_body(void) {
+  step_edge(2);
+  cli();
+  nest_leave(NEST_STEP0 + 2);
+}
+#endif
+
+/* Multiplications, not divisions (~600 cycles each on the AVR). */
+#define WIRE_PER_STEP_Q12 ((uint32_t)(65535.0 * 4096 / STEPS_TRAVEL + 0.5))
+static uint16_t steps_to_wire(int16_t p) {
+  if (p <= 0) return 0;
+  if (p >= STEPS_TRAVEL) return 65535;
+  uint32_t w = ((uint32_t)p * WIRE_PER_STEP_Q12 + 2048) >> 12;
+  return w > 65535 ? 65535 : (uint16_t)w;
+}
+static int16_t wire_to_steps(uint16_t w) { return (int16_t)(((uint32_t)w * STEPS_TRAVEL + 32768UL) >> 16); }
+
+/* Commanded speed → the step timer. Direction changes only while stopped. */
+static void step_drive(uint8_t i, int32_t v) {
+  step_axis *s = &st[i];
+  uint32_t mag = v < 0 ? (uint32_t)-v : (uint32_t)v;
+  int8_t dir = v < 0 ? -1 : 1;
+  if (mag != s->half_for) {
+    s->half_for = mag;
+    s->half_cached = mag < 31 ? 0 : (uint16_t)(1000000UL / mag);
+  }
+  uint16_t half = s->half_cached;
+  cli();
+  if (s->running) {
+    s->half = (dir != s->dir) ? 0 : half;
+    sei();
+    return;
+  }
+  sei();
+  if (!half) return;
+  if (dir > 0) STEP_DIR_PORT |= 1 << STEP_DIR_BIT(i); else STEP_DIR_PORT &= ~(1 << STEP_DIR_BIT(i));
+  s->dir = dir;
+  s->half = half;
+  s->level = 0;
+  s->running = 1;
+  step_timer_start(i, half); /* first edge a half period later: ≥ 20 µs of DIR setup */
+}
+
+static void step_stop_now(uint8_t i) {
+  cli();
+  step_timer_stop(i);
+  st[i].running = 0;
+  st[i].half = 0;
+  st[i].level = 0;
+  sei();
+  st[i].v = 0;
+}
+
+static void step_compute(uint8_t i, uint8_t off) {
+  step_axis *s = &st[i];
+  uint8_t ax = N_DC + i;
+  if (off || rig_state == RL_STATE_FAULT) {
+    if (s->running) step_stop_now(i);
+    position[ax] = steps_to_wire(s->pos);
+    return;
+  }
+  if (s->homing) {
+    if (s->hit && !s->running) {
+      cli();
+      s->pos = 0;
+      s->hit = 0;
+      sei();
+      s->homing = 0;
+      s->v = 0;
+    } else if (!s->hit) {
+      if (!s->running) s->seek = 0;
+      s->seek += HOME_V / TICK_HZ;
+      if (s->seek > HOME_MAX_STEPS) {
+        fault(FAULT_HOME, ax);
+        return;
+      }
+      if (!(HOME_PIN & (1 << HOME_BIT(i))) && !s->running) {
+        /* Already on the switch at power-up: take here as 0 (docs: home from off the switch for repeatability). */
+        s->homing = 0;
+        cli();
+        s->pos = 0;
+        sei();
+      } else step_drive(i, -HOME_V);
+    }
+    position[ax] = 0;
+    return;
+  }
+  int16_t pos = s->pos;
+  position[ax] = steps_to_wire(pos);
+  int16_t tgt = wire_to_steps(goal[ax]);
+  int32_t d = (int32_t)tgt - pos;
+  int32_t v = s->v;
+  const int32_t acc = STEP_AMAX / TICK_HZ;
+  int32_t vmax = slow ? STEP_PARK_VMAX : STEP_VMAX;
+  /* The goal's own speed (feed-forward), then a proportional pull on the distance, braking
+   * early enough (relative speed² ≥ 2·a·distance) not to overshoot a goal that stops. */
+  int32_t vt = ((int32_t)tgt - s->last_tgt) * TICK_HZ;
+  s->last_tgt = tgt;
+  if (vt > vmax) vt = vmax;
+  if (vt < -vmax) vt = -vmax;
+  int32_t want = vt + d * STEP_KP;
+  int32_t vrel = v - vt;
+  uint32_t arel = vrel < 0 ? (uint32_t)-vrel : (uint32_t)vrel;
+  uint32_t dist = d < 0 ? (uint32_t)-d : (uint32_t)d;
+  if (d != 0 && ((d > 0) == (vrel > 0)) && ((arel * arel) >> 10) >= (uint32_t)(2 * STEP_AMAX / 1024) * dist) want = vt;
+  if (want > vmax) want = vmax;
+  if (want < -vmax) want = -vmax;
+  if (want > v + acc) v += acc;
+  else if (want < v - acc) v -= acc;
+  else v = want;
+  if (vt == 0 && d != 0 && v > -STEP_VMIN && v < STEP_VMIN) v = d > 0 ? STEP_VMIN : -STEP_VMIN;
+  if (d == 0 && vt == 0 && v <= acc && v >= -acc) v = 0;
+  s->v = v;
+  /* Creeping to a goal at rest: let the step interrupt stop exactly on it. */
+  cli();
+  s->use_stop = vt == 0 && v >= -2 * STEP_VMIN && v <= 2 * STEP_VMIN;
+  s->stop_at = tgt;
+  sei();
+  step_drive(i, v);
+}
+#endif
+
+static void fault(uint16_t bits, uint8_t axis) {
+  if (rig_state == RL_STATE_FAULT) return;
+  rig_faults = bits | ((uint16_t)(axis + 1) << 8);
+  rig_state = RL_STATE_FAULT;
+}
+
+/* Hardware e-stop: everything off at once, latched. */
+ISR(ESTOP_vect) {
+  motors_off = 1;
+  ENABLE_PORT &= ~(1 << ENABLE_BIT);
+  out_ocr[0] = out_ocr[1] = out_ocr[2] = 0;
+  OCR1A = 0;
+  OCR1B = 0;
+#if defined(__AVR_ATmega2560__)
+  OCR1C = 0;
+  TCCR3B = 0; TCCR3A = 0;
+  TCCR4B = 0; TCCR4A = 0;
+  TCCR5B = 0; TCCR5A = 0;
+#endif
+  rig_state = RL_STATE_ESTOP;
+}
+
+static uint8_t ticking; /* re-entry guard: a tick that overran its period */
+#pragma GCC diagnostic ignored "-Wmisspelled-isr"
+void tick_body(void) __attribute__((signal, used, externally_visible));
+
+/*
+ * The tick's vector: apply the outputs computed last tick, then toggle the test point, in
+ * straight-line code that changes no flags, so every tick takes the same cycles from the
+ * compare match to the outputs; then the C body (a full interrupt handler of its own).
+ */
+/* Shared tail of the stub: count the millisecond, then run the body now or mark it pending. */
+#define TICK_STUB_TAIL                                                                        \
+  "lds r24, ms_now\n\t" "subi r24, 0xFF\n\t" "sts ms_now, r24\n\t"                           \
+  "lds r24, ms_now+1\n\t" "sbci r24, 0xFF\n\t" "sts ms_now+1, r24\n\t"                       \
+  "lds r24, ms_now+2\n\t" "sbci r24, 0xFF\n\t" "sts ms_now+2, r24\n\t"                       \
+  "lds r24, ms_now+3\n\t" "sbci r24, 0xFF\n\t" "sts ms_now+3, r24\n\t"                       \
+  "in r24, %[gpior]\n\t" "andi r24, %[active]\n\t" "breq 1f\n\t"                             \
+  "sbi %[gpior], %[pending]\n\t"                                                              \
+  "pop r24\n\t" "out __SREG__, r24\n\t" "pop r24\n\t" "reti\n"                                \
+  "1:\n\t" "pop r24\n\t" "out __SREG__, r24\n\t" "pop r24\n\t" "jmp tick_body\n\t"
+
+#if defined(__AVR_ATmega2560__)
+ISR(TIMER2_COMPA_vect, ISR_NAKED) {
+  __asm__ volatile(
+      "push r24\n\t"
+      "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
+      "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
+      "lds r24, out_ocr+5\n\t" "sts %[c_h], r24\n\t" "lds r24, out_ocr+4\n\t" "sts %[c_l], r24\n\t"
+      "lds r24, out_dir\n\t" "out %[dirp], r24\n\t"
+      "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t" /* not sbi: simavr would toggle every set bit of PINx */
+      "in r24, __SREG__\n\t" "push r24\n\t"
+      TICK_STUB_TAIL ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
+      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [c_h] "n"(_SFR_MEM_ADDR(OCR1CH)), [c_l] "n"(_SFR_MEM_ADDR(OCR1CL)), [dirp] "I"(_SFR_IO_ADDR(DIR_PORT)),
+      [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)), [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
+}
+#else
+ISR(TIMER2_COMPA_vect, ISR_NAKED) {
+  __asm__ volatile(
+      "push r24\n\t"
+      "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
+      "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
+      "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t"
+      "in r24, __SREG__\n\t" "push r24\n\t"
+      TICK_STUB_TAIL ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
+      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)),
+      [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
+}
+#endif
+
+static void tick_compute(void);
+
+/* Runs with interrupts off (from the stub or a handler leaving); returns with them off. */
+void tick_deferred(void) {
+  if (ticking) return;
+  ticking = 1;
+  sei();
+  tick_compute();
+  cli();
+  ticking = 0;
+}
+
+void tick_body(void) { tick_deferred(); }
+
+/* The next outputs, with interrupts on. */
+static void tick_compute(void) {
+#if !defined(__AVR_ATmega2560__) && N_DC > 0
+  /* Uno: the direction pins are on two ports; set here, after the PWM. */
+  if (out_dir & 1) PORTD |= 1 << PD7; else PORTD &= ~(1 << PD7);
+  if (out_dir & 2) PORTB |= 1 << PB0; else PORTB &= ~(1 << PB0);
+#endif
+  if (estop_pressed() && !motors_off) { /* a level still low after its edge was missed */
+    cli();
+    motors_off = 1;
+    ENABLE_PORT &= ~(1 << ENABLE_BIT);
+    rig_state = RL_STATE_ESTOP;
+    sei();
+  }
+  uint8_t moff = motors_off;
+  {
+    uint16_t t[AXES];
+    /* The engine runs every tick (commands, arrivals); its target moves the rig only when enabled. */
+    if (playout_tick(ms_now * 1000UL, t) && rig_state == RL_STATE_ENABLED)
+      for (uint8_t i = 0; i < AXES; i++) goal[i] = t[i] < SOFT_MIN_WIRE ? SOFT_MIN_WIRE : t[i] > SOFT_MAX_WIRE ? SOFT_MAX_WIRE : t[i];
+  }
+#if N_DC > 0
+  for (uint8_t i = 0; i < N_DC; i++) dc_compute(i, moff);
+  adc_start_pass();
+#endif
+#if N_STEP > 0
+  uint8_t all = 1;
+  for (uint8_t i = 0; i < N_STEP; i++) {
+    step_compute(i, moff);
+    if (st[i].homing) all = 0;
+  }
+  homed = all;
+#endif
+  if (rig_state == RL_STATE_FAULT) ENABLE_PORT &= ~(1 << ENABLE_BIT);
+}
+
+uint8_t control_at_goal(void) {
+  for (uint8_t i = 0; i < AXES; i++) {
+    int32_t d = (int32_t)position[i] - goal[i];
+#if N_STEP > 0
+    if (i >= N_DC) {
+      if (st[i - N_DC].running || st[i - N_DC].homing || d > 8 || d < -8) return 0;
+      continue;
+    }
+#endif
+    if (d > DC_PARKED_TOL || d < -DC_PARKED_TOL) return 0;
+  }
+  return 1;
+}
+
+void control_init(void) {
+  for (uint8_t i = 0; i < AXES; i++) goal[i] = PARK_WIRE;
+  ENABLE_DDR |= 1 << ENABLE_BIT;
+  TP_DDR |= 1 << TP_BIT;
+  ESTOP_PORT |= 1 << ESTOP_BIT; /* pull-up */
+#if N_DC > 0
+#if defined(__AVR_ATmega2560__)
+  DIR_DDR = (1 << N_DC) - 1;
+#else
+  DDRD |= 1 << PD7;
+  DDRB |= 1 << PB0;
+#endif
+  for (uint8_t i = 0; i < N_DC; i++) PWM_DDR |= 1 << PWM_BIT(i);
+  /* Timer1: fast PWM, TOP = ICR1 (WGM 14), non-inverting on the used channels, no prescaler. */
+  ICR1 = PWM_TOP;
+  TCCR1A = (1 << WGM11) | (1 << COM1A1)
+#if N_DC > 1
+           | (1 << COM1B1)
+#endif
+#if N_DC > 2
+           | (1 << COM1C1)
+#endif
+      ;
+  TCCR1B = (1 << WGM13) | (1 << WGM12) | (1 << CS10);
+  /* ADC: AVcc reference, clock/128 = 125 kHz, one conversion per ~104 µs. */
+  ADMUX = 1 << REFS0;
+  ADCSRA = (1 << ADEN) | (1 << ADIE) | (1 << ADPS2) | (1 << ADPS1) | (1 << ADPS0);
+#endif
+#if N_STEP > 0
+  STEP_DIR_DDR |= (1 << N_STEP) - 1;
+  for (uint8_t i = 0; i < N_STEP; i++) {
+    HOME_PORT |= 1 << HOME_BIT(i); /* pull-up */
+    st[i].homing = 1;
+  }
+  DDRE |= 1 << PE3;
+#if N_STEP > 1
+  DDRH |= 1 << PH3;
+#endif
+#if N_STEP > 2
+  DDRL |= 1 << PL3;
+#endif
+  TIMSK3 = 1 << OCIE3A;
+#if N_STEP > 1
+  TIMSK4 = 1 << OCIE4A;
+#endif
+#if N_STEP > 2
+  TIMSK5 = 1 << OCIE5A;
+#endif
+#else
+  homed = 1;
+#endif
+  /* Timer2: CTC at 1 kHz: 16 MHz / 64 / 250. */
+  OCR2A = 249;
+  TCCR2A = 1 << WGM21;
+  TCCR2B = 1 << CS22;
+  TIMSK2 = 1 << OCIE2A;
+  ESTOP_INT_SETUP();
+  if (!estop_pressed()) ENABLE_PORT |= 1 << ENABLE_BIT;
+  else {
+    motors_off = 1;
+    rig_state = RL_STATE_ESTOP;
+  }
+}

@@ -1,0 +1,193 @@
+/*
+ * RigLink firmware for AVR (ATmega2560 / ATmega328P at 16 MHz), plain C on avr-libc, using
+ * the reference codec (../c/riglink.c). The main loop reads the UART ring, runs the state
+ * machine of PROTOCOL.md §3 and its watchdog, and sends STATUS every 20 ms; the actuators
+ * are driven by the control tick (control.c); timed setpoints by playout.c.
+ */
+#include <avr/interrupt.h>
+#include <avr/io.h>
+#include <avr/sleep.h>
+
+#include "rig.h"
+
+static rl_parser parser;
+static uint16_t tx_seq, last_seq;
+static uint16_t hold_ms = HOLD_MS_DEFAULT, park_ms = PARK_MS_DEFAULT;
+static uint32_t last_valid_ms, last_status_ms;
+static uint8_t out[RIGLINK_MAX_FRAME];
+
+/* Interrupts stay on (turning them off would delay the tick): read until two reads agree. */
+static uint32_t millis(void) {
+  uint32_t m;
+  do m = ms_now;
+  while (m != ms_now);
+  return m;
+}
+static uint16_t read_u16(volatile uint16_t *p) {
+  uint16_t v;
+  do v = *p;
+  while (v != *p);
+  return v;
+}
+
+static void send(uint8_t n) { uart_write(out, n); }
+
+static void set_goal(uint8_t i, uint16_t v) {
+  if (v < SOFT_MIN_WIRE) v = SOFT_MIN_WIRE;
+  if (v > SOFT_MAX_WIRE) v = SOFT_MAX_WIRE;
+  cli();
+  goal[i] = v;
+  sei();
+}
+static void goals_here(void) {
+  for (uint8_t i = 0; i < AXES; i++) set_goal(i, read_u16(&position[i]));
+}
+
+/* A state change from the main loop; never leaves estop/fault behind the interrupts' back. */
+static uint8_t set_state(uint8_t from_any, uint8_t s) {
+  uint8_t ok = 0;
+  cli();
+  uint8_t cur = rig_state;
+  if (from_any || (cur != RL_STATE_ESTOP && cur != RL_STATE_FAULT)) {
+    rig_state = s;
+    ok = 1;
+  }
+  sei();
+  if (ok && s != RL_STATE_ENABLED) playout_flush();
+  slow = (rig_state == RL_STATE_PARKING);
+  return ok;
+}
+
+static void handle(const rl_frame *f) {
+  const uint8_t *p = f->payload;
+  uint8_t result = RL_RESULT_OK;
+  uint8_t st = rig_state;
+  last_valid_ms = millis();
+  last_seq = f->seq;
+  switch (f->type) {
+    case RL_HELLO:
+      playout_off();
+      send(rl_encode_hello_ack(tx_seq++, AXES, FIRMWARE_ID " " BOARD_NAME, out));
+      return;
+    case RL_SETPOINT:
+      if (st == RL_STATE_HOLDING) set_state(0, RL_STATE_ENABLED);
+      if (rig_state == RL_STATE_ENABLED && p[1] == AXES) {
+        playout_flush();
+        for (uint8_t i = 0; i < AXES; i++) set_goal(i, rl_get_u16(p + 2 + 2 * i));
+      }
+      return;
+    case RL_SETPOINT_TIMED:
+      if (st == RL_STATE_HOLDING) set_state(0, RL_STATE_ENABLED);
+      playout_accept(p, f->payload_len, micros_now());
+      return;
+    case RL_ENABLE:
+      if (st == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
+      else if (st == RL_STATE_FAULT || !homed) result = RL_RESULT_BAD_STATE;
+      else {
+        if (st != RL_STATE_ENABLED) goals_here();
+        set_state(0, RL_STATE_ENABLED);
+      }
+      break;
+    case RL_PARK:
+      if (st == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
+      else if (st == RL_STATE_FAULT) result = RL_RESULT_BAD_STATE;
+      else if (st != RL_STATE_PARKED) {
+        for (uint8_t i = 0; i < AXES; i++) set_goal(i, PARK_WIRE);
+        set_state(0, RL_STATE_PARKING);
+      }
+      break;
+    case RL_ESTOP:
+      if (st != RL_STATE_ESTOP) {
+        goals_here(); /* controlled stop where they are; latched */
+        set_state(1, RL_STATE_ESTOP);
+      }
+      break;
+    case RL_CLEAR_ESTOP:
+      if (st != RL_STATE_ESTOP || estop_pressed()) result = RL_RESULT_BAD_STATE;
+      else {
+        goals_here();
+        cli();
+        motors_off = 0;
+        ENABLE_PORT |= 1 << ENABLE_BIT;
+        sei();
+        set_state(1, RL_STATE_PARKED);
+      }
+      break;
+    case RL_SET_WATCHDOG:
+      if (rl_get_u16(p) == 0 || rl_get_u16(p + 2) < rl_get_u16(p)) result = RL_RESULT_BAD_PAYLOAD;
+      else {
+        hold_ms = rl_get_u16(p);
+        park_ms = rl_get_u16(p + 2);
+      }
+      break;
+    case RL_SET_PLAYOUT:
+      result = playout_configure(rl_get_u32(p), rl_get_u16(p + 4));
+      break;
+    case RL_GET_COUNTERS:
+      send(rl_encode_counters(tx_seq++, &parser.counters, out));
+      return;
+    case RL_GET_CAPS: {
+      rl_caps c;
+      playout_caps(&c);
+      send(rl_encode_caps(tx_seq++, &c, out));
+      return;
+    }
+    default:
+      return; /* MCU → host types: not for us */
+  }
+  send(rl_encode_ack(tx_seq++, f->type, f->seq, result, out));
+}
+
+static void send_status(void) {
+  uint16_t pos[AXES];
+  for (uint8_t i = 0; i < AXES; i++) pos[i] = read_u16(&position[i]);
+  uint8_t st = rig_state;
+  uint16_t faults = read_u16(&rig_faults);
+  if (uart_dropped) faults |= FAULT_RX_OVERRUN;
+  send(rl_encode_status(tx_seq++, st, faults, last_seq, AXES, pos, out));
+  if (playout_on()) {
+    rl_playout_report r;
+    playout_report(&r);
+    send(rl_encode_playout_status(tx_seq++, &r, out));
+  }
+}
+
+int main(void) {
+  rl_parser_init(&parser);
+  playout_init();
+  control_init();
+  uart_init();
+  set_sleep_mode(SLEEP_MODE_IDLE);
+  sei();
+  for (;;) {
+    uint8_t b;
+    while (uart_read(&b))
+      if (rl_parser_feed(&parser, b) == RL_FRAME) handle(&parser.frame);
+    uint32_t now = millis();
+    uint8_t st = rig_state;
+    uint32_t silent = now - last_valid_ms;
+    /* Watchdog: hold, then a controlled park. */
+    if (st == RL_STATE_ENABLED && silent > hold_ms) {
+      goals_here();
+      set_state(0, RL_STATE_HOLDING);
+    } else if (st == RL_STATE_HOLDING && silent > park_ms) {
+      for (uint8_t i = 0; i < AXES; i++) set_goal(i, PARK_WIRE);
+      set_state(0, RL_STATE_PARKING);
+    } else if (st == RL_STATE_PARKING && homed && control_at_goal()) {
+      set_state(0, RL_STATE_PARKED);
+    }
+    if (now - last_status_ms >= STATUS_MS) {
+      last_status_ms = now;
+      send_status();
+    }
+    /* Sleep until the next interrupt (a byte, a tick), unless a byte came meanwhile. */
+    cli();
+    if (uart_rx_empty()) {
+      sleep_enable();
+      sei();
+      sleep_cpu();
+      sleep_disable();
+    }
+    sei();
+  }
+}

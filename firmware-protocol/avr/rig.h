@@ -1,0 +1,82 @@
+/* What the modules of the firmware share: state, targets, positions, the clock. */
+#ifndef RIG_H
+#define RIG_H
+
+#include <stdint.h>
+
+#include "board.h"
+#include "config.h"
+#include "riglink.h"
+
+/* RigLink state (RL_STATE_*); written by the main loop with interrupts off, and by the e-stop
+ * and control interrupts (estop, fault) which the main loop never overrides. */
+extern volatile uint8_t rig_state;
+extern volatile uint16_t rig_faults;
+/* The hardware e-stop has cut the outputs (set by its interrupt, cleared by CLEAR_ESTOP). */
+extern volatile uint8_t motors_off;
+/* Where each axis heads (wire units, already clamped); the control tick follows it within limits. */
+extern volatile uint16_t goal[AXES];
+/* Measured positions (wire units), updated every tick. */
+extern volatile uint16_t position[AXES];
+/* Parking speed limits apply (parking, homing). */
+extern volatile uint8_t slow;
+/* Every step/dir axis has found its home switch. */
+extern volatile uint8_t homed;
+/* Milliseconds since boot (control ticks). */
+extern volatile uint32_t ms_now;
+
+/*
+ * Interrupt nesting (GPIOR0, bit-addressable): the control tick's body (~thousands of cycles,
+ * interrupts on) must never run inside another handler that re-enabled interrupts: it would
+ * suspend that handler's work (a received byte not yet stored while later bytes are, a step
+ * edge not yet counted). Each such handler sets its bit while it runs; the tick's stub applies
+ * the outputs on time regardless, but when a bit is set it only marks the body pending, and
+ * the last handler to leave runs it (tick_deferred()).
+ */
+#define NEST_RX 0
+#define NEST_STEP0 1
+#define NEST_TICK_PENDING 7
+#define NEST_ACTIVE_MASK 0x7F
+void tick_deferred(void);
+/* End of a nesting handler (call with interrupts off): clear its bit, run a pending tick
+ * body if last; returns with interrupts on, so the epilogue's pops do not hold off the tick. */
+static inline void nest_leave(uint8_t bit) {
+  GPIOR0 &= (uint8_t) ~(1 << bit);
+  if ((GPIOR0 & (1 << NEST_TICK_PENDING)) && !(GPIOR0 & NEST_ACTIVE_MASK)) {
+    GPIOR0 &= (uint8_t) ~(1 << NEST_TICK_PENDING);
+    tick_deferred();
+  }
+  __asm__ volatile("sei" ::: "memory");
+}
+
+void control_init(void);
+/* Microseconds since boot, from the control timer (4 µs resolution). */
+uint32_t micros_now(void);
+/* Every axis within tolerance of `goal` and at rest. */
+uint8_t control_at_goal(void);
+/* The hardware e-stop input is pressed now. */
+uint8_t estop_pressed(void);
+
+void uart_init(void);
+uint8_t uart_read(uint8_t *b);
+void uart_write(const uint8_t *p, uint8_t n);
+uint8_t uart_rx_empty(void);
+extern volatile uint8_t uart_dropped;
+
+/* Playout (PROTOCOL.md §7) on the shared engine, run in the control tick (playout.c). */
+void playout_init(void);
+void playout_caps(rl_caps *c);
+uint8_t playout_on(void);
+void playout_off(void);
+/* SET_PLAYOUT: returns an ACK result (waits for the next tick). */
+uint8_t playout_configure(uint32_t period_ns, uint16_t delay_us);
+/* SETPOINT_TIMED that arrived at micros t_us. */
+void playout_accept(const uint8_t *payload, uint8_t len, uint32_t t_us);
+/* Empty the queue (core SETPOINT, leaving enabled). */
+void playout_flush(void);
+/* PLAYOUT_STATUS fields; starts a new min-lead interval. */
+void playout_report(rl_playout_report *r);
+/* From the control tick: the playout target at nominal time t_us, if one applies (returns 1). */
+uint8_t playout_tick(uint32_t t_us, uint16_t *out);
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * avr-rig: the RigLink AVR firmware in simavr, in real time, wired to a simulated rig.
+ *
+ *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
+ *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--plant-log FILE]
+ *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
+ *
+ * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
+ * wall clock. UART0 goes to a pty (simavr's uart_pty part); PATH becomes a symlink to it.
+ * Pins (avr/board.h): each DC slot's PWM (Timer1 OCR and its COM bits) and direction pin
+ * drive a DC motor model whose position sets the pot's voltage on its ADC pin; each step
+ * slot's STEP pin rising edges move a step counter by ±1 (DIR pin), and its home switch
+ * input is closed (low) while the counter is <= 0; the e-stop input is held low while FILE
+ * exists (checked every millisecond of wall time); the drive-enable output gates every motor.
+ * --pot-lost-file / --jam-file: while the file exists, DC axis 0's pot reads 0 V / its motor
+ * is jammed (fault injection). --plant-log: one line every 10 ms of simulated time,
+ * "SIM_MS MONO_MS ENABLE STATE x0 x1 .. | t0 t1 .. | r0 r1 ..": the plant's positions, the
+ * last SETPOINT targets the firmware received and the positions its last STATUS reported
+ * (all wire units; STATE from that STATUS; MONO_MS on CLOCK_MONOTONIC), and a line
+ * "# state S sim SIM_MS mono MONO_MS lastRx SIM_MS faults F" whenever STATUS reports a new
+ * state (lastRx: when the last valid frame reached the firmware), and "# estop-pin P sim
+ * SIM_MS mono MONO_MS behind MS" when the e-stop input changes (behind: how far simulated
+ * time trailed the wall clock then). Both directions are
+ * decoded with the reference parser (riglink.c).
+ * --stats: JSON at exit: with --isr-stats 1 (slower: every instruction is inspected),
+ * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
+ * with and without time spent in interrupts nested in them); always the
+ * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
+ * far the simulation fell behind the wall clock, UART bytes.
+ * Ends on SIGTERM/SIGINT and when its parent process dies (it then removes PATH).
+ *
+ * Not modelled: the PWM waveform and OCR double buffering (the motor sees the duty as an
+ * average: simavr 1.6 applies OCR writes at once), H-bridge dead time, current, back-EMF
+ * beyond the first-order model, gear backlash, pot nonlinearity; servo-drive dynamics (a
+ * step is an exact position change; no following error, no lost steps, no minimum pulse
+ * width or DIR setup checks); UART bit timing, framing and overrun errors (simavr queues
+ * received bytes with flow control, so the firmware never overruns; bytes arrive at the
+ * baud rate's byte time); the USB-serial chip (no 1 ms USB frames, no DTR auto-reset);
+ * brown-out, the AVR watchdog, EEPROM; pull-ups (the harness drives every input it owns);
+ * switch bounce. The AVR core itself is cycle-counted by simavr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "avr_adc.h"
+#include "avr_ioport.h"
+#include "avr_timer.h"
+#include "avr_uart.h"
+#include "sim_avr.h"
+#include "sim_elf.h"
+#include "sim_irq.h"
+#include "uart_pty.h"
+
+#include "plant.h"
+#include "riglink.h"
+
+typedef struct {
+  const char *name;
+  int max_dc, max_step;
+  uint16_t ocr[3];          /* OCR1A/B/C low byte addresses */
+  uint16_t icr1, tccr1a;
+  char dir_port[3]; int dir_bit[3];
+  char step_timer[3];       /* the timer whose OCnA is STEP */
+  char sdir_port[3]; int sdir_bit[3];
+  char home_port[3]; int home_bit[3];
+  char estop_port; int estop_bit;
+  char en_port; int en_bit;
+  char tp_port; int tp_bit;
+  int vectors;
+} pinmap;
+
+static const pinmap MEGA = {
+  "atmega2560", 3, 3, {0x88, 0x8A, 0x8C}, 0x86, 0x80,
+  {'A', 'A', 'A'}, {0, 1, 2},
+  {'3', '4', '5'},
+  {'C', 'C', 'C'}, {0, 1, 2},
+  {'C', 'C', 'C'}, {4, 5, 6},
+  'E', 4, 'G', 0, 'G', 1, 57,
+};
+static const pinmap UNO = {
+  "atmega328p", 2, 0, {0x88, 0x8A, 0}, 0x86, 0x80,
+  {'D', 'B', 0}, {7, 0, 0},
+  {0}, {0}, {0}, {0}, {0},
+  'D', 2, 'D', 4, 'D', 5, 26,
+};
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { (void)s; stop = 1; }
+
+static avr_t *avr;
+static const pinmap *pm;
+static plant pl;
+static uart_pty_t pty;
+static const char *estop_file, *pot_lost_file, *jam_file;
+static FILE *plant_log;
+static avr_irq_t *adc_irq[3];
+static int enable_level = 1;
+static int step_dir_level[3];
+static double t_mono0;
+
+static double mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static avr_irq_t *pin_irq(char port, int bit) { return avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(port), bit); }
+
+/* An input the harness drives (switch, e-stop): simavr lets a PORT write (the pull-up bit)
+ * override a pin raised from outside unless the pin is declared externally driven. */
+static uint8_t ext_mask[16], ext_value[16];
+static void drive_input(char port, int bit, int level) {
+  int k = port - 'A';
+  ext_mask[k] |= 1 << bit;
+  if (level) ext_value[k] |= 1 << bit; else ext_value[k] &= ~(1 << bit);
+  avr_ioport_external_t e = {.name = port, .mask = ext_mask[k], .value = ext_value[k]};
+  avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(port), &e);
+  avr_raise_irq(pin_irq(port, bit), level);
+}
+
+/* ---- statistics ---- */
+#define TP_HIST 4096
+static uint64_t tp_hist[TP_HIST];
+static uint64_t tp_edges, tp_over;
+static avr_cycle_count_t tp_first;
+static int64_t tp_max_dev, tp_min_dev;
+static avr_cycle_count_t sleep_cycles;
+static double max_behind_ms;
+typedef struct { uint64_t count, total; uint32_t max_incl, max_excl; } isr_stat;
+static isr_stat isr[64];
+typedef struct { int vec; avr_cycle_count_t start, nested; } isr_frame;
+static isr_frame isr_stack[16];
+static int isr_depth;
+static uint64_t uart_rx_bytes, uart_tx_bytes;
+/* --profile FILE: cycles per flash word address (instruction), for finding where time goes. */
+#define PROF_MAX 131072
+static uint64_t *profile;
+
+static void on_tp(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)value; (void)param;
+  const avr_cycle_count_t period = 16000; /* 1 kHz tick at 16 MHz */
+  if (!tp_edges++) { tp_first = avr->cycle; tp_min_dev = INT64_MAX; tp_max_dev = INT64_MIN; return; }
+  avr_cycle_count_t since = avr->cycle - tp_first;
+  int64_t k = (int64_t)((since + period / 2) / period);
+  int64_t dev = (int64_t)since - k * (int64_t)period; /* against the grid of the first edge */
+  if (dev > tp_max_dev) tp_max_dev = dev;
+  if (dev < tp_min_dev) tp_min_dev = dev;
+  int64_t d = dev + TP_HIST / 2; /* signed: the median is the tick's fixed latency */
+  if (d >= 0 && d < TP_HIST) tp_hist[d]++; else tp_over++;
+}
+
+/* A compare match of a step timer in toggle mode: the STEP pin toggles. simavr 1.6 computes
+ * the toggled level from the PORT bit, not from the pin (it raises 1 at every match), so the
+ * harness keeps the pin level itself, as the hardware does, and counts its rising edges. */
+static int step_level[3];
+static void on_step(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq;
+  (void)value;
+  int i = (int)(intptr_t)param;
+  step_level[i] ^= 1;
+  if (!step_level[i] || !enable_level) return;
+  plant_axis *a = &pl.a[pl.n_dc + i];
+  a->steps += step_dir_level[i] ? 1 : -1;
+  drive_input(pm->home_port[i], pm->home_bit[i], a->steps <= 0 ? 0 : 1);
+}
+static void on_sdir(struct avr_irq_t *irq, uint32_t value, void *param) { (void)irq; step_dir_level[(int)(intptr_t)param] = value & 1; }
+static void on_enable(struct avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)param; enable_level = value & 1; }
+/* Both directions of UART0 through the reference parser, for the plant log: what the
+ * firmware was told (targets) and what it reported (state, positions). */
+static rl_parser rx_parser, tx_parser;
+static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
+static int mcu_state = -1, n_axes;
+static double last_rx_ms;
+static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  uart_tx_bytes++;
+  if (rl_parser_feed(&tx_parser, (uint8_t)value) != RL_FRAME || tx_parser.frame.type != RL_STATUS) return;
+  const uint8_t *p = tx_parser.frame.payload;
+  for (int i = 0; i < p[5] && i < PLANT_MAX_AXES; i++) last_reported[i] = rl_get_u16(p + 6 + 2 * i);
+  if (p[0] != mcu_state) {
+    mcu_state = p[0];
+    if (plant_log) {
+      fprintf(plant_log, "# state %d sim %.3f mono %.3f lastRx %.3f faults %u\n", mcu_state, avr->cycle / 16000.0, mono_ms(), last_rx_ms, rl_get_u16(p + 1));
+      fflush(plant_log);
+    }
+  }
+}
+static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  uart_rx_bytes++;
+  if (rl_parser_feed(&rx_parser, (uint8_t)value) != RL_FRAME) return;
+  const rl_frame *f = &rx_parser.frame;
+  last_rx_ms = avr->cycle / 16000.0;
+  int off = f->type == RL_SETPOINT ? 2 : f->type == RL_SETPOINT_TIMED ? 6 : -1;
+  if (off < 0 || f->payload[1] != n_axes) return;
+  for (int i = 0; i < n_axes; i++) last_targets[i] = rl_get_u16(f->payload + off + 2 * i);
+}
+
+static uint16_t rd16(uint16_t a) { return avr->data[a] | (avr->data[a + 1] << 8); }
+
+#define PLANT_DT_CYCLES 1600 /* 100 µs */
+static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, void *param) {
+  (void)a; (void)param;
+  static int log_div;
+  uint16_t top = rd16(pm->icr1);
+  uint8_t tccr1a = avr->data[pm->tccr1a];
+  for (int i = 0; i < pl.n_dc; i++) {
+    int com = (tccr1a >> (6 - 2 * i)) & 3; /* COM1x1:0 for A, B, C */
+    double duty = 0;
+    if (com == 2 && top) {
+      uint16_t ocr = rd16(pm->ocr[i]);
+      duty = ocr >= top ? 1.0 : (double)ocr / (top + 1);
+    }
+    int dir = pin_irq(pm->dir_port[i], pm->dir_bit[i])->value & 1;
+    plant_dc_step(&pl, i, dir ? -duty : duty, enable_level, PLANT_DT_CYCLES / 16e6);
+    avr_raise_irq(adc_irq[i], (uint32_t)(plant_pot_mv(&pl, i) + 0.5));
+  }
+  if (plant_log && ++log_div >= 100) {
+    log_div = 0;
+    fprintf(plant_log, "%.1f %.3f %d %d", when / 16000.0, mono_ms(), enable_level, mcu_state);
+    for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %.0f", plant_wire(&pl, i));
+    fprintf(plant_log, " |");
+    for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %u", last_targets[i]);
+    fprintf(plant_log, " |");
+    for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %u", last_reported[i]);
+    fputc('\n', plant_log);
+    fflush(plant_log);
+  }
+  return when + PLANT_DT_CYCLES;
+}
+
+static void on_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; sleep_cycles += how_long; }
+
+static int exists(const char *f) {
+  struct stat st;
+  return f && stat(f, &st) == 0;
+}
+
+static void write_stats(const char *path, double wall_s) {
+  FILE *f = fopen(path, "w");
+  if (!f) return;
+  double sim_s = avr->cycle / 16e6;
+  fprintf(f, "{\"mcu\":\"%s\",\"cycles\":%llu,\"simSeconds\":%.3f,\"wallSeconds\":%.3f,\"idleShare\":%.4f,\"maxBehindMs\":%.3f,",
+          pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
+  fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
+  fprintf(f, "\"isr\":{");
+  int first = 1;
+  for (int v = 0; v < 64; v++) {
+    if (!isr[v].count) continue;
+    fprintf(f, "%s\"%d\":{\"count\":%llu,\"maxCycles\":%u,\"maxOwnCycles\":%u,\"cpuShare\":%.5f}", first ? "" : ",", v, (unsigned long long)isr[v].count, isr[v].max_incl,
+            isr[v].max_excl, (double)isr[v].total / (double)avr->cycle);
+    first = 0;
+  }
+  fprintf(f, "},");
+  /* Test-point edges against the grid: the median offset is the tick's fixed latency (vector,
+   * stub); jitter is each edge's distance from that median, in cycles (16 = 1 µs). */
+  uint64_t n = 0;
+  for (int d = 0; d < TP_HIST; d++) n += tp_hist[d];
+  int median = 0;
+  for (uint64_t c = 0; median < TP_HIST; median++) {
+    c += tp_hist[median];
+    if (2 * c >= n) break;
+  }
+  uint64_t jh[TP_HIST] = {0};
+  for (int d = 0; d < TP_HIST; d++) jh[abs(d - median)] += tp_hist[d];
+  double qs[] = {0.5, 0.99, 0.999, 0.9999};
+  const char *qn[] = {"p50", "p99", "p999", "p9999"};
+  fprintf(f, "\"tick\":{\"edges\":%llu,\"periodCycles\":16000,\"outsideHist\":%llu,\"medianLatencyCycles\":%d,\"maxJitterCycles\":%lld", (unsigned long long)tp_edges,
+          (unsigned long long)tp_over, median - TP_HIST / 2, (long long)(tp_max_dev - (median - TP_HIST / 2) > (median - TP_HIST / 2) - tp_min_dev ? tp_max_dev - (median - TP_HIST / 2) : (median - TP_HIST / 2) - tp_min_dev));
+  for (int q = 0; q < 4; q++) {
+    uint64_t want = (uint64_t)(qs[q] * n + 0.999999), c = 0;
+    int at = 0;
+    for (; at < TP_HIST; at++) {
+      c += jh[at];
+      if (c >= want) break;
+    }
+    fprintf(f, ",\"%sJitterCycles\":%d", qn[q], at);
+  }
+  fprintf(f, "}}\n");
+  fclose(f);
+}
+
+int main(int argc, char **argv) {
+  const char *fw = NULL, *link = NULL, *stats = NULL, *mcu = "atmega2560", *plog = NULL, *prof_path = NULL;
+  int n_dc = 2, n_step = 1, trace = 0;
+  long start_steps = 3000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const char *k = argv[i], *v = argv[i + 1];
+    if (!strcmp(k, "--firmware")) fw = v;
+    else if (!strcmp(k, "--link")) link = v;
+    else if (!strcmp(k, "--estop-file")) estop_file = v;
+    else if (!strcmp(k, "--stats")) stats = v;
+    else if (!strcmp(k, "--mcu")) mcu = v;
+    else if (!strcmp(k, "--axes-dc")) n_dc = atoi(v);
+    else if (!strcmp(k, "--axes-step")) n_step = atoi(v);
+    else if (!strcmp(k, "--start-steps")) start_steps = atol(v);
+    else if (!strcmp(k, "--plant-log")) plog = v;
+    else if (!strcmp(k, "--pot-lost-file")) pot_lost_file = v;
+    else if (!strcmp(k, "--jam-file")) jam_file = v;
+    else if (!strcmp(k, "--profile")) prof_path = v;
+    else if (!strcmp(k, "--isr-stats")) trace = atoi(v);
+    else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
+  }
+  pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;
+  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1) {
+    fprintf(stderr, "usage: avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p] [--axes-dc N] [--axes-step N]\n"
+                    "               [--start-steps N] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
+    return 2;
+  }
+  /* End with the parent: PDEATHSIG for the usual case, getppid() below for a parent that died before this line. */
+  pid_t ppid = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+
+  elf_firmware_t f;
+  memset(&f, 0, sizeof f);
+  if (elf_read_firmware(fw, &f) != 0) { fprintf(stderr, "avr-rig: cannot read %s\n", fw); return 1; }
+  strcpy(f.mmcu, pm->name);
+  f.frequency = 16000000;
+  avr = avr_make_mcu_by_name(f.mmcu);
+  if (!avr) { fprintf(stderr, "avr-rig: no simavr core for %s\n", f.mmcu); return 1; }
+  avr_init(avr);
+  avr_load_firmware(avr, &f);
+  avr->vcc = avr->avcc = avr->aref = 5000;
+  avr->sleep = on_sleep;
+  avr->log = LOG_ERROR;
+
+  if (prof_path) profile = calloc(PROF_MAX, sizeof *profile);
+  if (profile) trace = 1;
+  plant_init(&pl, n_dc, n_step, start_steps);
+  n_axes = n_dc + n_step;
+  rl_parser_init(&rx_parser);
+  rl_parser_init(&tx_parser);
+  if (plog) plant_log = fopen(plog, "w");
+
+  uart_pty_init(avr, &pty);
+  uart_pty_connect(&pty, '0');
+  unlink(link);
+  if (symlink(pty.pty.slavename, link) != 0) { fprintf(stderr, "avr-rig: cannot link %s: %s\n", link, strerror(errno)); return 1; }
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_out, NULL);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), on_uart_in, NULL);
+
+  /* Inputs the harness owns, at their idle levels (simavr does not model pull-ups). */
+  drive_input(pm->estop_port, pm->estop_bit, exists(estop_file) ? 0 : 1);
+  for (int i = 0; i < n_step; i++) {
+    drive_input(pm->home_port[i], pm->home_bit[i], pl.a[n_dc + i].steps <= 0 ? 0 : 1);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ(pm->step_timer[i]), TIMER_IRQ_OUT_COMP + 0), on_step, (void *)(intptr_t)i);
+    avr_irq_register_notify(pin_irq(pm->sdir_port[i], pm->sdir_bit[i]), on_sdir, (void *)(intptr_t)i);
+  }
+  for (int i = 0; i < n_dc; i++) adc_irq[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
+  avr_irq_register_notify(pin_irq(pm->en_port, pm->en_bit), on_enable, NULL);
+  enable_level = 0;
+  avr_irq_register_notify(pin_irq(pm->tp_port, pm->tp_bit), on_tp, NULL);
+  avr_cycle_timer_register(avr, PLANT_DT_CYCLES, plant_timer, NULL);
+
+  printf("avr-rig: %s on %s, %d DC + %d step axes, link %s -> %s\n", fw, pm->name, n_dc, n_step, link, pty.pty.slavename);
+  fflush(stdout);
+
+  t_mono0 = mono_ms();
+  double next_check = t_mono0;
+  int estop_now = exists(estop_file);
+  const avr_flashaddr_t vec_end = (avr_flashaddr_t)(pm->vectors * avr->vector_size);
+  int state = cpu_Running;
+  while (!stop && state != cpu_Done && state != cpu_Crashed) {
+    if (!trace) {
+      for (int n = 0; n < 2000 && state != cpu_Done && state != cpu_Crashed; n++) state = avr_run(avr);
+    } else
+    for (int n = 0; n < 2000; n++) {
+      avr_flashaddr_t pc = avr->pc;
+      int reti = avr->flash[pc] == 0x18 && avr->flash[pc + 1] == 0x95;
+      avr_cycle_count_t c0 = avr->cycle;
+      state = avr_run(avr);
+      if (profile && pc < PROF_MAX * 2) profile[pc >> 1] += avr->cycle - c0;
+      if (reti && isr_depth > 0) {
+        isr_frame *fr = &isr_stack[--isr_depth];
+        avr_cycle_count_t incl = avr->cycle - fr->start;
+        avr_cycle_count_t own = incl - fr->nested;
+        isr_stat *s = &isr[fr->vec & 63];
+        s->count++;
+        s->total += own;
+        if (incl > s->max_incl) s->max_incl = (uint32_t)incl;
+        if (own > s->max_excl) s->max_excl = (uint32_t)own;
+        if (isr_depth > 0) isr_stack[isr_depth - 1].nested += incl;
+      }
+      if (avr->pc != pc && avr->pc > 0 && avr->pc < vec_end && !(pc >= avr->pc && pc < avr->pc + avr->vector_size)) {
+        /* Just vectored (the response cycles are already counted in avr->cycle). */
+        if (isr_depth < 16) isr_stack[isr_depth++] = (isr_frame){(int)(avr->pc / avr->vector_size), avr->cycle, 0};
+      }
+    }
+    /* Real time: keep simulated time at the wall clock. */
+    double now = mono_ms();
+    double sim_ms = avr->cycle / 16000.0;
+    double ahead = sim_ms - (now - t_mono0);
+    if (ahead > 0.2) {
+      struct timespec ts = {0, (long)(ahead * 1e6)};
+      nanosleep(&ts, NULL);
+      now = mono_ms();
+    } else if (-ahead > max_behind_ms && avr->cycle > 16000000) max_behind_ms = -ahead; /* after the first second (start-up) */
+    if (now >= next_check) {
+      next_check = now + 1.0;
+      int e = exists(estop_file);
+      if (e != estop_now) {
+        estop_now = e;
+        drive_input(pm->estop_port, pm->estop_bit, e ? 0 : 1);
+        if (plant_log) {
+          fprintf(plant_log, "# estop-pin %d sim %.3f mono %.3f behind %.3f\n", e, avr->cycle / 16000.0, now, (now - t_mono0) - avr->cycle / 16000.0);
+          fflush(plant_log);
+        }
+      }
+      if (n_dc > 0) {
+        pl.a[0].pot_lost = exists(pot_lost_file);
+        pl.a[0].jammed = exists(jam_file);
+      }
+      if (getppid() != ppid) stop = 1;
+    }
+  }
+  if (state == cpu_Crashed) fprintf(stderr, "avr-rig: the AVR crashed at pc 0x%x\n", avr->pc);
+  if (stats) write_stats(stats, (mono_ms() - t_mono0) / 1e3);
+  if (profile) {
+    FILE *pf = fopen(prof_path, "w");
+    for (int i = 0; pf && i < PROF_MAX; i++)
+      if (profile[i]) fprintf(pf, "%x %llu\n", i * 2, (unsigned long long)profile[i]);
+    if (pf) fclose(pf);
+  }
+  unlink(link);
+  if (plant_log) fclose(plant_log);
+  /* Not uart_pty_stop(): in simavr 1.6 its thread does not always leave select(), and the
+   * join then hangs; the process exit ends the thread and closes the pty. */
+  return state == cpu_Crashed ? 1 : 0;
+}
