@@ -28,6 +28,7 @@ void rl_playout_caps(rl_caps *caps) {
 }
 
 uint8_t rl_playout_configure(rl_playout *pl, uint32_t period_ns, uint16_t delay_us) {
+  if (period_ns != 0 && pl->axes > RL_PLAYOUT_MAX_AXES) return RL_RESULT_UNSUPPORTED;
   if (period_ns != 0 && (period_ns < RL_PLAYOUT_MIN_PERIOD_NS || period_ns > RL_PLAYOUT_MAX_PERIOD_NS || delay_us == 0 || delay_us > RL_PLAYOUT_MAX_DELAY_US))
     return RL_RESULT_BAD_PAYLOAD;
   uint8_t axes = pl->axes;
