@@ -24,7 +24,8 @@ import { FD_NONE, Port } from './slots.js';
  * whose timed frames fit the line, gets SET_PLAYOUT, and once it ACKs ok every tick's frame is
  * a SETPOINT_TIMED carrying the tick number. Anything else (a core-only MCU says nothing)
  * leaves the session on core SETPOINT; `playoutWhy` says why. If the MCU reports every frame
- * `outside` for 5 PLAYOUT_STATUS in a row, SET_PLAYOUT goes again (it re-anchors).
+ * `outside` for 5 PLAYOUT_STATUS in a row, or sends 5 STATUS without one (it reset), SET_PLAYOUT
+ * goes again.
  * Allocation-free per tick.
  */
 export const LinkPhase = { down: 0, handshaking: 1, ready: 2, lost: 3 } as const;
@@ -59,7 +60,7 @@ export interface RigSessionOptions {
 // Numbers that change per tick live in one typed array (no boxing), at these indices.
 const N = layout({
   gen: 1, seq: 1, helloAt: 1, helloTries: 1, statusSeen: 1, statusAt: 1, helloSeen: 1, frames: 1, writeErrors: 1, commands: 1, sessions: 1, lastTx: 1,
-  hs: 1, capsAt: 1, capsTries: 1, capsSeen: 1, ackSeen: 1, playoutSeq: 1, tick: 1, playoutSeen: 1, outsideStreak: 1, outsideSeen: 1, acceptedSeen: 1, replays: 1,
+  hs: 1, capsAt: 1, capsTries: 1, capsSeen: 1, ackSeen: 1, playoutSeq: 1, tick: 1, playoutSeen: 1, outsideStreak: 1, outsideSeen: 1, acceptedSeen: 1, replays: 1, quiet: 1,
 });
 
 export class RigSession {
@@ -211,8 +212,13 @@ export class RigSession {
       // wrote is more than lagLimit frames ahead of it.
       const behind = (n[N.lastTx]! - port[Port.lastSeq]! + 0x10000) & 0xffff;
       if (n[N.lastTx]! >= 0 && port[Port.statusStuck]! >= STUCK_STATUS && behind > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
+      n[N.quiet] = n[N.quiet]! + 1;
     } else if (k - n[N.statusAt]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
-    if (this.playout && port[Port.playoutCount]! !== n[N.playoutSeen]) this.watchPlayout(port);
+    if (!this.playout) return;
+    if (port[Port.playoutCount]! !== n[N.playoutSeen]) this.watchPlayout(port);
+    // PLAYOUT_STATUS follows every STATUS while the MCU plays out: 5 STATUS without one, and it
+    // no longer does (it reset without a new HELLO from us): configure it again.
+    if (n[N.quiet]! >= OUTSIDE_STREAK) this.replayout();
   }
 
   /** GET_CAPS, then SET_PLAYOUT: the handshake's last steps (PROTOCOL.md §7.2). */
@@ -259,6 +265,7 @@ export class RigSession {
     this.playout = why === PlayoutWhy.none;
     n[N.playoutSeen] = 0;
     n[N.outsideStreak] = 0;
+    n[N.quiet] = 0;
   }
 
   /** An MCU that drops every timed frame as outside its window (its anchor no longer fits): re-anchor. */
@@ -270,14 +277,19 @@ export class RigSession {
     n[N.outsideSeen] = port[Port.poOutside]!;
     n[N.acceptedSeen] = port[Port.poAccepted]!;
     n[N.outsideStreak] = outsideGrew && !acceptedGrew ? n[N.outsideStreak]! + 1 : 0;
-    if (n[N.outsideStreak]! >= OUTSIDE_STREAK) {
-      n[N.outsideStreak] = 0;
-      n[N.replays] = n[N.replays]! + 1;
-      this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
-    }
+    n[N.quiet] = 0;
+    if (n[N.outsideStreak]! >= OUTSIDE_STREAK) this.replayout();
   }
 
-  /** SET_PLAYOUT sent again because the MCU dropped every frame (re-anchoring). */
+  private replayout(): void {
+    const n = this.n;
+    n[N.outsideStreak] = 0;
+    n[N.quiet] = 0;
+    n[N.replays] = n[N.replays]! + 1;
+    this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
+  }
+
+  /** SET_PLAYOUT sent again: the MCU dropped every frame (re-anchoring), or stopped reporting playout. */
   get playoutReanchors(): number {
     return this.n[N.replays]!;
   }
@@ -331,9 +343,7 @@ export class RigSession {
 }
 
 const EMPTY = new Uint8Array(0);
-/** GET_CAPS tries, each waited for capsTicks (100 ms). */
-const CAPS_ATTEMPTS = 2;
-/** PLAYOUT_STATUS frames in a row with only `outside` growing before SET_PLAYOUT goes again. */
-const OUTSIDE_STREAK = 5;
+/** GET_CAPS tries, each waited for capsTicks (100 ms); PLAYOUT_STATUS with only `outside` growing (or STATUS without one) before SET_PLAYOUT goes again. */
+const [CAPS_ATTEMPTS, OUTSIDE_STREAK] = [2, 5];
 /** STATUS frames in a row without progress before a lag counts (3 × the 20 ms STATUS period = 60 ms of the MCU's time). */
 const STUCK_STATUS = 3;

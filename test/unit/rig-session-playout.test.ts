@@ -200,6 +200,33 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
   });
 });
 
+describe('RigSession: an MCU that stops playing out', () => {
+  it('5 STATUS without a PLAYOUT_STATUS (the MCU reset and forgot SET_PLAYOUT): SET_PLAYOUT again, once', () => {
+    const r = rig();
+    r.tick();
+    r.helloAck();
+    r.tick();
+    r.caps();
+    r.tick();
+    r.ack(MessageType.SET_PLAYOUT, r.sent.at(-1)!.seq);
+    r.tick();
+    // While it reports: STATUS then PLAYOUT_STATUS, as the simulator sends them.
+    for (let i = 0; i < 20; i++) {
+      r.status();
+      r.tick();
+      r.port[Port.playoutCount]! += 1;
+      r.tick();
+    }
+    expect(r.session.playoutReanchors).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      r.status();
+      r.tick(20);
+    }
+    expect(r.session.playoutReanchors).toBe(1);
+    expect(r.types().filter((t) => t === MessageType.SET_PLAYOUT)).toHaveLength(2);
+  });
+});
+
 describe('SETPOINT_TIMED on the line (PROTOCOL.md §7.4)', () => {
   it('is 13 + 2n bytes at most, and the highest loop rates the spec names follow from it', () => {
     const enc = new TimedSetpointEncoder();
