@@ -39,7 +39,7 @@ typedef struct {
 
 typedef struct {
   uint8_t axes;
-  uint8_t on, anchored;
+  uint8_t on, anchored, played; /* played: a target has come out since the anchor was set */
   uint16_t delay_us;
   uint32_t period_ns;
   uint32_t p_nom_q16, p_q16; /* host period in MCU microseconds, Q16.16: nominal and corrected */
