@@ -28,6 +28,7 @@ void rl_playout_caps(rl_caps *caps) {
 }
 
 uint8_t rl_playout_configure(rl_playout *pl, uint32_t period_ns, uint16_t delay_us) {
+  if (period_ns != 0 && pl->axes > RL_PLAYOUT_MAX_AXES) return RL_RESULT_UNSUPPORTED;
   if (period_ns != 0 && (period_ns < RL_PLAYOUT_MIN_PERIOD_NS || period_ns > RL_PLAYOUT_MAX_PERIOD_NS || delay_us == 0 || delay_us > RL_PLAYOUT_MAX_DELAY_US))
     return RL_RESULT_BAD_PAYLOAD;
   uint8_t axes = pl->axes;
@@ -100,6 +101,7 @@ rl_po_verdict rl_playout_offer(rl_playout *pl, uint32_t now_us, const uint8_t *p
     /* A new anchor puts a new time line under every tick: what is queued (over for 500 ms, or
      * from before a SET_PLAYOUT) would land anywhere on it, even out of order. */
     pl->count = 0;
+    pl->played = 0;
     pl->anchored = 1;
     pl->k_a = tick;
     pl->t_a = now_us;
@@ -116,6 +118,13 @@ rl_po_verdict rl_playout_offer(rl_playout *pl, uint32_t now_us, const uint8_t *p
     int64_t off = (int64_t)(int32_t)(tick - pl->k_a) * (int64_t)pl->p_q16;
     off = off >= 0 ? off >> 16 : -((-off + 0xFFFF) >> 16);
     int64_t e64 = (int64_t)(int32_t)(now_us - pl->t_a) - off;
+    /* The anchor frame may itself have come late (it sat in a buffer with the ones after it):
+     * until anything has played, the next tick (or the one after) arriving before its nominal
+     * time moves the anchor earlier at once. Nothing has played, so nothing steps. */
+    if (!pl->played && e64 < 0 && (int32_t)(tick - r->last_tick) <= 2) {
+      pl->t_a += (uint32_t)(int32_t)e64;
+      e64 = 0;
+    }
     int64_t lead = (int64_t)pl->delay_us - e64;
     if (lead > (int64_t)pl->delay_us + (int64_t)RL_PLAYOUT_QUEUE * period_us(pl) || lead < -RL_PLAYOUT_MAX_PAST_US) {
       r->outside++;
@@ -149,6 +158,7 @@ int rl_playout_target(rl_playout *pl, uint32_t now_us, uint16_t *out) {
   const rl_po_entry *a = &pl->q[pl->head];
   int32_t el = (int32_t)(now_us - play_time(pl, a->tick));
   if (el < 0) return 0;
+  pl->played = 1;
   if (pl->count < 2) {
     for (uint8_t i = 0; i < pl->axes; i++) out[i] = a->targets[i];
     return 1;

@@ -17,7 +17,10 @@
 #include "riglink.h"
 
 #ifndef RL_PLAYOUT_QUEUE
-#define RL_PLAYOUT_QUEUE 8 /* frames buffered; each costs 8 + 2 * RIGLINK_MAX_AXES bytes */
+#define RL_PLAYOUT_QUEUE 8 /* frames buffered; each costs 8 + 2 * RL_PLAYOUT_MAX_AXES bytes */
+#endif
+#ifndef RL_PLAYOUT_MAX_AXES
+#define RL_PLAYOUT_MAX_AXES RIGLINK_MAX_AXES /* e.g. -DRL_PLAYOUT_MAX_AXES=6 on a 2 KB-RAM MCU */
 #endif
 #define RL_PLAYOUT_MIN_PERIOD_NS 200000UL    /* 5 kHz */
 #define RL_PLAYOUT_MAX_PERIOD_NS 20000000UL  /* 50 Hz */
@@ -31,12 +34,12 @@ typedef enum { RL_PO_ACCEPTED = 0, RL_PO_LATE, RL_PO_STALE, RL_PO_OUTSIDE, RL_PO
 
 typedef struct {
   uint32_t tick, arrived;
-  uint16_t targets[RIGLINK_MAX_AXES];
+  uint16_t targets[RL_PLAYOUT_MAX_AXES];
 } rl_po_entry;
 
 typedef struct {
   uint8_t axes;
-  uint8_t on, anchored;
+  uint8_t on, anchored, played; /* played: a target has come out since the anchor was set */
   uint16_t delay_us;
   uint32_t period_ns;
   uint32_t p_nom_q16, p_q16; /* host period in MCU microseconds, Q16.16: nominal and corrected */
@@ -53,7 +56,8 @@ typedef struct {
 void rl_playout_init(rl_playout *pl, uint8_t axes);
 /* What this engine accepts, for CAPS. */
 void rl_playout_caps(rl_caps *caps);
-/* SET_PLAYOUT: returns an ACK result. period_ns 0 turns playout off. Resets counters, queue and anchor. */
+/* SET_PLAYOUT: returns an ACK result (4, unsupported, for more axes than RL_PLAYOUT_MAX_AXES).
+ * period_ns 0 turns playout off. Resets counters, queue and anchor. */
 uint8_t rl_playout_configure(rl_playout *pl, uint32_t period_ns, uint16_t delay_us);
 /* A SETPOINT_TIMED payload (length already checked by the parser) that arrived at now_us. */
 rl_po_verdict rl_playout_offer(rl_playout *pl, uint32_t now_us, const uint8_t *payload);

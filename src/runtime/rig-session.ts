@@ -19,12 +19,14 @@ import { FD_NONE, Port } from './slots.js';
  * is still queued, closes the port and opens it again (a new generation, a new handshake).
  * SETPOINTs go out only once this session's MCU has reported where the actuators are.
  *
- * MCU-timed playout (PROTOCOL.md §7.2): after HELLO_ACK, when a playout delay is configured,
- * the session asks GET_CAPS (100 ms, twice); an MCU whose CAPS admit this rate and delay, and
- * whose timed frames fit the line, gets SET_PLAYOUT, and once it ACKs ok every tick's frame is
- * a SETPOINT_TIMED carrying the tick number. Anything else (a core-only MCU says nothing)
- * leaves the session on core SETPOINT; `playoutWhy` says why. If the MCU reports every frame
- * `outside` for 5 PLAYOUT_STATUS in a row, SET_PLAYOUT goes again (it re-anchors).
+ * MCU-timed playout (PROTOCOL.md §7.2): once HELLO_ACK made the session ready (it runs on core
+ * SETPOINT meanwhile, commands included), when a playout delay is configured, the session asks
+ * GET_CAPS (100 ms, twice); an MCU whose CAPS admit this rate and delay, and whose timed frames
+ * fit the line, gets SET_PLAYOUT, and once it ACKs ok every tick's frame is a SETPOINT_TIMED
+ * carrying the tick number. Anything else (a core-only MCU says nothing) leaves the session on
+ * core SETPOINT; `playoutWhy` says why. If the MCU reports every frame
+ * `outside` for 5 PLAYOUT_STATUS in a row, or sends 5 STATUS without one (it reset), SET_PLAYOUT
+ * goes again.
  * Allocation-free per tick.
  */
 export const LinkPhase = { down: 0, handshaking: 1, ready: 2, lost: 3 } as const;
@@ -32,9 +34,10 @@ export const LINK_PHASE_NAMES = namesOf(LinkPhase);
 export const LinkLoss = { none: 0, portClosed: 1, noHelloAck: 2, helloRefused: 3, noStatus: 4, backpressure: 5, mcuLagging: 6 } as const;
 export const LINK_LOSS_NAMES = namesOf(LinkLoss);
 /** Why a session runs without playout (none: it runs with it). */
-export const PlayoutWhy = { none: 0, disabled: 1, noCaps: 2, noFeature: 3, limits: 4, bandwidth: 5, refused: 6, noAck: 7, noFeedback: 8 } as const;
+export const PlayoutWhy = { none: 0, disabled: 1, noCaps: 2, noFeature: 3, limits: 4, bandwidth: 5, refused: 6, noAck: 7, noFeedback: 8, negotiating: 9 } as const;
 export const PLAYOUT_WHY_NAMES = namesOf(PlayoutWhy);
-const Hs = { hello: 0, caps: 1, setPlayout: 2 } as const;
+/** Playout negotiation: not under way, waiting for CAPS, waiting for SET_PLAYOUT's ACK. */
+const Hs = { idle: 0, caps: 1, setPlayout: 2 } as const;
 
 export interface FrameSink {
   /** Writes one whole frame without blocking; false when the port did not take all of it. */
@@ -59,7 +62,7 @@ export interface RigSessionOptions {
 // Numbers that change per tick live in one typed array (no boxing), at these indices.
 const N = layout({
   gen: 1, seq: 1, helloAt: 1, helloTries: 1, statusSeen: 1, statusAt: 1, helloSeen: 1, frames: 1, writeErrors: 1, commands: 1, sessions: 1, lastTx: 1,
-  hs: 1, capsAt: 1, capsTries: 1, capsSeen: 1, ackSeen: 1, playoutSeq: 1, tick: 1, playoutSeen: 1, outsideStreak: 1, outsideSeen: 1, acceptedSeen: 1, replays: 1,
+  hs: 1, capsAt: 1, capsTries: 1, capsSeen: 1, ackSeen: 1, playoutSeq: 1, tick: 1, playoutSeen: 1, outsideStreak: 1, outsideSeen: 1, acceptedSeen: 1, replays: 1, quiet: 1,
 });
 
 export class RigSession {
@@ -159,7 +162,7 @@ export class RigSession {
       this.loss = LinkLoss.none;
       this.playout = false;
       this.playoutWhy = this.feedback ? PlayoutWhy.disabled : PlayoutWhy.noFeedback;
-      n[N.hs] = Hs.hello;
+      n[N.hs] = Hs.idle;
       if (!open) {
         this.phase = LinkPhase.down;
         return;
@@ -178,17 +181,19 @@ export class RigSession {
 
     n[N.tick] = k;
     if (this.phase === LinkPhase.handshaking) {
-      if (n[N.hs] !== Hs.hello) return this.negotiatePlayout(port, k);
       if (port[Port.helloCount]! !== n[N.helloSeen]) {
         n[N.helloSeen] = port[Port.helloCount]!;
         if (port[Port.helloVersion] !== RIGLINK_VERSION || port[Port.helloAxes] !== this.axes) return this.lose(LinkLoss.helloRefused);
-        if (this.delayUs <= 0) return this.ready(k, PlayoutWhy.disabled);
+        this.phase = LinkPhase.ready;
+        n[N.statusAt] = k;
+        if (this.delayUs <= 0) return;
+        // Negotiated beside the running core session; GET_CAPS next tick, so a due ESTOP goes first.
+        this.playoutWhy = PlayoutWhy.negotiating;
         n[N.hs] = Hs.caps;
         n[N.capsTries] = 0;
-        n[N.capsAt] = -1e12;
+        n[N.capsAt] = k - this.capsTicks + 1;
         n[N.capsSeen] = port[Port.capsCount]!;
         n[N.ackSeen] = port[Port.ackCount]!;
-        return this.negotiatePlayout(port, k);
       } else if (k - n[N.helloAt]! >= this.replyTicks) {
         if (n[N.helloTries]! >= this.helloAttempts) return this.lose(LinkLoss.noHelloAck);
         n[N.helloTries] = n[N.helloTries]! + 1;
@@ -199,6 +204,7 @@ export class RigSession {
     }
 
     if (this.phase !== LinkPhase.ready || !this.feedback) return;
+    if (n[N.hs] !== Hs.idle) this.negotiatePlayout(port, k);
     if (port[Port.statusCount]! !== n[N.statusSeen]) {
       n[N.statusSeen] = port[Port.statusCount]!;
       n[N.statusAt] = k;
@@ -211,11 +217,16 @@ export class RigSession {
       // wrote is more than lagLimit frames ahead of it.
       const behind = (n[N.lastTx]! - port[Port.lastSeq]! + 0x10000) & 0xffff;
       if (n[N.lastTx]! >= 0 && port[Port.statusStuck]! >= STUCK_STATUS && behind > this.lagLimit) return this.lose(LinkLoss.mcuLagging);
+      n[N.quiet] = n[N.quiet]! + 1;
     } else if (k - n[N.statusAt]! > this.statusTimeoutTicks) return this.lose(LinkLoss.noStatus);
-    if (this.playout && port[Port.playoutCount]! !== n[N.playoutSeen]) this.watchPlayout(port);
+    if (!this.playout) return;
+    if (port[Port.playoutCount]! !== n[N.playoutSeen]) this.watchPlayout(port);
+    // PLAYOUT_STATUS follows every STATUS while the MCU plays out: 5 STATUS without one, and it
+    // no longer does (it reset without a new HELLO from us): configure it again.
+    if (n[N.quiet]! >= OUTSIDE_STREAK) this.replayout();
   }
 
-  /** GET_CAPS, then SET_PLAYOUT: the handshake's last steps (PROTOCOL.md §7.2). */
+  /** GET_CAPS, then SET_PLAYOUT (PROTOCOL.md §7.2), on a ready session. */
   private negotiatePlayout(port: Float64Array, k: number): void {
     const n = this.n;
     if (n[N.hs] === Hs.caps) {
@@ -228,14 +239,14 @@ export class RigSession {
               : !this.playoutFits
                 ? PlayoutWhy.bandwidth
                 : PlayoutWhy.none;
-        if (why !== PlayoutWhy.none) return this.ready(k, why);
+        if (why !== PlayoutWhy.none) return this.decide(why);
         n[N.hs] = Hs.setPlayout;
         n[N.capsAt] = k;
         n[N.playoutSeq] = n[N.seq]!;
         this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
       } else if (k - n[N.capsAt]! >= this.capsTicks) {
         // A core-only MCU counts GET_CAPS as an unknown type and says nothing.
-        if (n[N.capsTries]! >= CAPS_ATTEMPTS) return this.ready(k, PlayoutWhy.noCaps);
+        if (n[N.capsTries]! >= CAPS_ATTEMPTS) return this.decide(PlayoutWhy.noCaps);
         n[N.capsTries] = n[N.capsTries]! + 1;
         n[N.capsAt] = k;
         this.writeMessage(MessageType.GET_CAPS, EMPTY);
@@ -245,20 +256,16 @@ export class RigSession {
     if (port[Port.ackCount]! !== n[N.ackSeen]) {
       n[N.ackSeen] = port[Port.ackCount]!;
       if (port[Port.ackType] === MessageType.SET_PLAYOUT && port[Port.ackSeq] === n[N.playoutSeq]) {
-        this.ready(k, port[Port.ackResult] === AckResult.ok ? PlayoutWhy.none : PlayoutWhy.refused);
+        this.decide(port[Port.ackResult] === AckResult.ok ? PlayoutWhy.none : PlayoutWhy.refused);
       }
-    } else if (k - n[N.capsAt]! >= this.capsTicks) this.ready(k, PlayoutWhy.noAck);
+    } else if (k - n[N.capsAt]! >= this.capsTicks) this.decide(PlayoutWhy.noAck);
   }
 
-  private ready(k: number, why: number): void {
-    const n = this.n;
-    this.phase = LinkPhase.ready;
-    n[N.statusAt] = k;
-    n[N.hs] = Hs.hello;
+  private decide(why: number): void {
+    this.n[N.hs] = Hs.idle;
     this.playoutWhy = why;
     this.playout = why === PlayoutWhy.none;
-    n[N.playoutSeen] = 0;
-    n[N.outsideStreak] = 0;
+    this.n[N.playoutSeen] = this.n[N.outsideStreak] = this.n[N.quiet] = 0;
   }
 
   /** An MCU that drops every timed frame as outside its window (its anchor no longer fits): re-anchor. */
@@ -270,14 +277,19 @@ export class RigSession {
     n[N.outsideSeen] = port[Port.poOutside]!;
     n[N.acceptedSeen] = port[Port.poAccepted]!;
     n[N.outsideStreak] = outsideGrew && !acceptedGrew ? n[N.outsideStreak]! + 1 : 0;
-    if (n[N.outsideStreak]! >= OUTSIDE_STREAK) {
-      n[N.outsideStreak] = 0;
-      n[N.replays] = n[N.replays]! + 1;
-      this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
-    }
+    n[N.quiet] = 0;
+    if (n[N.outsideStreak]! >= OUTSIDE_STREAK) this.replayout();
   }
 
-  /** SET_PLAYOUT sent again because the MCU dropped every frame (re-anchoring). */
+  private replayout(): void {
+    const n = this.n;
+    n[N.outsideStreak] = 0;
+    n[N.quiet] = 0;
+    n[N.replays] = n[N.replays]! + 1;
+    this.writeMessage(MessageType.SET_PLAYOUT, this.setPlayoutPayload);
+  }
+
+  /** SET_PLAYOUT sent again: the MCU dropped every frame (re-anchoring), or stopped reporting playout. */
   get playoutReanchors(): number {
     return this.n[N.replays]!;
   }
@@ -331,9 +343,7 @@ export class RigSession {
 }
 
 const EMPTY = new Uint8Array(0);
-/** GET_CAPS tries, each waited for capsTicks (100 ms). */
-const CAPS_ATTEMPTS = 2;
-/** PLAYOUT_STATUS frames in a row with only `outside` growing before SET_PLAYOUT goes again. */
-const OUTSIDE_STREAK = 5;
+/** GET_CAPS tries, each waited for capsTicks (100 ms); PLAYOUT_STATUS with only `outside` growing (or STATUS without one) before SET_PLAYOUT goes again. */
+const [CAPS_ATTEMPTS, OUTSIDE_STREAK] = [2, 5];
 /** STATUS frames in a row without progress before a lag counts (3 × the 20 ms STATUS period = 60 ms of the MCU's time). */
 const STUCK_STATUS = 3;

@@ -4,7 +4,7 @@ import type { ServiceConfig } from '../config/service-config.js';
 import { rigFromSpec } from '../kinematics/rig.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import type { Logger } from '../log.js';
-import { LINK_LOSS_NAMES, LinkPhase, PLAYOUT_WHY_NAMES } from '../runtime/rig-session.js';
+import { LINK_LOSS_NAMES, LinkPhase, PLAYOUT_WHY_NAMES, PlayoutWhy } from '../runtime/rig-session.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
 import { adjustThreadNice } from '../runtime/timer-slack.js';
 import { Control, FD_NONE, Port, Status, TRANSITION_RING, Transition, createSharedBuffers } from '../runtime/slots.js';
@@ -200,7 +200,7 @@ export class MotionService {
 
   /** One line per session: MCU-timed playout on, or why not (PROTOCOL.md §7.2); one per re-anchoring. */
   private logPlayout(v: Float64Array): void {
-    if (this.config.output.type !== 'riglink' || v[Status.linkPhase] !== LinkPhase.ready) return;
+    if (this.config.output.type !== 'riglink' || v[Status.linkPhase] !== LinkPhase.ready || v[Status.playoutWhy] === PlayoutWhy.negotiating) return;
     const key = v[Status.sessions]! * 64 + v[Status.playout]! * 16 + v[Status.playoutWhy]!;
     if (key !== this.playoutLogged) {
       this.playoutLogged = key;

@@ -73,27 +73,28 @@ describe.skipIf(!socat)('MCU simulator playout: ESTOP, PARK and the watchdog act
   const simLines = () => rig!.simLog().split('\n');
   const timeOf = (re: RegExp) => Number(simLines().find((l) => re.test(l))!.split(' ')[0]);
 
-  it('ESTOP: state estop the moment it arrives, and no queued frame moves anything after it', async () => {
+  it('ESTOP: state estop when it arrives (same loop pass, not after the 20 ms delay), and no queued frame moves anything after it', async () => {
     await enabledAndStreaming();
     const s = seq++;
     host!.send(MessageType.ESTOP, s);
     await reply(MessageType.ESTOP, s);
     const at = host!.statuses.length;
     await waitFor(() => host!.statuses.length >= at + 8, 2000, '8 STATUS after ESTOP');
-    expect(timeOf(/ state estop/) - timeOf(new RegExp(` rx ESTOP ${s}`))).toBeLessThan(1);
+    // Logged in the same pass (a descheduled simulator can put a few ms between the two lines); the delay is 20 ms.
+    expect(timeOf(/ state estop/) - timeOf(new RegExp(` rx ESTOP ${s}`))).toBeLessThan(10);
     const after = host!.statuses.slice(at + 1).filter((x) => x.state === McuState.estop);
     expect(after.length).toBeGreaterThanOrEqual(6);
     for (const st of after) expect(st.positions).toEqual(after[0]!.positions);
   }, 20_000);
 
-  it('PARK: parking the moment it arrives, then only toward park, never up the queued ramp', async () => {
+  it('PARK: parking when it arrives, then only toward park, never up the queued ramp', async () => {
     await enabledAndStreaming();
     const s = seq++;
     host!.send(MessageType.PARK, s);
     await reply(MessageType.PARK, s);
     const at = host!.statuses.length;
     await waitFor(() => host!.statuses.at(-1)?.state === McuState.parked, 3000, 'parked');
-    expect(timeOf(/ state parking/) - timeOf(new RegExp(` rx PARK ${s}`))).toBeLessThan(1);
+    expect(timeOf(/ state parking/) - timeOf(new RegExp(` rx PARK ${s}`))).toBeLessThan(10);
     const seen = host!.statuses.slice(at).map((x) => x.positions[0]!);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeLessThanOrEqual(seen[i - 1]!);
     expect(seen.at(-1)).toBe(0);

@@ -146,7 +146,9 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
     expect(p.outside).toBeLessThan(p.accepted / 100);
     expect(run.out.split('\n').filter((l) => l.includes('"event":"playout"'))).toHaveLength(1);
     expect(run.out).toContain('MCU-timed playout on, 2 ms delay');
-    expect(count(run, 'SETPOINT')).toBe(0);
+    // Core SETPOINTs only between the first STATUS and SET_PLAYOUT's ACK (a few ms), if any.
+    expect(count(run, 'SETPOINT')).toBeLessThan(50);
+    expect(count(run, 'SETPOINT_TIMED')).toBeGreaterThan(1000);
     expect(await run.stop()).toBe(0);
   }, 60_000);
 
@@ -188,7 +190,9 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service under faults
     expect(fault.atMs - deafAtEpoch).toBeLessThanOrEqual(100);
     const frames = run.mcuFrames();
     const hello = frames.findLastIndex((x) => x.type === 'HELLO');
-    const next = frames.slice(hello + 1).find((x) => x.type !== 'HELLO');
+    // The playout negotiation (GET_CAPS, SET_PLAYOUT) runs beside the new session from the tick
+    // after HELLO_ACK; the ESTOP waits for the MCU's first STATUS, as before. Neither moves anything.
+    const next = frames.slice(hello + 1).find((x) => !['HELLO', 'GET_CAPS', 'SET_PLAYOUT'].includes(x.type));
     expect(next?.type).toBe('ESTOP');
     rmSync(run.estopFile);
   }, 60_000);

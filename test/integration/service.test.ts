@@ -75,7 +75,7 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
     const setpoints = frames.map((f) => f.wire);
     expect(setpoints.length).toBeGreaterThan(20_000);
     // The simulator has MCU-timed playout, so the service (default output.playoutDelayMs 2) uses it.
-    expect(lines.filter((l) => l.includes(' rx SETPOINT_TIMED ')).length).toBeGreaterThan(20_000);
+    expect(lines.filter((l) => l.includes(' rx SETPOINT_TIMED ')).length).toBeGreaterThan(setpoints.length * 0.99);
     const lo = toWire(rig.low[0]!) - 0.5;
     const hi = toWire(rig.high[0]!) + 0.5;
     const vmax = toWire(g.min + g.maxVelocity * 1e-3) + 1;

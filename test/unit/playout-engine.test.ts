@@ -130,8 +130,9 @@ describe('playout engine', () => {
   });
 
   it('a flood is bounded by the queue: the rest is dropped as overflow or outside, never queued', () => {
-    const cmds = ['config 1000000 2000', `offer 0 0 ${six(0).join(' ')}`];
-    for (let k = 1; k <= 40; k++) cmds.push(`offer 10 ${k} ${six(k).join(' ')}`);
+    // Once playing (the anchor is no longer refined), 40 ticks at once.
+    const cmds = ['config 1000000 2000', `offer 0 0 ${six(0).join(' ')}`, 'target 2000'];
+    for (let k = 1; k <= 40; k++) cmds.push(`offer 2000 ${k} ${six(k).join(' ')}`);
     cmds.push('report');
     const out = runPlayout(runner, cmds);
     const r = report(out.at(-1)!);
@@ -155,6 +156,17 @@ describe('playout engine', () => {
       expect(r.outputs).toBeGreaterThan(50_000);
       for (const k of ['accepted', 'late', 'stale', 'outside', 'overflow'] as const) expect(r[k], `${k} exercised`).toBeGreaterThan(100);
     }
+  });
+
+  it('a first frame that came late in a burst (12 ticks read at once): the anchor moves to the newest, all accepted, the newest plays D after', () => {
+    // Seen in the service bench under load: the simulator read 12 queued frames at once just
+    // after ENABLE; anchored on the first, the rest looked 1-11 ms early and were dropped.
+    const burst = Array.from({ length: 12 }, (_, i) => `offer 1000 ${100 + i} ${six(i).join(' ')}`);
+    const out = runPlayout(runner, ['config 1000000 2000', ...burst, 'target 1000', 'target 3000', 'report']);
+    expect(out.slice(1, 13)).toEqual(new Array(12).fill('accepted'));
+    expect(out[13]).toBe(six(9).join(' ')); // tick 109's play time is now
+    expect(out[14]).toBe(six(11).join(' '));
+    expect(report(out[15]!)).toMatchObject({ accepted: 12, outside: 0, overflow: 0 });
   });
 
   it('refuses a period or delay outside its CAPS limits; period 0 turns playout off', () => {

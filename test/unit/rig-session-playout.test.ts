@@ -54,7 +54,16 @@ function rig(opts: Partial<RigSessionOptions> = {}) {
     port[Port.statusCount]! += 1;
     port[Port.lastSeq] = session.nextSeq - 1;
   };
-  return { session, port, sent, types, tick, helloAck, caps, ack, status, k: () => k };
+  /** HELLO, HELLO_ACK (the session is ready at once), then the GET_CAPS of the next tick. */
+  const untilGetCaps = () => {
+    tick();
+    helloAck();
+    tick();
+    expect(session.phase).toBe(LinkPhase.ready);
+    expect(session.playoutWhy).toBe(PlayoutWhy.negotiating);
+    tick();
+  };
+  return { session, port, sent, types, tick, helloAck, caps, ack, status, untilGetCaps, k: () => k };
 }
 
 const wire = new Uint16Array([1, 2, 3, 4, 5, 6]);
@@ -62,18 +71,15 @@ const wire = new Uint16Array([1, 2, 3, 4, 5, 6]);
 describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
   it('CAPS that fit, SET_PLAYOUT acked ok: every setpoint is a SETPOINT_TIMED with the tick it was made in, one sequence counter', () => {
     const r = rig();
-    r.tick();
-    r.helloAck();
-    r.tick();
+    r.untilGetCaps();
     expect(r.types()).toEqual([MessageType.HELLO, MessageType.GET_CAPS]);
-    expect(r.session.phase).toBe(LinkPhase.handshaking);
+    expect(r.session.playout).toBe(false);
     r.caps();
     r.tick();
     const setPlayout = r.sent.at(-1)!;
     expect(setPlayout).toMatchObject({ type: MessageType.SET_PLAYOUT, fields: { periodNs: 1_000_000, delayUs: 2000 } });
     r.ack(MessageType.SET_PLAYOUT, setPlayout.seq);
     r.tick();
-    expect(r.session.phase).toBe(LinkPhase.ready);
     expect(r.session.playout).toBe(true);
     r.status();
     for (let i = 0; i < 5; i++) {
@@ -82,16 +88,28 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
     }
     const timed = r.sent.slice(3);
     expect(timed.map((s) => s.type)).toEqual(new Array(5).fill(MessageType.SETPOINT_TIMED));
-    expect(timed.map((s) => s.fields.tick)).toEqual([4, 5, 6, 7, 8]); // observe(port, k) then this tick's frame
+    expect(timed.map((s) => s.fields.tick)).toEqual([5, 6, 7, 8, 9]); // observe(port, k) then this tick's frame
     expect(r.sent.map((s) => s.seq)).toEqual(r.sent.map((_, i) => i));
     expect(timed[0]!.fields.targets).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it('a core-only MCU (no CAPS): two GET_CAPS 100 ms apart, then core SETPOINT', () => {
+  it('commands do not wait for the negotiation: an ESTOP due at HELLO_ACK is the first frame after HELLO', () => {
     const r = rig();
     r.tick();
     r.helloAck();
-    r.tick(250);
+    r.tick();
+    expect(r.session.sendCommand(MessageType.ESTOP)).toBe(true);
+    r.tick();
+    expect(r.types()).toEqual([MessageType.HELLO, MessageType.ESTOP, MessageType.GET_CAPS]);
+  });
+
+  it('a core-only MCU (no CAPS): ready at HELLO_ACK as before, two GET_CAPS 100 ms apart beside it, then core SETPOINT for good', () => {
+    const r = rig();
+    r.untilGetCaps();
+    for (let i = 0; i < 12; i++) {
+      r.status();
+      r.tick(20);
+    }
     expect(r.types()).toEqual([MessageType.HELLO, MessageType.GET_CAPS, MessageType.GET_CAPS]);
     expect(r.session.phase).toBe(LinkPhase.ready);
     expect(r.session.playoutWhy).toBe(PlayoutWhy.noCaps);
@@ -108,9 +126,7 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
       [[1, 2_000_000, 20_000_000, 20_000], PlayoutWhy.limits], // 500 Hz at most: we run 1 kHz
     ] as const) {
       const r = rig();
-      r.tick();
-      r.helloAck();
-      r.tick();
+      r.untilGetCaps();
       r.caps(...args);
       r.tick();
       expect(r.session.playoutWhy, JSON.stringify(args)).toBe(why);
@@ -121,9 +137,7 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
 
   it('timed frames that do not fit the line: core (6 axes at 115200 baud, 450 Hz fits SETPOINT, not SETPOINT_TIMED)', () => {
     const r = rig({ baud: 115_200, rateHz: 450 });
-    r.tick();
-    r.helloAck();
-    r.tick();
+    r.untilGetCaps();
     r.caps();
     r.tick();
     expect(r.session.playoutWhy).toBe(PlayoutWhy.bandwidth);
@@ -131,26 +145,22 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
 
   it('SET_PLAYOUT refused, or not acked in 100 ms: core; an ACK for another frame is not the answer', () => {
     const refused = rig();
-    refused.tick();
-    refused.helloAck();
-    refused.tick();
+    refused.untilGetCaps();
     refused.caps();
     refused.tick();
     refused.ack(MessageType.ENABLE, 99);
     refused.tick();
-    expect(refused.session.phase).toBe(LinkPhase.handshaking);
+    expect(refused.session.playoutWhy).toBe(PlayoutWhy.negotiating);
     refused.ack(MessageType.SET_PLAYOUT, refused.sent.at(-1)!.seq, 2);
     refused.tick();
     expect(refused.session.playoutWhy).toBe(PlayoutWhy.refused);
     expect(refused.session.playout).toBe(false);
 
     const silent = rig();
-    silent.tick();
-    silent.helloAck();
-    silent.tick();
+    silent.untilGetCaps();
     silent.caps();
     silent.tick(99);
-    expect(silent.session.phase).toBe(LinkPhase.handshaking);
+    expect(silent.session.playoutWhy).toBe(PlayoutWhy.negotiating);
     silent.tick(2);
     expect(silent.session.playoutWhy).toBe(PlayoutWhy.noAck);
   });
@@ -159,20 +169,22 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
     const r = rig({ playoutDelayMs: 0 });
     r.tick();
     r.helloAck();
-    r.tick(300);
+    for (let i = 0; i < 15; i++) {
+      r.status();
+      r.tick(20);
+    }
     expect(r.types()).toEqual([MessageType.HELLO]);
     expect(r.session.playoutWhy).toBe(PlayoutWhy.disabled);
   });
 
   it('an MCU dropping every frame as outside for 5 reports: SET_PLAYOUT again; a new port generation negotiates afresh', () => {
     const r = rig();
-    r.tick();
-    r.helloAck();
-    r.tick();
+    r.untilGetCaps();
     r.caps();
     r.tick();
     r.ack(MessageType.SET_PLAYOUT, r.sent.at(-1)!.seq);
     r.tick();
+    expect(r.session.playout).toBe(true);
     r.status();
     // The first report has the frames accepted since SET_PLAYOUT; then 5 where only `outside` grows.
     for (let i = 0; i <= 5; i++) {
@@ -196,7 +208,34 @@ describe('RigSession: playout negotiation (PROTOCOL.md §7.2)', () => {
     r.tick();
     expect(r.session.playout).toBe(false);
     expect(r.session.phase).toBe(LinkPhase.handshaking);
+    expect(r.session.playoutWhy).toBe(PlayoutWhy.disabled);
     expect(r.types().at(-1)).toBe(MessageType.HELLO);
+  });
+});
+
+describe('RigSession: an MCU that stops playing out', () => {
+  it('5 STATUS without a PLAYOUT_STATUS (the MCU reset and forgot SET_PLAYOUT): SET_PLAYOUT again, once', () => {
+    const r = rig();
+    r.untilGetCaps();
+    r.caps();
+    r.tick();
+    r.ack(MessageType.SET_PLAYOUT, r.sent.at(-1)!.seq);
+    r.tick();
+    expect(r.session.playout).toBe(true);
+    // While it reports: STATUS then PLAYOUT_STATUS, as the simulator sends them.
+    for (let i = 0; i < 20; i++) {
+      r.status();
+      r.tick();
+      r.port[Port.playoutCount]! += 1;
+      r.tick();
+    }
+    expect(r.session.playoutReanchors).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      r.status();
+      r.tick(20);
+    }
+    expect(r.session.playoutReanchors).toBe(1);
+    expect(r.types().filter((t) => t === MessageType.SET_PLAYOUT)).toHaveLength(2);
   });
 });
 
