@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { CLI, buildCli, runCli } from '../helpers/cli.js';
 import { REPO_ROOT, dataPath, haveSharedData } from '../helpers/shared-data.js';
 
@@ -55,8 +56,8 @@ describe('motion-rig fit', () => {
     expect(text).toContain(`# Base profile: ${relative(process.cwd(), BASE)}.`);
     expect(text).toContain(`#   ${input}: score ${done![1]} → ${done![2]}`);
     expect(text).toMatch(/# Search: compass search over \d+ keys.*; 6 evaluations in [\d.]+ s, stopped: evaluation budget spent\./);
-    // Each fitted key with its old value (the base's surge gain is 0.08).
-    expect(text).toMatch(/# {3}surge\.gain +0\.01 → [\d.]+ +\[0\.005\.\.0\.2, log\]/);
+    // Each fitted key with its old value (the base's surge gain: the built-in default).
+    expect(text).toMatch(new RegExp(`# {3}surge\\.gain +${defaultCueProfile().surge.gain} → [\\d.]+ +\\[0\\.005\\.\\.0\\.2, log\\]`));
     // The base's own header and key comments are kept below the fit notes.
     expect(text).toContain('# motion-rig default cueing profile');
     expect(text).toContain('# m/s², specific force is clamped here before anything else');

@@ -54,12 +54,12 @@ describe('a 1 m/s² lateral step through the default profile, all of it cued by 
     });
 
   it('rolls the platform to asin(1/g) exactly: inside the knee the 10° limit does not touch it', () => {
-    const { rows } = runChain(cueSchema.parse({ tilt: { gain: 1 } }), 1000, step());
+    const { rows } = runChain(cueSchema.parse({ tilt: { gain: 1, rollGain: 1 } }), 1000, step());
     expect(rows.at(-1)![4]).toBeCloseTo(Math.asin(1 / STANDARD_GRAVITY), 12);
   });
 
   it('with knee 0 (the plain tanh limit) it was 5.26° instead of 5.86°', () => {
-    const profile = cueSchema.parse({ tilt: { gain: 1 }, roll: { knee: 0 } });
+    const profile = cueSchema.parse({ tilt: { gain: 1, rollGain: 1 }, roll: { knee: 0 } });
     const roll = runChain(profile, 1000, step()).rows.at(-1)![4]!;
     expect(roll).toBeCloseTo(10 * DEG * Math.tanh(Math.asin(1 / STANDARD_GRAVITY) / (10 * DEG)), 12);
     expect(roll / DEG).toBeCloseTo(5.26, 2);

@@ -155,17 +155,16 @@ describe('fitProfile on the report (12 s of the synthetic lap)', () => {
   const base = defaultCueProfile();
 
   it('scores the base exactly first (even with a key outside its row’s range), never returns less, and returns the base when nothing beats it', () => {
-    // The base's surge.gain (0.01) lies below this row's range: the search starts at the bound, but the first evaluation is the base itself.
+    // The base's surge.gain lies below this row's range: the search starts at the bound, but the first evaluation is the base itself.
     const g = base.surge.gain;
-    expect(g).toBe(0.01);
-    const row = { path: ['surge', 'gain'], min: 0.02, max: 0.05, scale: 'log', note: 'test' } as const;
+    const row = { path: ['surge', 'gain'], min: 2 * g, max: 5 * g, scale: 'log', note: 'test' } as const;
     const seen: number[] = [];
     const r = fitProfile([lap], { base, rig, rateHz: 1000, parameters: [row], maxEvaluations: 4, onEvaluation: (_e, v) => seen.push(v[0]!) });
     expect(seen[0]).toBe(g);
     expect(r.scoreBefore).toBe(scoreProfile(base, [lap], rig, 1000)[0]);
     expect(r.recordingsBefore).toEqual([r.scoreBefore]);
     expect(r.scoreAfter).toBeGreaterThanOrEqual(r.scoreBefore);
-    for (const v of seen.slice(1)) expect(v >= 0.02 && v <= 0.05).toBe(true);
+    for (const v of seen.slice(1)) expect(v >= row.min && v <= row.max).toBe(true);
     // What it returns is what was scored.
     expect(scoreProfile(r.profile, [lap], rig, 1000)[0]).toBe(r.scoreAfter);
     if (r.improved) expect(r.keys[0]!.after).not.toBe(g);

@@ -223,7 +223,7 @@ describe('report on the production control tick', () => {
       roll: { gain: 0, limitDeg: 45 },
       pitch: { gain: 0, limitDeg: 45 },
       yaw: { gain: 0 },
-      tilt: { gain: 1, lowpass: { omegaN: 30, zeta: 1 }, rateLimitDegPerS: 200, accelLimitDegPerS2: 5000, maxDeg: 20 },
+      tilt: { gain: 1, pitchGain: 1, rollGain: 1, lowpass: { omegaN: 30, zeta: 1 }, rateLimitDegPerS: 200, accelLimitDegPerS2: 5000, maxDeg: 20 },
     });
     const samples: TimedSample[] = [];
     for (let i = 0; i <= 40 * 60; i++) {
