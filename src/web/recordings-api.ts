@@ -34,18 +34,32 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
   const dir = o.config.web.recordingsDir;
   let active: Active | undefined;
   let reportRunning = false;
+  /** The last recording that ended on a write error (a full disk): the page shows it until the next start. */
+  let failed: { name: string; error: string; at: string } | undefined;
   const bad = (status: number, error: string): Reply => ({ status, body: { error } });
-  const describe = () => (active ? { name: active.name, packets: active.recorder.count, bytes: active.recorder.bytes, seconds: Math.round((Date.now() - active.started) / 1000) } : null);
+  const describe = () => (active ? { name: active.name, packets: active.recorder.count, bytes: active.recorder.bytes, dropped: active.recorder.dropped, seconds: Math.round((Date.now() - active.started) / 1000) } : null);
 
-  const stop = async (): Promise<Reply> => {
-    const a = active;
-    if (!a) return bad(409, 'not recording');
-    active = undefined;
+  /** Ends the active recording (the tap first, so nothing more is written); the close never rejects. */
+  const finish = async (a: Active): Promise<void> => {
+    if (active === a) active = undefined;
     a.stop();
     clearTimeout(a.timer);
     await a.recorder.close();
-    o.log.info({ event: 'web-recording-stopped', file: join(dir, a.name), packets: a.recorder.count }, `recording ${a.name} stopped: ${a.recorder.count} packets`);
-    return { status: 200, body: { ok: true, stopped: a.name, packets: a.recorder.count, bytes: a.recorder.bytes } };
+  };
+  const stop = async (): Promise<Reply> => {
+    const a = active;
+    if (!a) return bad(409, 'not recording');
+    await finish(a);
+    const r = a.recorder;
+    if (r.error) return bad(500, `recording ${a.name} failed: ${r.error.message}`);
+    o.log.info({ event: 'web-recording-stopped', file: join(dir, a.name), packets: r.count, dropped: r.dropped }, `recording ${a.name} stopped: ${r.count} packets`);
+    return { status: 200, body: { ok: true, stopped: a.name, packets: r.count, bytes: r.bytes, dropped: r.dropped } };
+  };
+  /** A write error (disk full, device gone): the recording ends, one event is logged, the page sees it in GET /api/recordings. */
+  const onRecorderError = (name: string, err: Error) => {
+    failed = { name, error: err.message, at: new Date().toISOString() };
+    o.log.error({ event: 'web-recording-failed', file: join(dir, name), err: err.message }, `recording ${name} stopped: ${err.message}`);
+    if (active?.name === name) void finish(active);
   };
 
   const routes: Route[] = [
@@ -62,21 +76,37 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
         files.sort((a, b) => b.modified.localeCompare(a.modified));
-        return { status: 200, body: { dir, recording: describe(), files } };
+        return { status: 200, body: { dir, recording: describe(), failed: failed ?? null, files } };
       },
     },
     {
       method: 'POST', path: '/api/recordings/start', token: true, handle: async () => {
-        if (active) return bad(409, `already recording ${active.name}`);
-        await mkdir(dir, { recursive: true });
+        const busy = () => (active ? bad(409, `already recording ${active.name}`) : undefined);
+        if (busy()) return busy()!;
+        try {
+          await mkdir(dir, { recursive: true });
+        } catch (err) {
+          return bad(500, `cannot record into ${dir}: ${(err as Error).message}`);
+        }
+        if (busy()) return busy()!; // another start ran while mkdir awaited
         const name = `rig-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}.mrrec`;
         // The header needs the tap's game and heartbeat: the recorder comes second.
         const to: { recorder?: Recorder } = {};
         const tap = o.telemetry.tapRaw((d, t) => to.recorder?.write(d, t));
         if (!tap) return bad(409, 'telemetry is not running');
-        const recorder = new Recorder(join(dir, name), { game: tap.game, heartbeat: tap.heartbeat });
+        let recorder: Recorder;
+        try {
+          recorder = new Recorder(join(dir, name), { game: tap.game, heartbeat: tap.heartbeat, flags: 'wx', onError: (err) => onRecorderError(name, err) });
+        } catch (err) {
+          tap.stop();
+          return bad(500, `cannot record into ${dir}: ${(err as Error).message}`);
+        }
+        failed = undefined;
         to.recorder = recorder;
-        active = { name, recorder, stop: tap.stop, started: Date.now(), timer: setTimeout(() => void stop(), MAX_RECORDING_SECONDS * 1000) };
+        const timer = setTimeout(() => {
+          stop().catch((err: Error) => o.log.error({ event: 'web-recording-failed', err: err.message }, `stopping the recording failed: ${err.message}`));
+        }, MAX_RECORDING_SECONDS * 1000);
+        active = { name, recorder, stop: tap.stop, started: Date.now(), timer };
         o.log.info({ event: 'web-recording-started', file: join(dir, name) }, `recording ${name} started from the web page`);
         return { status: 200, body: { ok: true, recording: describe() } };
       },
