@@ -155,6 +155,8 @@ export const serviceConfigSchema = z.strictObject({
       tokenFile: z.string().min(1).optional(),
       /** Where recordings started on the page go, and which recordings it can list and report on (default: recordings/ in the state folder). */
       recordingsDir: z.string().min(1).optional(),
+      /** Further names this machine is reached by (the Host header); IP literals, localhost, the listen host and the hostname(.local) always pass. */
+      hosts: z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, 'a host name, e.g. rig.lan')).default([]),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),

@@ -1,5 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
 /**
@@ -11,6 +13,10 @@ import { dirname } from 'node:path';
  *   - every POST/PUT from a browser: its Origin must be the page's own host, so another web
  *     site open in the same browser cannot press the buttons (a browser always sends Origin
  *     on a cross-site POST; scripts such as curl send none and need the token anyway).
+ *   - every request: its Host header must name this machine (an IP literal, localhost, the
+ *     listen host, the hostname, HOSTNAME.local, or web.hosts), so a hostile DNS name
+ *     re-pointed at the rig (DNS rebinding) cannot read the status or press anything: a
+ *     browser sends the hostile name as Host, and its Origin then matches it.
  * Each check answers a reason, so a refused request says why (401/403) and changes nothing.
  */
 
@@ -66,4 +72,32 @@ export function checkOrigin(origin: string | undefined, host: string | undefined
     return { ok: false, status: 403, reason: `Origin ${origin} is not this page (${host ?? 'no Host'})` };
   }
   return OK;
+}
+
+/**
+ * The names a request may use in its Host header, lowercased: `localhost`, the listen host
+ * (unless it is a wildcard), this machine's hostname and HOSTNAME.local, and the configured
+ * extras (web.hosts: a name in DNS or /etc/hosts that points here). IP literals always pass.
+ */
+export function allowedHosts(listenHost: string, extra: readonly string[] = [], machine = hostname()): Set<string> {
+  const names = new Set(['localhost', ...extra.map(normalHost)]);
+  if (listenHost !== '' && listenHost !== '0.0.0.0' && listenHost !== '::') names.add(normalHost(listenHost));
+  if (machine !== '') {
+    names.add(normalHost(machine));
+    names.add(`${normalHost(machine).replace(/\.local$/, '')}.local`);
+  }
+  return names;
+}
+
+/** The Host header against the allowlist (allowedHosts); IP literals pass; none: refused. */
+export function checkHost(host: string | undefined, allowed: ReadonlySet<string>): Verdict {
+  if (host === undefined || host === '') return { ok: false, status: 403, reason: 'no Host header' };
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(host);
+  const name = m ? normalHost(m[1]!.replace(/^\[(.*)\]$/, '$1')) : '';
+  if (name !== '' && (isIP(name) !== 0 || allowed.has(name))) return OK;
+  return { ok: false, status: 403, reason: `Host ${JSON.stringify(host)} is not a name of this machine (add it to web.hosts if it is)` };
+}
+
+function normalHost(h: string): string {
+  return h.toLowerCase().replace(/\.$/, '');
 }

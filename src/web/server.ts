@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import { MAX_BODY, type Route, authorize, findRoute, readBody } from './api.js';
+import { allowedHosts, checkHost } from './auth.js';
 import type { LiveFeed } from './live.js';
 import { type Asset, loadAssets } from './static.js';
 
@@ -18,6 +19,8 @@ export interface WebServerOptions {
   live: LiveFeed;
   token: string | undefined;
   log: Logger;
+  /** Further names the Host header may carry (web.hosts); see allowedHosts. */
+  hosts?: readonly string[];
 }
 
 const SECURITY_HEADERS = {
@@ -30,6 +33,7 @@ const SECURITY_HEADERS = {
 export class WebServer {
   private server: Server | undefined;
   private assets = new Map<string, Asset>();
+  private hosts: ReadonlySet<string> = new Set();
   /** http://host:port/ once listening. */
   url = '';
 
@@ -38,6 +42,7 @@ export class WebServer {
   async start(): Promise<void> {
     this.assets = await loadAssets();
     const { host, port } = parseListen(this.opts.listen);
+    this.hosts = allowedHosts(host, this.opts.hosts);
     const server = createServer((req, res) => void this.handle(req, res));
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
@@ -67,6 +72,12 @@ export class WebServer {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
       const method = req.method ?? 'GET';
+      // Every request, the page and the live stream included: DNS rebinding is refused here.
+      const hostOk = checkHost(req.headers.host, this.hosts);
+      if (!hostOk.ok) {
+        this.opts.log.warn({ event: 'web-refused', method, path: url.pathname, status: hostOk.status, reason: hostOk.reason, from: req.socket.remoteAddress }, `web request refused: ${hostOk.reason}`);
+        return send(res, hostOk.status, { error: hostOk.reason });
+      }
       if (method === 'GET' && url.pathname === '/api/live') {
         if (!this.opts.live.add(res)) send(res, 503, { error: 'too many pages open' });
         return;

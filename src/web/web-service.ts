@@ -43,7 +43,7 @@ export async function startWeb(p: {
   }
   const live = new LiveFeed(p.buffers, p.rig, p.config.loop.rateHz, () => p.controls.status());
   const log = (event: string, fields: object = {}) => p.log.warn({ event, ...fields }, `web: ${event}`);
-  const server = new WebServer({ listen: w.listen, routes: [...controlRoutes(p.controls, log), rigRoute(p.rig), ...p.routes], live, token, log: p.log });
+  const server = new WebServer({ listen: w.listen, routes: [...controlRoutes(p.controls, log), rigRoute(p.rig), ...p.routes], live, token, log: p.log, hosts: w.hosts });
   try {
     await server.start();
   } catch (err) {

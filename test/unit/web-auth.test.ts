@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Route, authorize, controlRoutes, findRoute } from '../../src/web/api.js';
-import { checkBearer, checkOrigin, loadOrCreateToken } from '../../src/web/auth.js';
+import { allowedHosts, checkBearer, checkHost, checkOrigin, loadOrCreateToken } from '../../src/web/auth.js';
 import { lineDiff } from '../../src/web/diff.js';
 import { PathRefused, fileInside, pathInside } from '../../src/web/path-guard.js';
 
@@ -45,6 +45,27 @@ describe('web token', () => {
     expect(checkOrigin('http://127.0.0.1:8417', undefined, undefined)).toMatchObject({ ok: false, status: 403 });
     expect(checkOrigin(undefined, '127.0.0.1:8417', 'cross-site')).toMatchObject({ ok: false, status: 403 });
     expect(checkOrigin(undefined, '127.0.0.1:8417', 'same-site')).toMatchObject({ ok: false, status: 403 });
+  });
+});
+
+describe('Host check (DNS rebinding)', () => {
+  const allowed = allowedHosts('0.0.0.0', ['Rig.LAN'], 'simbox');
+  it('passes IP literals (v4, v6 in brackets), localhost, the hostname, HOSTNAME.local and web.hosts, with or without a port', () => {
+    for (const h of ['127.0.0.1:8417', '192.168.1.50', '[::1]:8417', '[fe80::1]', 'localhost:8417', 'LOCALHOST', 'simbox:8417', 'simbox.local:8417', 'simbox.local.', 'rig.lan:8417']) {
+      expect(checkHost(h, allowed), h).toEqual({ ok: true });
+    }
+  });
+  it('refuses any other name (a hostile name re-pointed here), a missing Host and junk, with the reason', () => {
+    for (const h of ['evil.example:8417', 'evil.example', 'simbox.evil.example', '127.0.0.1.evil.example', 'localhost.evil.example', 'rig.lan.evil', '', 'a b', '[::1', undefined]) {
+      const v = checkHost(h, allowed);
+      expect(v, String(h)).toMatchObject({ ok: false, status: 403 });
+    }
+    expect(checkHost('evil.example:8417', allowed)).toMatchObject({ reason: expect.stringMatching(/evil\.example.*web\.hosts/) });
+  });
+  it('the listen host is allowed when it is a name; a wildcard adds nothing', () => {
+    expect(allowedHosts('rig-box', [], 'x').has('rig-box')).toBe(true);
+    expect([...allowedHosts('::', [], 'x')].sort()).toEqual(['localhost', 'x', 'x.local']);
+    expect([...allowedHosts('0.0.0.0', [], 'x.local')].sort()).toEqual(['localhost', 'x.local']);
   });
 });
 

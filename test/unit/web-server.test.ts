@@ -140,6 +140,19 @@ describe('web server', () => {
     expect(existsSync(join(profiles, '.gt7-example-gr3.yaml.tmp'))).toBe(false);
   });
 
+  it('DNS rebinding: a Host that is not a name of this machine gets 403 on every request (page, status, live, e-stop)', async () => {
+    const evil = { host: `evil.example:${port}` };
+    const before = calls.length;
+    for (const [method, path] of [['GET', '/'], ['GET', '/api/status'], ['GET', '/api/live'], ['POST', '/api/estop']] as const) {
+      const r = await http(method, path, undefined, evil);
+      expect(r.status, `${method} ${path}`).toBe(403);
+      expect(r.body.error).toMatch(/evil\.example/);
+    }
+    expect(calls.length).toBe(before);
+    expect((await http('GET', '/api/status', undefined, { host: `localhost:${port}` })).status).toBe(200);
+    expect((await http('GET', '/api/status', undefined, { host: `[::1]:${port}` })).status).toBe(200);
+  });
+
   it('bad requests are refused with a reason and hurt nothing: not JSON, a body over 256 KiB, a broken escape, an unknown method', async () => {
     expect((await http('POST', '/api/profile/check', 'not json at all')).status).toBe(400);
     expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x'.repeat(300 * 1024) })).status).toBe(413);
