@@ -114,7 +114,7 @@ export function profileRoutes(o: ProfileApiOptions): Route[] {
       },
     },
     {
-      method: 'POST', path: '/api/profile/check', token: false, handle: guarded(async ({ name, text }) => {
+      method: 'POST', path: '/api/profile/check', token: true, handle: guarded(async ({ name, text }) => {
         const c = await check(name, text);
         return { status: 200, body: { ok: c.ok, problems: c.ok ? [] : c.problems, diff: lineDiff(c.before, text) } };
       }),

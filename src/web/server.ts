@@ -23,6 +23,8 @@ export interface WebServerOptions {
   hosts?: readonly string[];
 }
 
+export const MAX_CONNECTIONS = 32;
+
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -44,6 +46,9 @@ export class WebServer {
     const { host, port } = parseListen(this.opts.listen);
     this.hosts = allowedHosts(host, this.opts.hosts);
     const server = createServer((req, res) => void this.handle(req, res));
+    // Bounds for a client that opens many connections or sends slowly (the page needs a few:
+    // one live stream and its requests; at most 16 streams are served, live.ts).
+    server.maxConnections = MAX_CONNECTIONS;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
@@ -96,7 +101,8 @@ export class WebServer {
         this.opts.log.warn({ event: 'web-refused', method, path: url.pathname, status: verdict.status, reason: verdict.reason, from: req.socket.remoteAddress }, `web request refused: ${verdict.reason}`);
         return send(res, verdict.status, { error: verdict.reason });
       }
-      const body = method === 'GET' ? '' : await readBody(req);
+      if (found.route.bodyless && !req.complete) res.setHeader('connection', 'close');
+      const body = method === 'GET' || found.route.bodyless ? '' : await readBody(req);
       if (body === undefined) {
         res.setHeader('connection', 'close');
         return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });

@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { LiveFeed } from '../../src/web/live.js';
 import { profileRoutes } from '../../src/web/profile-api.js';
 import { recordingRoutes } from '../../src/web/recordings-api.js';
 import type { TelemetryInput } from '../../src/service/telemetry-input.js';
-import { WebServer } from '../../src/web/server.js';
+import { MAX_CONNECTIONS, WebServer } from '../../src/web/server.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 /**
@@ -124,7 +125,8 @@ describe('web server', () => {
     const original = readFileSync(file, 'utf8');
     const line = original.split('\n').findIndex((l) => l.includes('pitch: { gain: 0.6 }')) + 1;
     const broken = original.replace('pitch: { gain: 0.6 }', 'pitch: { gain: "much" }');
-    const check = await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken });
+    expect((await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken })).status).toBe(401);
+    const check = await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken }, auth);
     expect(check.status).toBe(200);
     expect(check.body.ok).toBe(false);
     expect((check.body.problems as { line: number; key: string }[])[0]).toMatchObject({ line, key: 'cue.pitch.gain' });
@@ -154,14 +156,45 @@ describe('web server', () => {
   });
 
   it('bad requests are refused with a reason and hurt nothing: not JSON, a body over 256 KiB, a broken escape, an unknown method', async () => {
-    expect((await http('POST', '/api/profile/check', 'not json at all')).status).toBe(400);
-    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x'.repeat(300 * 1024) })).status).toBe(413);
+    expect((await http('POST', '/api/profile/check', 'not json at all', auth)).status).toBe(400);
+    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x'.repeat(300 * 1024) }, auth)).status).toBe(413);
     expect((await http('GET', '/api/profiles/%E0%A4%A')).status).toBe(400);
     expect((await http('DELETE', '/api/profiles/default.yaml', undefined, auth)).status).toBe(405);
-    const huge = await http('POST', '/api/profile/check', { name: 'default.yaml', text: `cue:\n${'  '.repeat(70)}x: 1\n`.repeat(1) + '['.repeat(5000) });
+    const huge = await http('POST', '/api/profile/check', { name: 'default.yaml', text: `cue:\n${'  '.repeat(70)}x: 1\n`.repeat(1) + '['.repeat(5000) }, auth);
     expect(huge.status).toBe(200);
     expect(huge.body.ok).toBe(false);
     expect((await http('GET', '/api/status')).status).toBe(200); // still serving
+  });
+
+  it('load: a 256 KiB POST to /api/estop e-stops at once (the body is never read); check needs the token; connections are capped', async () => {
+    const before = calls.filter((c) => c === 'estop').length;
+    const t0 = performance.now();
+    const r = await http('POST', '/api/estop', { junk: 'x'.repeat(256 * 1024) });
+    expect(r.status).toBe(200);
+    expect(calls.filter((c) => c === 'estop').length).toBe(before + 1);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // A body that never ends (a slow client) does not hold the stop back either.
+    const slow = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/park', headers: { 'content-length': String(1024 * 1024) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+      req.write('x'.repeat(2048));
+    });
+    expect(slow).toBe(200);
+    expect(calls.at(-1)).toBe('park');
+    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x: 1' })).status).toBe(401);
+    // 40 idle connections: the server keeps at most 32 (MAX_CONNECTIONS) and closes the rest.
+    const sockets = Array.from({ length: 40 }, () => connect(port, '127.0.0.1'));
+    const closed = await Promise.all(sockets.map((s) => new Promise<boolean>((resolve) => {
+      s.on('error', () => {});
+      s.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 500);
+    })));
+    sockets.forEach((s) => s.destroy());
+    expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(40 - MAX_CONNECTIONS);
+    expect(closed.filter(Boolean).length).toBeLessThan(40);
   });
 
   it('pin: a profile runs whatever the car, until unpinned', async () => {
