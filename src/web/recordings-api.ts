@@ -122,6 +122,9 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
         }
         if (typeof b.recording !== 'string' || typeof b.profile !== 'string' || typeof b.text !== 'string') return bad(400, 'give {"recording": FILE, "profile": FILE, "text": YAML}');
         if (reportRunning) return bad(409, 'a report is running; one at a time');
+        // Taken before the first await: a second request arriving while this one checks the
+        // profile (the loader, tens of ms) must see it.
+        reportRunning = true;
         let input: string;
         try {
           input = await fileInside(dir, b.recording, RECORDING_EXTENSIONS);
@@ -133,7 +136,6 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
             reportWorker: true, input, rig: o.config.rig, rigFile: o.config.rigFile ?? '(inline in the config)', rateHz: o.config.loop.rateHz,
             a: { name: `running: ${running.name}`, cue: running.cue }, b: { name: `edited: ${b.profile}`, cue: edited.cue },
           };
-          reportRunning = true;
           const result = await runReport(job);
           return result.ok ? { status: 200, body: result } : bad(422, result.error);
         } catch (err) {

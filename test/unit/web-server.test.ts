@@ -36,7 +36,7 @@ const buffers = createSharedBuffers();
 
 function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => {
@@ -193,8 +193,18 @@ describe('web server', () => {
       setTimeout(() => resolve(false), 500);
     })));
     sockets.forEach((s) => s.destroy());
+    await new Promise((r) => setTimeout(r, 200)); // the server sees them go before the next test connects
     expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(40 - MAX_CONNECTIONS);
     expect(closed.filter(Boolean).length).toBeLessThan(40);
+  });
+
+  it('one report at a time: of two sent together, the second is refused (409) while the first runs', async () => {
+    const text = readFileSync(join(profiles, 'default.yaml'), 'utf8');
+    const body = { recording: 'lap.mrrec', profile: 'default.yaml', text };
+    const [a, b] = await Promise.all([http('POST', '/api/report', body, auth), http('POST', '/api/report', body, auth)]);
+    expect([a.status, b.status].filter((s) => s === 409)).toHaveLength(1);
+    // The first ran (this folder's lap.mrrec is not a real recording: the report says so).
+    expect([a, b].find((r) => r.status !== 409)!.status).toBe(422);
   });
 
   it('pin: a profile runs whatever the car, until unpinned', async () => {
