@@ -5,7 +5,7 @@ import { PROFILE_FILE, type ProfileSet, loadProfiles } from '../config/profiles.
 import type { ConfigWatch } from '../service/config-watch.js';
 import type { Reply, Route } from './api.js';
 import { lineDiff } from './diff.js';
-import { PROFILE_EXTENSIONS, PathRefused, fileInside } from './path-guard.js';
+import { PROFILE_FILES, PathRefused, fileInside } from './path-guard.js';
 
 /**
  * Tuning from the page: read a profile, check an edit (the service's own loader on the whole
@@ -47,7 +47,7 @@ async function folderTexts(dir: string): Promise<Map<string, string>> {
 
 /** The folder with `name` replaced by `text`, loaded as the service would load it: the set, or the problems with their lines. PathRefused for a name outside. */
 export async function checkProfileEdit(o: Pick<ProfileApiOptions, 'dir' | 'defaultName' | 'rateHz'>, name: string, text: string): Promise<Checked> {
-  await fileInside(o.dir, name, PROFILE_EXTENSIONS);
+  await fileInside(o.dir, name, PROFILE_FILES);
   const all = await folderTexts(o.dir);
   const before = all.get(name) ?? '';
   all.set(name, text);
@@ -104,7 +104,7 @@ export function profileRoutes(o: ProfileApiOptions): Route[] {
     {
       method: 'GET', path: '/api/profiles/', token: false, handle: async (r) => {
         try {
-          const file = await fileInside(o.dir, r.rest, PROFILE_EXTENSIONS);
+          const file = await fileInside(o.dir, r.rest, PROFILE_FILES);
           return { status: 200, body: { name: r.rest, text: await readFile(file, 'utf8') } };
         } catch (err) {
           if (err instanceof PathRefused) return bad(403, err.message);

@@ -7,7 +7,7 @@ import type { ConfigWatch } from '../service/config-watch.js';
 import type { TelemetryInput } from '../service/telemetry-input.js';
 import { Recorder } from '../telemetry/recording.js';
 import type { Reply, Route } from './api.js';
-import { PathRefused, RECORDING_EXTENSIONS, fileInside } from './path-guard.js';
+import { PathRefused, RECORDING_FILES, fileInside } from './path-guard.js';
 import { checkProfileEdit } from './profile-api.js';
 import type { ReportJob, ReportResult } from './report-worker.js';
 
@@ -67,7 +67,7 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
       method: 'GET', path: '/api/recordings', token: false, handle: async () => {
         let files: { name: string; bytes: number; modified: string }[] = [];
         try {
-          const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && RECORDING_EXTENSIONS.some((x) => e.name.toLowerCase().endsWith(x))).map((e) => e.name);
+          const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && RECORDING_FILES.pattern.test(e.name)).map((e) => e.name);
           files = await Promise.all(names.map(async (name) => {
             const st = await stat(join(dir, name));
             return { name, bytes: st.size, modified: st.mtime.toISOString() };
@@ -127,7 +127,7 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
         reportRunning = true;
         let input: string;
         try {
-          input = await fileInside(dir, b.recording, RECORDING_EXTENSIONS);
+          input = await fileInside(dir, b.recording, RECORDING_FILES);
           const c = await checkProfileEdit({ dir: o.config.profiles.dir, defaultName: o.config.profiles.default, rateHz: o.config.loop.rateHz }, b.profile, b.text);
           if (!c.ok) return { status: 422, body: { ok: false, problems: c.problems, error: c.problems[0]?.message } };
           const edited = [c.set.base, ...c.set.cars].find((p) => basename(p.file) === b.profile)!;

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Route, authorize, controlRoutes, findRoute } from '../../src/web/api.js';
 import { allowedHosts, checkBearer, checkHost, checkOrigin, loadOrCreateToken } from '../../src/web/auth.js';
 import { lineDiff } from '../../src/web/diff.js';
-import { PathRefused, fileInside, pathInside } from '../../src/web/path-guard.js';
+import { PROFILE_FILES, PathRefused, RECORDING_FILES, fileInside, pathInside } from '../../src/web/path-guard.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-web-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -143,16 +143,22 @@ describe('path guard', () => {
   mkdirSync(join(profiles, 'sub.yaml'));
 
   it('allows plain names of the right kind directly inside the folder', async () => {
-    expect(pathInside(profiles, 'default.yaml', ['.yaml'])).toBe(join(profiles, 'default.yaml'));
-    expect(await fileInside(profiles, 'new-car.yml', ['.yaml', '.yml'])).toBe(join(profiles, 'new-car.yml'));
+    expect(pathInside(profiles, 'default.yaml', PROFILE_FILES)).toBe(join(profiles, 'default.yaml'));
+    expect(await fileInside(profiles, 'new-car.yml', PROFILE_FILES)).toBe(join(profiles, 'new-car.yml'));
   });
 
   it('refuses traversal, absolute paths, hidden names, other extensions, links and folders', async () => {
-    for (const name of ['../secret.yaml', '..%2Fsecret.yaml', '/etc/passwd.yaml', 'a/b.yaml', 'a\\b.yaml', '.hidden.yaml', '..yaml', 'default.json', 'default.yaml\0.yaml', '', 'rigs/stewart-linear.yaml', '~/x.yaml']) {
-      expect(() => pathInside(profiles, name, ['.yaml']), name).toThrow(PathRefused);
+    for (const name of ['../secret.yaml', '..%2Fsecret.yaml', '/etc/passwd.yaml', 'a/b.yaml', 'a\\b.yaml', '.hidden.yaml', '..yaml', 'default.json', 'default.yaml\0.yaml', '', 'rigs/stewart-linear.yaml', '~/x.yaml', 'x.YAML', 'x.Yml', 'x.yaml.bak']) {
+      expect(() => pathInside(profiles, name, PROFILE_FILES), name).toThrow(PathRefused);
     }
-    await expect(fileInside(profiles, 'link.yaml', ['.yaml'])).rejects.toThrow(PathRefused);
-    await expect(fileInside(profiles, 'sub.yaml', ['.yaml'])).rejects.toThrow(PathRefused);
+    await expect(fileInside(profiles, 'link.yaml', PROFILE_FILES)).rejects.toThrow(PathRefused);
+    await expect(fileInside(profiles, 'sub.yaml', PROFILE_FILES)).rejects.toThrow(PathRefused);
+  });
+
+  it('a profile name passes exactly when the loader would read the file (PROFILE_FILE): x.YAML is refused, not checked and skipped', () => {
+    expect(() => pathInside(profiles, 'x.YAML', PROFILE_FILES)).toThrow(/x\.YAML: only \.yaml or \.yml \(lower case/);
+    expect(pathInside(profiles, 'LAP.MRREC', RECORDING_FILES)).toBe(join(profiles, 'LAP.MRREC'));
+    expect(() => pathInside(profiles, 'lap.svg', RECORDING_FILES)).toThrow(PathRefused);
   });
 });
 
