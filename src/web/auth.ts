@@ -1,8 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { WEB_TOKEN } from '../config/service-config.js';
 
 /**
  * Who may do what through the web page and its API (docs/web.md, "Security"):
@@ -23,18 +24,34 @@ import { dirname } from 'node:path';
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 const OK: Verdict = { ok: true };
 
-/** The token: configured, or read from `file`, or generated into `file` (mode 0600). Throws when none can be had. */
-export function loadOrCreateToken(configured: string | undefined, file: string): { token: string; generated: boolean } {
+/**
+ * The token: configured, or read from `file`, or generated into `file` (mode 0600, written to a
+ * temp file and renamed, so no moment exists where the file holds a partial token or other
+ * users' permissions). `warning`: the existing file can be read by group or others. Throws
+ * when none can be had.
+ */
+export function loadOrCreateToken(configured: string | undefined, file: string): { token: string; generated: boolean; warning?: string } {
   if (configured !== undefined) return { token: configured, generated: false };
   try {
     const t = readFileSync(file, 'utf8').trim();
-    if (t.length >= 16) return { token: t, generated: false };
+    if (WEB_TOKEN.test(t)) {
+      const mode = statSync(file).mode & 0o777;
+      const warning = (mode & 0o077) !== 0 ? `${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it` : undefined;
+      return warning ? { token: t, generated: false, warning } : { token: t, generated: false };
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const token = randomBytes(24).toString('base64url');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   return { token, generated: true };
 }
 

@@ -37,6 +37,7 @@ export async function startWeb(p: {
   try {
     const t = loadOrCreateToken(w.token, w.tokenFile);
     token = t.token;
+    if (t.warning) p.log.warn({ event: 'web-token-readable', file: w.tokenFile }, `web token: ${t.warning}`);
     if (t.generated) p.log.info({ event: 'web-token-created', file: w.tokenFile }, `web token generated into ${w.tokenFile} (motion-rig status shows it)`);
   } catch (err) {
     p.log.error({ event: 'web-token-failed', file: w.tokenFile, err: (err as Error).message }, `no web token (${(err as Error).message}): the page can watch and stop the rig, nothing else`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,26 @@ describe('web token', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(a.token);
     expect(loadOrCreateToken(undefined, file)).toEqual({ token: a.token, generated: false });
     expect(loadOrCreateToken('configured-token-123', file)).toEqual({ token: 'configured-token-123', generated: false });
+  });
+
+  it('is written through a temp file with mode 0600 (even under umask 0), no temp left; a group/other-readable file is used with a warning; an invalid one is replaced', () => {
+    const file = join(dir, 'state2', 'web-token');
+    const old = process.umask(0);
+    try {
+      loadOrCreateToken(undefined, file);
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, 'state2'))).toEqual(['web-token']);
+    chmodSync(file, 0o644);
+    const r = loadOrCreateToken(undefined, file);
+    expect(r.generated).toBe(false);
+    expect(r.warning).toMatch(/can be read by other users \(mode 0644\): chmod 600/);
+    chmodSync(file, 0o600);
+    expect(loadOrCreateToken(undefined, file).warning).toBeUndefined();
+    writeFileSync(file, 'has spaces in the token text\n');
+    expect(loadOrCreateToken(undefined, file).generated).toBe(true);
   });
 
   it('Bearer check: 401 without or malformed, 403 wrong (also for a prefix or a longer one), ok exact; no token at all: 403', () => {
