@@ -1,4 +1,5 @@
-import { copyFile, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, formatProblem } from '../config/load-yaml.js';
 import { PROFILE_FILE, type ProfileSet, loadProfiles } from '../config/profiles.js';
@@ -132,8 +133,16 @@ export function profileRoutes(o: ProfileApiOptions): Route[] {
         const c = await check(name, text);
         if (!c.ok) return { status: 422, body: { ok: false, problems: c.problems, error: c.problems[0]?.message } };
         const file = join(o.dir, name);
-        const tmp = join(o.dir, `.${name}.tmp`);
-        await writeFile(tmp, text, { flag: 'w', mode: 0o644 });
+        // A temp name of its own (two saves at once never share one), flushed to the disk before
+        // the rename: after a power cut the file is the old text or the new, never empty.
+        const tmp = join(o.dir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+        const fh = await open(tmp, 'wx', 0o644);
+        try {
+          await fh.writeFile(text);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
         try {
           if (c.before !== '') await copyFile(file, `${file}.bak`);
           await rename(tmp, file);

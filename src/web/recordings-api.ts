@@ -89,17 +89,25 @@ export function recordingRoutes(o: { config: ServiceConfig; telemetry: Telemetry
           return bad(500, `cannot record into ${dir}: ${(err as Error).message}`);
         }
         if (busy()) return busy()!; // another start ran while mkdir awaited
-        const name = `rig-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}.mrrec`;
+        const stamp = `rig-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 23)}`;
         // The header needs the tap's game and heartbeat: the recorder comes second.
         const to: { recorder?: Recorder } = {};
         const tap = o.telemetry.tapRaw((d, t) => to.recorder?.write(d, t));
         if (!tap) return bad(409, 'telemetry is not running');
-        let recorder: Recorder;
-        try {
-          recorder = new Recorder(join(dir, name), { game: tap.game, heartbeat: tap.heartbeat, flags: 'wx', onError: (err) => onRecorderError(name, err) });
-        } catch (err) {
-          tap.stop();
-          return bad(500, `cannot record into ${dir}: ${(err as Error).message}`);
+        // Milliseconds in the name, opened with 'wx' and a counter on a clash: a quick restart
+        // never overwrites the recording before it.
+        let recorder: Recorder | undefined;
+        let name = '';
+        for (let n = 0; recorder === undefined; n++) {
+          name = `${stamp}${n === 0 ? '' : `-${n}`}.mrrec`;
+          const named = name;
+          try {
+            recorder = new Recorder(join(dir, name), { game: tap.game, heartbeat: tap.heartbeat, flags: 'wx', onError: (err) => onRecorderError(named, err) });
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EEXIST' && n < 20) continue;
+            tap.stop();
+            return bad(500, `cannot record into ${dir}: ${(err as Error).message}`);
+          }
         }
         failed = undefined;
         to.recorder = recorder;

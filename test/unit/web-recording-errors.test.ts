@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../../src/config/service-config.js';
 import { silentLogger } from '../../src/log.js';
 import type { ConfigWatch } from '../../src/service/config-watch.js';
 import type { TelemetryInput } from '../../src/service/telemetry-input.js';
+import { readCapture } from '../../src/telemetry/recording.js';
 import { recordingRoutes } from '../../src/web/recordings-api.js';
 
 /**
@@ -29,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'motion-rig-web-rec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Body {
-  recording?: unknown;
+  recording?: { name: string } | null;
   failed?: { error: string } | null;
   packets?: number;
   error?: string;
@@ -51,6 +52,29 @@ function setup(recordingsDir: string) {
   };
   return { tap, call, close };
 }
+
+describe('web recording names', () => {
+  it('two recordings started in the same millisecond get two files (a counter), neither overwritten', async () => {
+    const recs = join(dir, 'names');
+    const { tap, call, close } = setup(recs);
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-01T10:00:00.123Z') });
+    try {
+      const names: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await call('/api/recordings/start');
+        expect(r.status).toBe(200);
+        names.push(r.body.recording!.name);
+        tap.listener?.(Buffer.alloc(10 + i, 1), 0);
+        expect((await call('/api/recordings/stop')).status).toBe(200);
+      }
+      expect(names).toEqual(['rig-2026-12-01_10-00-00-123.mrrec', 'rig-2026-12-01_10-00-00-123-1.mrrec']);
+      expect(names.map((n) => readCapture(join(recs, n)).records[0]!.datagram.length)).toEqual([10, 11]);
+    } finally {
+      vi.useRealTimers();
+      await close();
+    }
+  });
+});
 
 describe('web recordings on a failing disk', () => {
   it('a full disk ends the recording, logs it, and the recordings state shows the error; the next start works', async () => {

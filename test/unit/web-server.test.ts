@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -139,7 +139,13 @@ describe('web server', () => {
     expect(readFileSync(file, 'utf8')).toBe(good);
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(original);
     expect(applied).toEqual(['example override (stiffer surge, more pitch)']);
-    expect(existsSync(join(profiles, '.gt7-example-gr3.yaml.tmp'))).toBe(false);
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // Two saves at once: each has its own temp file, both land (one after the other), none is lost half-way.
+    const texts = [0.45, 0.55].map((g) => original.replace('pitch: { gain: 0.6 }', `pitch: { gain: ${g} }`));
+    const both = await Promise.all(texts.map((text) => http('PUT', '/api/profiles/gt7-example-gr3.yaml', { text }, auth)));
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    expect(texts).toContain(readFileSync(file, 'utf8'));
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('DNS rebinding: a Host that is not a name of this machine gets 403 on every request (page, status, live, e-stop)', async () => {
