@@ -28,7 +28,11 @@ export class Recordings {
     const r = await api('GET', '/api/recordings');
     if (!r.ok) return say(`recordings: ${r.data.error}`, 'bad');
     const rec = r.data.recording;
-    $('rec-state').textContent = rec ? `recording ${rec.name}: ${rec.packets} packets, ${rec.seconds} s` : `folder ${r.data.dir}`;
+    const failed = r.data.failed;
+    $('rec-state').textContent = rec
+      ? `recording ${rec.name}: ${rec.packets} packets${rec.dropped ? ` (${rec.dropped} dropped: the disk is slow)` : ''}, ${rec.seconds} s`
+      : failed ? `recording ${failed.name} stopped at ${failed.at}: ${failed.error}` : `folder ${r.data.dir}`;
+    $('rec-state').classList.toggle('bad', !rec && !!failed);
     const body = document.querySelector('#rec-list tbody');
     body.innerHTML = '';
     for (const f of r.data.files) {

@@ -132,13 +132,16 @@ export async function runRecord(v: ClientFlags & { out?: string; duration?: stri
   if (!(duration > 0)) throw new UsageError(`--duration wants seconds > 0 (got "${v.duration}")`);
   let recorder: Recorder;
   let client: Gt7Client | F1Client;
+  // A write error (disk full) ends the recording at once; it is reported after the close.
+  const failed = new AbortController();
+  const onError = () => failed.abort();
   if (v.game === 'f1') {
     // F1 sends to us; every valid datagram of every packet type is kept, as received.
-    recorder = new Recorder(v.out, { game: 'f1' });
+    recorder = new Recorder(v.out, { game: 'f1', onError });
     client = await F1Client.start({ port: intOption('port', v.port, 0, 65535) ?? DEFAULT_F1_PORT, sender: v.sender, signal, logger: createLogger({ destination: 2, level: process.env.MOTION_RIG_LOG_LEVEL ?? 'warn' }) });
   } else {
     const opts = clientOptions(v, signal);
-    recorder = new Recorder(v.out, { heartbeat: opts.heartbeat, game: opts.game });
+    recorder = new Recorder(v.out, { heartbeat: opts.heartbeat, game: opts.game, onError });
     client = await Gt7Client.start(opts);
   }
   client.onNotice((n) => process.stderr.write(`\n${n.kind}: ${n.message}\n`));
@@ -150,19 +153,26 @@ export async function runRecord(v: ClientFlags & { out?: string; duration?: stri
       const s = (performance.now() - started) / 1000;
       const line = `recording ${v.out}: ${recorder.count} packets, ${(recorder.bytes / 1024).toFixed(0)} KiB, ${s.toFixed(0)} s`;
       if (tty) process.stderr.write(`\r${line}\x1b[K`);
-      if (s >= duration || signal.aborted) {
+      if (s >= duration || signal.aborted || failed.signal.aborted) {
         clearInterval(progress);
         resolve();
       }
     }, 200);
-    signal.addEventListener('abort', () => {
+    const end = () => {
       clearInterval(progress);
       resolve();
-    });
+    };
+    signal.addEventListener('abort', end);
+    failed.signal.addEventListener('abort', end);
   });
   await client.close();
-  await recorder.close();
-  process.stderr.write(`\nwrote ${recorder.count} packets to ${v.out}\n`);
+  const error = await recorder.close();
+  const dropped = recorder.dropped > 0 ? ` (${recorder.dropped} dropped: the disk could not keep up${error ? ' or had failed' : ''})` : '';
+  if (error) {
+    process.stderr.write(`\nrecording ${v.out} failed: ${error.message}; ${recorder.count} packets written before it${dropped}\n`);
+    return 1;
+  }
+  process.stderr.write(`\nwrote ${recorder.count} packets to ${v.out}${dropped}\n`);
   return recorder.count > 0 ? 0 : 1;
 }
 

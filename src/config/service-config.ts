@@ -59,6 +59,9 @@ const gt7Schema = z
   })
   .prefault({});
 
+/** A web token: 16 or more visible ASCII characters (what an Authorization header carries unchanged). */
+export const WEB_TOKEN = /^[\x21-\x7e]{16,}$/;
+
 export const serviceConfigSchema = z.strictObject({
   source: z
     .strictObject({
@@ -152,11 +155,13 @@ export const serviceConfigSchema = z.strictObject({
       /** HOST:PORT; 0.0.0.0:8417 opens it to the LAN (a phone), port 0 picks a free one. */
       listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]*):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:8417').refine((s) => Number(s.split(':').at(-1)) <= 65535, 'port 0..65535').default('127.0.0.1:8417'),
       /** The token that lets the page move the rig or change files; unset: generated at first start into tokenFile. */
-      token: z.string().min(16, 'at least 16 characters').optional(),
+      token: z.string().regex(WEB_TOKEN, 'at least 16 visible ASCII characters (! to ~: no spaces or other characters)').optional(),
       /** Where a generated token is kept (default: web-token in the state folder: $STATE_DIRECTORY under systemd, else status.file's folder, else this file's). */
       tokenFile: z.string().min(1).optional(),
       /** Where recordings started on the page go, and which recordings it can list and report on (default: recordings/ in the state folder). */
       recordingsDir: z.string().min(1).optional(),
+      /** Further names this machine is reached by (the Host header); IP literals, localhost, the listen host and the hostname(.local) always pass. */
+      hosts: z.array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, 'a host name, e.g. rig.lan')).default([]),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),

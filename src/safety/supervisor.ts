@@ -187,7 +187,9 @@ export class Supervisor {
         const go = !inp.shutdown && !inp.parkRequest && inp.holdReason === HoldReason.none && !inp.reconfigure;
         if (mcu === Mcu.noFeedback) {
           if (go) this.enter(SupervisorState.unparking, Cause.telemetry);
-        } else if (mcu === Mcu.enabled && this.enableSent) {
+        } else if (mcu === Mcu.enabled && this.enableSent && !inp.shutdown && !inp.parkRequest) {
+          // Our ENABLE took. A park request or shutdown that came after it was sent stands:
+          // no unpark starts (not even one tick); the branch below parks the MCU again.
           this.enter(SupervisorState.unparking, Cause.mcuEnabled);
         } else if (mcu === Mcu.enabled || mcu === Mcu.holding) {
           // Left enabled by an earlier session (or our own stop): let the MCU park it itself.

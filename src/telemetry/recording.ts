@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -75,15 +75,44 @@ export function readCapture(path: string): Capture {
   return parseCapture(readFileSync(path), path);
 }
 
-/** Writes datagrams as they arrive; call `close()` to flush. */
+export interface RecorderOptions {
+  heartbeat?: string;
+  game?: CaptureGame;
+  /** 'w' (default) replaces an existing file; 'wx' refuses one (EEXIST). */
+  flags?: 'w' | 'wx';
+  /** Called once, on the first write or close error (a full disk, a failed device). */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * Bytes the recorder lets the file stream hold while the disk is slow; beyond it datagrams are
+ * dropped and counted (`dropped`) instead of buffered without bound in the service's memory.
+ * 1 MiB is about 55 s of GT7 heartbeat "B" at 60 Hz (316 + 12 bytes a record).
+ */
+export const RECORDER_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * Writes datagrams as they arrive; call `close()` to flush. The file is opened synchronously,
+ * so a folder that cannot be written throws from the constructor. A later write error (a full
+ * disk) never throws: it lands in `error` (and `onError`, once), and every datagram after it
+ * is dropped and counted.
+ */
 export class Recorder {
   private readonly out: WriteStream;
   private firstNs: number | undefined;
+  private readonly onError: ((err: Error) => void) | undefined;
   count = 0;
   bytes = 0;
+  /** Datagrams not written: the stream was backed up or had failed. */
+  dropped = 0;
+  /** The first write/close error, if any. */
+  error: Error | undefined;
 
-  constructor(path: string, opts: { heartbeat?: string; game?: CaptureGame } = {}) {
-    this.out = createWriteStream(path);
+  constructor(path: string, opts: RecorderOptions = {}) {
+    const fd = openSync(path, opts.flags ?? 'w', 0o644);
+    this.out = createWriteStream(path, { fd, highWaterMark: RECORDER_BACKLOG_BYTES });
+    this.onError = opts.onError;
+    this.out.on('error', (err) => this.fail(err));
     const header = Buffer.alloc(RECORDING_HEADER_SIZE);
     header.write(RECORDING_MAGIC, 0, 'latin1');
     header.writeUInt16LE(RECORDING_VERSION, 8);
@@ -95,18 +124,37 @@ export class Recorder {
   }
 
   write(datagram: Uint8Array, receiveTimeNs: number): void {
+    // writableNeedDrain: an earlier write() returned false and the stream has not drained.
+    if (this.error !== undefined || this.out.destroyed || this.out.writableNeedDrain) {
+      this.dropped++;
+      return;
+    }
     if (this.firstNs === undefined) this.firstNs = receiveTimeNs;
-    const head = Buffer.alloc(12);
-    head.writeBigUInt64LE(BigInt(Math.max(0, Math.round(receiveTimeNs - this.firstNs))), 0);
-    head.writeUInt32LE(datagram.length, 8);
-    this.out.write(head);
-    this.out.write(Buffer.from(datagram));
+    // One buffer per record, so a dropped datagram never leaves half a record in the file.
+    const rec = Buffer.allocUnsafe(12 + datagram.length);
+    rec.writeBigUInt64LE(BigInt(Math.max(0, Math.round(receiveTimeNs - this.firstNs))), 0);
+    rec.writeUInt32LE(datagram.length, 8);
+    rec.set(datagram, 12);
+    this.out.write(rec);
     this.count++;
-    this.bytes += 12 + datagram.length;
+    this.bytes += rec.length;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  /** Flushes and closes; never rejects: an error is in `error` (and was passed to onError). */
+  close(): Promise<Error | undefined> {
+    return new Promise((resolve) => {
+      if (this.out.destroyed || this.out.writableFinished) return resolve(this.error);
+      this.out.end((err?: Error | null) => {
+        if (err) this.fail(err);
+        resolve(this.error);
+      });
+    });
+  }
+
+  private fail(err: Error): void {
+    if (this.error !== undefined) return;
+    this.error = err;
+    this.onError?.(err);
   }
 }
 

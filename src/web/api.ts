@@ -27,6 +27,11 @@ export interface Route {
   path: string;
   /** Moves the rig or changes a file: needs the token. */
   token: boolean;
+  /**
+   * Needs no body (the rig buttons): the server never reads one, so a large or slow body
+   * cannot delay a stop; a body sent anyway is ignored and the connection closed after the reply.
+   */
+  bodyless?: boolean;
   handle: (r: RouteRequest) => Reply | Promise<Reply>;
 }
 
@@ -48,28 +53,28 @@ export function controlRoutes(rig: RigControls, log: (event: string, fields?: ob
   return [
     { method: 'GET', path: '/api/status', token: false, handle: () => ({ status: 200, body: rig.status() }) },
     {
-      method: 'POST', path: '/api/estop', token: false, handle: () => {
+      method: 'POST', path: '/api/estop', token: false, bodyless: true, handle: () => {
         rig.estop();
         log('web-estop');
         return { status: 200, body: { ok: true, action: 'estop' } };
       },
     },
     {
-      method: 'POST', path: '/api/park', token: false, handle: () => {
+      method: 'POST', path: '/api/park', token: false, bodyless: true, handle: () => {
         rig.park();
         log('web-park');
         return { status: 200, body: { ok: true, action: 'park' } };
       },
     },
     {
-      method: 'POST', path: '/api/unpark', token: true, handle: () => {
+      method: 'POST', path: '/api/unpark', token: true, bodyless: true, handle: () => {
         rig.unpark();
         log('web-unpark');
         return { status: 200, body: { ok: true, action: 'unpark' } };
       },
     },
     {
-      method: 'POST', path: '/api/clear-estop', token: true, handle: () => {
+      method: 'POST', path: '/api/clear-estop', token: true, bodyless: true, handle: () => {
         const refused = rig.clearEstop();
         log('web-clear-estop', { refused });
         return refused ? { status: 409, body: { error: refused } } : { status: 200, body: { ok: true, action: 'clear-estop' } };

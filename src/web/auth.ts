@@ -1,6 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { WEB_TOKEN } from '../config/service-config.js';
 
 /**
  * Who may do what through the web page and its API (docs/web.md, "Security"):
@@ -11,24 +14,44 @@ import { dirname } from 'node:path';
  *   - every POST/PUT from a browser: its Origin must be the page's own host, so another web
  *     site open in the same browser cannot press the buttons (a browser always sends Origin
  *     on a cross-site POST; scripts such as curl send none and need the token anyway).
+ *   - every request: its Host header must name this machine (an IP literal, localhost, the
+ *     listen host, the hostname, HOSTNAME.local, or web.hosts), so a hostile DNS name
+ *     re-pointed at the rig (DNS rebinding) cannot read the status or press anything: a
+ *     browser sends the hostile name as Host, and its Origin then matches it.
  * Each check answers a reason, so a refused request says why (401/403) and changes nothing.
  */
 
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 const OK: Verdict = { ok: true };
 
-/** The token: configured, or read from `file`, or generated into `file` (mode 0600). Throws when none can be had. */
-export function loadOrCreateToken(configured: string | undefined, file: string): { token: string; generated: boolean } {
+/**
+ * The token: configured, or read from `file`, or generated into `file` (mode 0600, written to a
+ * temp file and renamed, so no moment exists where the file holds a partial token or other
+ * users' permissions). `warning`: the existing file can be read by group or others. Throws
+ * when none can be had.
+ */
+export function loadOrCreateToken(configured: string | undefined, file: string): { token: string; generated: boolean; warning?: string } {
   if (configured !== undefined) return { token: configured, generated: false };
   try {
     const t = readFileSync(file, 'utf8').trim();
-    if (t.length >= 16) return { token: t, generated: false };
+    if (WEB_TOKEN.test(t)) {
+      const mode = statSync(file).mode & 0o777;
+      const warning = (mode & 0o077) !== 0 ? `${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it` : undefined;
+      return warning ? { token: t, generated: false, warning } : { token: t, generated: false };
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const token = randomBytes(24).toString('base64url');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   return { token, generated: true };
 }
 
@@ -66,4 +89,32 @@ export function checkOrigin(origin: string | undefined, host: string | undefined
     return { ok: false, status: 403, reason: `Origin ${origin} is not this page (${host ?? 'no Host'})` };
   }
   return OK;
+}
+
+/**
+ * The names a request may use in its Host header, lowercased: `localhost`, the listen host
+ * (unless it is a wildcard), this machine's hostname and HOSTNAME.local, and the configured
+ * extras (web.hosts: a name in DNS or /etc/hosts that points here). IP literals always pass.
+ */
+export function allowedHosts(listenHost: string, extra: readonly string[] = [], machine = hostname()): Set<string> {
+  const names = new Set(['localhost', ...extra.map(normalHost)]);
+  if (listenHost !== '' && listenHost !== '0.0.0.0' && listenHost !== '::') names.add(normalHost(listenHost));
+  if (machine !== '') {
+    names.add(normalHost(machine));
+    names.add(`${normalHost(machine).replace(/\.local$/, '')}.local`);
+  }
+  return names;
+}
+
+/** The Host header against the allowlist (allowedHosts); IP literals pass; none: refused. */
+export function checkHost(host: string | undefined, allowed: ReadonlySet<string>): Verdict {
+  if (host === undefined || host === '') return { ok: false, status: 403, reason: 'no Host header' };
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(host);
+  const name = m ? normalHost(m[1]!.replace(/^\[(.*)\]$/, '$1')) : '';
+  if (name !== '' && (isIP(name) !== 0 || allowed.has(name))) return OK;
+  return { ok: false, status: 403, reason: `Host ${JSON.stringify(host)} is not a name of this machine (add it to web.hosts if it is)` };
+}
+
+function normalHost(h: string): string {
+  return h.toLowerCase().replace(/\.$/, '');
 }

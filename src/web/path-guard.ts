@@ -1,9 +1,10 @@
 import { lstat } from 'node:fs/promises';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { PROFILE_FILE } from '../config/profiles.js';
 
 /**
  * The only files the page may read or write: plain files directly inside the profiles folder
- * (.yaml, .yml) or the recordings folder (.mrrec, .lpr, .svg). A name is one path segment of
+ * (what the profile loader reads: PROFILE_FILE) or the recordings folder (.mrrec, .lpr). A name is one path segment of
  * ordinary characters: no slash, no backslash, no "..", no leading dot, nothing that resolves
  * elsewhere; an existing entry must be a regular file (a symlink could point anywhere).
  */
@@ -11,10 +12,21 @@ export class PathRefused extends Error {}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/;
 
+/** Which names a folder holds: the one rule its reader uses, and how to say it. */
+export interface FileKind {
+  pattern: RegExp;
+  what: string;
+}
+
+/** Exactly the names the profile loader reads (src/config/profiles.ts), so a check never passes a file the loader would skip. */
+export const PROFILE_FILES: FileKind = { pattern: PROFILE_FILE, what: '.yaml or .yml (lower case: the loader reads only those)' };
+/** readCapture reads either kind by its content; the listing and the report take these names. */
+export const RECORDING_FILES: FileKind = { pattern: /\.(mrrec|lpr)$/i, what: '.mrrec or .lpr' };
+
 /** The absolute path of `name` inside `dir`, or PathRefused. */
-export function pathInside(dir: string, name: string, extensions: readonly string[]): string {
+export function pathInside(dir: string, name: string, kind: FileKind): string {
   if (typeof name !== 'string' || !NAME.test(name) || name.includes('..')) throw new PathRefused(`not a plain file name: ${JSON.stringify(name)}`);
-  if (!extensions.includes(extname(name).toLowerCase())) throw new PathRefused(`${name}: only ${extensions.join(', ')} files here`);
+  if (!kind.pattern.test(name)) throw new PathRefused(`${name}: only ${kind.what} files here`);
   const root = resolve(dir);
   const full = resolve(root, name);
   if (dirname(full) !== root || basename(full) !== name) throw new PathRefused(`${name} is not inside ${root}`);
@@ -22,8 +34,8 @@ export function pathInside(dir: string, name: string, extensions: readonly strin
 }
 
 /** As pathInside, and the entry (if it exists) must be a regular file, not a link or a folder. */
-export async function fileInside(dir: string, name: string, extensions: readonly string[]): Promise<string> {
-  const full = pathInside(dir, name, extensions);
+export async function fileInside(dir: string, name: string, kind: FileKind): Promise<string> {
+  const full = pathInside(dir, name, kind);
   try {
     const st = await lstat(full);
     if (!st.isFile()) throw new PathRefused(`${name} is not a regular file`);
@@ -32,6 +44,3 @@ export async function fileInside(dir: string, name: string, extensions: readonly
   }
   return full;
 }
-
-export const PROFILE_EXTENSIONS = ['.yaml', '.yml'] as const;
-export const RECORDING_EXTENSIONS = ['.mrrec', '.lpr'] as const;

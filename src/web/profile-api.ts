@@ -1,11 +1,12 @@
-import { copyFile, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, formatProblem } from '../config/load-yaml.js';
 import { PROFILE_FILE, type ProfileSet, loadProfiles } from '../config/profiles.js';
 import type { ConfigWatch } from '../service/config-watch.js';
 import type { Reply, Route } from './api.js';
 import { lineDiff } from './diff.js';
-import { PROFILE_EXTENSIONS, PathRefused, fileInside } from './path-guard.js';
+import { PROFILE_FILES, PathRefused, fileInside } from './path-guard.js';
 
 /**
  * Tuning from the page: read a profile, check an edit (the service's own loader on the whole
@@ -47,7 +48,7 @@ async function folderTexts(dir: string): Promise<Map<string, string>> {
 
 /** The folder with `name` replaced by `text`, loaded as the service would load it: the set, or the problems with their lines. PathRefused for a name outside. */
 export async function checkProfileEdit(o: Pick<ProfileApiOptions, 'dir' | 'defaultName' | 'rateHz'>, name: string, text: string): Promise<Checked> {
-  await fileInside(o.dir, name, PROFILE_EXTENSIONS);
+  await fileInside(o.dir, name, PROFILE_FILES);
   const all = await folderTexts(o.dir);
   const before = all.get(name) ?? '';
   all.set(name, text);
@@ -104,7 +105,7 @@ export function profileRoutes(o: ProfileApiOptions): Route[] {
     {
       method: 'GET', path: '/api/profiles/', token: false, handle: async (r) => {
         try {
-          const file = await fileInside(o.dir, r.rest, PROFILE_EXTENSIONS);
+          const file = await fileInside(o.dir, r.rest, PROFILE_FILES);
           return { status: 200, body: { name: r.rest, text: await readFile(file, 'utf8') } };
         } catch (err) {
           if (err instanceof PathRefused) return bad(403, err.message);
@@ -114,7 +115,7 @@ export function profileRoutes(o: ProfileApiOptions): Route[] {
       },
     },
     {
-      method: 'POST', path: '/api/profile/check', token: false, handle: guarded(async ({ name, text }) => {
+      method: 'POST', path: '/api/profile/check', token: true, handle: guarded(async ({ name, text }) => {
         const c = await check(name, text);
         return { status: 200, body: { ok: c.ok, problems: c.ok ? [] : c.problems, diff: lineDiff(c.before, text) } };
       }),
@@ -132,8 +133,16 @@ export function profileRoutes(o: ProfileApiOptions): Route[] {
         const c = await check(name, text);
         if (!c.ok) return { status: 422, body: { ok: false, problems: c.problems, error: c.problems[0]?.message } };
         const file = join(o.dir, name);
-        const tmp = join(o.dir, `.${name}.tmp`);
-        await writeFile(tmp, text, { flag: 'w', mode: 0o644 });
+        // A temp name of its own (two saves at once never share one), flushed to the disk before
+        // the rename: after a power cut the file is the old text or the new, never empty.
+        const tmp = join(o.dir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+        const fh = await open(tmp, 'wx', 0o644);
+        try {
+          await fh.writeFile(text);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
         try {
           if (c.before !== '') await copyFile(file, `${file}.bak`);
           await rename(tmp, file);

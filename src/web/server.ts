@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import { MAX_BODY, type Route, authorize, findRoute, readBody } from './api.js';
+import { allowedHosts, checkHost } from './auth.js';
 import type { LiveFeed } from './live.js';
 import { type Asset, loadAssets } from './static.js';
 
@@ -18,7 +19,11 @@ export interface WebServerOptions {
   live: LiveFeed;
   token: string | undefined;
   log: Logger;
+  /** Further names the Host header may carry (web.hosts); see allowedHosts. */
+  hosts?: readonly string[];
 }
+
+export const MAX_CONNECTIONS = 32;
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -30,6 +35,7 @@ const SECURITY_HEADERS = {
 export class WebServer {
   private server: Server | undefined;
   private assets = new Map<string, Asset>();
+  private hosts: ReadonlySet<string> = new Set();
   /** http://host:port/ once listening. */
   url = '';
 
@@ -38,7 +44,11 @@ export class WebServer {
   async start(): Promise<void> {
     this.assets = await loadAssets();
     const { host, port } = parseListen(this.opts.listen);
+    this.hosts = allowedHosts(host, this.opts.hosts);
     const server = createServer((req, res) => void this.handle(req, res));
+    // Bounds for a client that opens many connections or sends slowly (the page needs a few:
+    // one live stream and its requests; at most 16 streams are served, live.ts).
+    server.maxConnections = MAX_CONNECTIONS;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
@@ -67,6 +77,12 @@ export class WebServer {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
       const method = req.method ?? 'GET';
+      // Every request, the page and the live stream included: DNS rebinding is refused here.
+      const hostOk = checkHost(req.headers.host, this.hosts);
+      if (!hostOk.ok) {
+        this.opts.log.warn({ event: 'web-refused', method, path: url.pathname, status: hostOk.status, reason: hostOk.reason, from: req.socket.remoteAddress }, `web request refused: ${hostOk.reason}`);
+        return send(res, hostOk.status, { error: hostOk.reason });
+      }
       if (method === 'GET' && url.pathname === '/api/live') {
         if (!this.opts.live.add(res)) send(res, 503, { error: 'too many pages open' });
         return;
@@ -85,7 +101,8 @@ export class WebServer {
         this.opts.log.warn({ event: 'web-refused', method, path: url.pathname, status: verdict.status, reason: verdict.reason, from: req.socket.remoteAddress }, `web request refused: ${verdict.reason}`);
         return send(res, verdict.status, { error: verdict.reason });
       }
-      const body = method === 'GET' ? '' : await readBody(req);
+      if (found.route.bodyless && !req.complete) res.setHeader('connection', 'close');
+      const body = method === 'GET' || found.route.bodyless ? '' : await readBody(req);
       if (body === undefined) {
         res.setHeader('connection', 'close');
         return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });

@@ -37,13 +37,14 @@ export async function startWeb(p: {
   try {
     const t = loadOrCreateToken(w.token, w.tokenFile);
     token = t.token;
+    if (t.warning) p.log.warn({ event: 'web-token-readable', file: w.tokenFile }, `web token: ${t.warning}`);
     if (t.generated) p.log.info({ event: 'web-token-created', file: w.tokenFile }, `web token generated into ${w.tokenFile} (motion-rig status shows it)`);
   } catch (err) {
     p.log.error({ event: 'web-token-failed', file: w.tokenFile, err: (err as Error).message }, `no web token (${(err as Error).message}): the page can watch and stop the rig, nothing else`);
   }
   const live = new LiveFeed(p.buffers, p.rig, p.config.loop.rateHz, () => p.controls.status());
   const log = (event: string, fields: object = {}) => p.log.warn({ event, ...fields }, `web: ${event}`);
-  const server = new WebServer({ listen: w.listen, routes: [...controlRoutes(p.controls, log), rigRoute(p.rig), ...p.routes], live, token, log: p.log });
+  const server = new WebServer({ listen: w.listen, routes: [...controlRoutes(p.controls, log), rigRoute(p.rig), ...p.routes], live, token, log: p.log, hosts: w.hosts });
   try {
     await server.start();
   } catch (err) {

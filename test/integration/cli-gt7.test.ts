@@ -117,6 +117,19 @@ describe('motion-rig CLI (GT7)', () => {
     }
   });
 
+  it('record onto a full disk (/dev/full) stops at once and says why (exit 1), no crash', async () => {
+    const sim = await ConsoleSimulator.start({ host: SIM, replyPort: CLI_PORT });
+    try {
+      const t0 = performance.now();
+      const rec = await runAsync(['record', '--out', '/dev/full', '--console', SIM, '--port', String(CLI_PORT), '--duration', '10']);
+      expect(rec.code).toBe(1);
+      expect(rec.stderr).toMatch(/recording \/dev\/full failed: ENOSPC/);
+      expect(performance.now() - t0).toBeLessThan(8000);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('demo (npm start) runs the whole service on the built-in simulator and parks at the end', async () => {
     const r = await runAsync(['demo', '--seconds', '6', '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { actuatorLimits } from '../../src/kinematics/geometry.js';
-import { SupervisorState as S } from '../../src/safety/supervisor.js';
+import { Command, SupervisorState as S } from '../../src/safety/supervisor.js';
 import { ClosedLoop } from '../helpers/closed-loop.js';
 
 /**
@@ -10,12 +10,13 @@ import { ClosedLoop } from '../helpers/closed-loop.js';
  * telemetry and flapping states, with the virtual MCU in the loop: every setpoint inside the
  * usable travel, and wherever the rig is moving (unparking, online, hold, parking) every step
  * within maxVelocity·dt and every change of step within maxAcceleration·dt². The bounds are
- * the rig file's numbers, not the limiter's.
+ * the rig file's numbers, not the limiter's. While a park request stands no ENABLE is sent
+ * and the supervisor is never unparking or online.
  */
 
-type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'backpressure' | 'shutdown' | 'mcuPark' | 'profile' | 'park';
+type Kind = 'drive' | 'nan' | 'huge' | 'spike' | 'pause' | 'stale' | 'teleport' | 'car' | 'estop' | 'clear' | 'link' | 'backpressure' | 'shutdown' | 'mcuPark' | 'profile' | 'park' | 'parkFlap';
 const eventArb = fc.record({
-  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'backpressure', 'shutdown', 'mcuPark', 'profile', 'park'),
+  kind: fc.constantFrom<Kind>('drive', 'nan', 'huge', 'spike', 'pause', 'stale', 'teleport', 'car', 'estop', 'clear', 'link', 'backpressure', 'shutdown', 'mcuPark', 'profile', 'park', 'parkFlap'),
   value: fc.double({ min: -1, max: 1, noNaN: true }),
   ticks: fc.integer({ min: 1, max: 1500 }),
 });
@@ -62,8 +63,19 @@ function runScenario(events: { kind: Kind; value: number; ticks: number }[], rig
         default: smp.ax = 15 * Math.sin(2 * Math.PI * (0.2 + Math.abs(v)) * t); smp.ay = 12 * v; smp.az = 3 * Math.sin(9 * t); smp.q = v; smp.r = -v;
       }
     };
+    // parkFlap: the park request comes and goes every 1–21 ticks, so it often lands between
+    // an ENABLE and the MCU's STATUS confirming it.
+    const flap = 1 + Math.round(20 * Math.abs(ev.value));
     for (let t = 0; t < ev.ticks; t++, ticks++) {
+      if (ev.kind === 'parkFlap') tr.park = Math.floor(t / flap) % 2 === 1;
       c.step();
+      // A standing park request: no ENABLE goes out and no unpark starts, not even for a tick
+      // (the request may arrive between our ENABLE and the MCU's STATUS confirming it).
+      if (tr.park) {
+        const st = loop.supervisor.state;
+        if (loop.supervisor.command === Command.enable) throw new Error(`tick ${ticks}: ENABLE sent while a park request stands`);
+        if (st === S.unparking || st === S.online) throw new Error(`tick ${ticks}: state ${st} (unparking/online) while a park request stands`);
+      }
       const pos = loop.limiter.position;
       const moving = MOVING.has(loop.supervisor.state);
       for (let i = 0; i < n; i++) {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureFormatError, Recorder, parseCapture, readCapture, replay } from '../../src/telemetry/recording.js';
+import { CaptureFormatError, RECORDER_BACKLOG_BYTES, Recorder, parseCapture, readCapture, replay } from '../../src/telemetry/recording.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-rec-'));
@@ -28,6 +28,38 @@ describe('capture files', () => {
     expect(raw.length).toBe(24 + 3 * 12 + 3 + 316);
     expect(raw.readUInt16LE(8)).toBe(1);
     expect(raw.readBigUInt64LE(24 + 12 + 3)).toBe(16_666_667n);
+  });
+
+  it('a full disk (/dev/full) never throws: the first error is kept and reported once, later datagrams are dropped and counted', async () => {
+    const errors: Error[] = [];
+    const rec = new Recorder('/dev/full', { game: 'gt7', onError: (e) => errors.push(e) });
+    rec.write(Buffer.alloc(316, 1), 0);
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 1; i <= 10; i++) rec.write(Buffer.alloc(316, 1), i * 16_666_667);
+    const err = await rec.close();
+    expect(err?.message).toMatch(/ENOSPC/);
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOSPC']);
+    expect(rec.dropped).toBe(10);
+  });
+
+  it('a folder that cannot be written throws from the constructor; flags wx refuses an existing file', () => {
+    expect(() => new Recorder(join(dir, 'no-such-folder', 'x.mrrec'))).toThrow(/ENOENT/);
+    const file = join(dir, 'exists.mrrec');
+    writeFileSync(file, 'keep me');
+    expect(() => new Recorder(file, { flags: 'wx' })).toThrow(/EEXIST/);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+  });
+
+  it('a backed-up stream drops and counts datagrams instead of buffering without bound', async () => {
+    const file = join(dir, 'backlog.mrrec');
+    const rec = new Recorder(file);
+    // 5000 × 328 bytes in one tick (1.6 MB): the stream cannot drain in between.
+    for (let i = 0; i < 5000; i++) rec.write(Buffer.alloc(316, 2), i);
+    expect(rec.dropped).toBeGreaterThan(0);
+    expect(rec.count + rec.dropped).toBe(5000);
+    expect(rec.count * 328).toBeLessThanOrEqual(RECORDER_BACKLOG_BYTES + 328);
+    expect(await rec.close()).toBeUndefined();
+    expect(readCapture(file).records.length).toBe(rec.count);
   });
 
   it('refuses truncated files and unknown versions with the byte offset', () => {

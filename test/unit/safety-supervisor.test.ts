@@ -129,6 +129,30 @@ describe('safety supervisor', () => {
     expect(c.commands.slice(sent).some((x) => x.command === Command.enable)).toBe(true);
   });
 
+  it('a park request arriving after ENABLE was sent but before the MCU confirmed: no unpark starts, the MCU is parked again', () => {
+    const c = new ClosedLoop();
+    c.runUntil(() => c.commands.some((x) => x.command === Command.enable), 10_000);
+    expect(c.state).toBe(S.parked);
+    // The MCU took ENABLE; its STATUS saying so has not reached the host yet.
+    c.control.triggers.park = true;
+    const states = new Set<number>();
+    const active: boolean[] = [];
+    for (let t = 0; t < 3000; t++) {
+      c.step();
+      states.add(c.state);
+      active.push(c.loop.supervisor.motionActive);
+    }
+    expect([...states]).toEqual([S.parked]);
+    expect(active.includes(true)).toBe(false);
+    expect(c.commands.some((x) => x.command === Command.park)).toBe(true);
+    expect(c.mcu.state).toBe(McuState.parked);
+    // Withdrawn: a normal unpark through a fresh ENABLE.
+    const sent = c.commands.length;
+    c.control.triggers.park = false;
+    expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
+    expect(c.commands.slice(sent).some((x) => x.command === Command.enable)).toBe(true);
+  });
+
   it('serial loss: fault; the port coming back is a new session: HELLO first, then a normal unpark', () => {
     const c = online();
     c.linkUp = false;

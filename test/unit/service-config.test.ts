@@ -112,6 +112,16 @@ describe('service config', () => {
     expect(estopRequested(parse(readFileSync(bad, 'utf8')))).toBe(true);
   });
 
+  it('web.token: 16+ visible ASCII characters, else a config error with file, line and key', () => {
+    const rig = `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\n`;
+    for (const token of ['"short-token"', '"sixteen chars with spaces"', '"tökentökentökentöken"', '"tab\\tseparated-token-text"']) {
+      const p = file('token.yaml', `${rig}web:\n  token: ${token}\n`);
+      expect(problems(() => loadServiceConfig(p)), token).toEqual([{ file: p, line: 3, key: 'web.token', reason: expect.stringContaining('visible ASCII') }]);
+    }
+    const ok = file('token-ok.yaml', `${rig}profiles: { dir: ${join(REPO_ROOT, 'profiles')} }\nweb:\n  token: "Abc!~#0123456789xyz"\n`);
+    expect(loadServiceConfig(ok).web.token).toBe('Abc!~#0123456789xyz');
+  });
+
   it('refuses a loop rate the serial line cannot carry and says what fits', () => {
     const p = file('slow.yaml', `rig: ${join(REPO_ROOT, 'profiles/rigs/stewart-linear.yaml')}\nloop: { rateHz: 2000 }\noutput: { serial: { baud: 115200 } }\n`);
     // 6 axes: 9 + 12 = 21 bytes per frame, 10 bits a byte, 90 % of 115200 → 493 Hz.

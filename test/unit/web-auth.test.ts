@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Route, authorize, controlRoutes, findRoute } from '../../src/web/api.js';
-import { checkBearer, checkOrigin, loadOrCreateToken } from '../../src/web/auth.js';
+import { allowedHosts, checkBearer, checkHost, checkOrigin, loadOrCreateToken } from '../../src/web/auth.js';
 import { lineDiff } from '../../src/web/diff.js';
-import { PathRefused, fileInside, pathInside } from '../../src/web/path-guard.js';
+import { PROFILE_FILES, PathRefused, RECORDING_FILES, fileInside, pathInside } from '../../src/web/path-guard.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-web-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,6 +20,26 @@ describe('web token', () => {
     expect(readFileSync(file, 'utf8').trim()).toBe(a.token);
     expect(loadOrCreateToken(undefined, file)).toEqual({ token: a.token, generated: false });
     expect(loadOrCreateToken('configured-token-123', file)).toEqual({ token: 'configured-token-123', generated: false });
+  });
+
+  it('is written through a temp file with mode 0600 (even under umask 0), no temp left; a group/other-readable file is used with a warning; an invalid one is replaced', () => {
+    const file = join(dir, 'state2', 'web-token');
+    const old = process.umask(0);
+    try {
+      loadOrCreateToken(undefined, file);
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, 'state2'))).toEqual(['web-token']);
+    chmodSync(file, 0o644);
+    const r = loadOrCreateToken(undefined, file);
+    expect(r.generated).toBe(false);
+    expect(r.warning).toMatch(/can be read by other users \(mode 0644\): chmod 600/);
+    chmodSync(file, 0o600);
+    expect(loadOrCreateToken(undefined, file).warning).toBeUndefined();
+    writeFileSync(file, 'has spaces in the token text\n');
+    expect(loadOrCreateToken(undefined, file).generated).toBe(true);
   });
 
   it('Bearer check: 401 without or malformed, 403 wrong (also for a prefix or a longer one), ok exact; no token at all: 403', () => {
@@ -45,6 +65,27 @@ describe('web token', () => {
     expect(checkOrigin('http://127.0.0.1:8417', undefined, undefined)).toMatchObject({ ok: false, status: 403 });
     expect(checkOrigin(undefined, '127.0.0.1:8417', 'cross-site')).toMatchObject({ ok: false, status: 403 });
     expect(checkOrigin(undefined, '127.0.0.1:8417', 'same-site')).toMatchObject({ ok: false, status: 403 });
+  });
+});
+
+describe('Host check (DNS rebinding)', () => {
+  const allowed = allowedHosts('0.0.0.0', ['Rig.LAN'], 'simbox');
+  it('passes IP literals (v4, v6 in brackets), localhost, the hostname, HOSTNAME.local and web.hosts, with or without a port', () => {
+    for (const h of ['127.0.0.1:8417', '192.168.1.50', '[::1]:8417', '[fe80::1]', 'localhost:8417', 'LOCALHOST', 'simbox:8417', 'simbox.local:8417', 'simbox.local.', 'rig.lan:8417']) {
+      expect(checkHost(h, allowed), h).toEqual({ ok: true });
+    }
+  });
+  it('refuses any other name (a hostile name re-pointed here), a missing Host and junk, with the reason', () => {
+    for (const h of ['evil.example:8417', 'evil.example', 'simbox.evil.example', '127.0.0.1.evil.example', 'localhost.evil.example', 'rig.lan.evil', '', 'a b', '[::1', undefined]) {
+      const v = checkHost(h, allowed);
+      expect(v, String(h)).toMatchObject({ ok: false, status: 403 });
+    }
+    expect(checkHost('evil.example:8417', allowed)).toMatchObject({ reason: expect.stringMatching(/evil\.example.*web\.hosts/) });
+  });
+  it('the listen host is allowed when it is a name; a wildcard adds nothing', () => {
+    expect(allowedHosts('rig-box', [], 'x').has('rig-box')).toBe(true);
+    expect([...allowedHosts('::', [], 'x')].sort()).toEqual(['localhost', 'x', 'x.local']);
+    expect([...allowedHosts('0.0.0.0', [], 'x.local')].sort()).toEqual(['localhost', 'x.local']);
   });
 });
 
@@ -122,16 +163,22 @@ describe('path guard', () => {
   mkdirSync(join(profiles, 'sub.yaml'));
 
   it('allows plain names of the right kind directly inside the folder', async () => {
-    expect(pathInside(profiles, 'default.yaml', ['.yaml'])).toBe(join(profiles, 'default.yaml'));
-    expect(await fileInside(profiles, 'new-car.yml', ['.yaml', '.yml'])).toBe(join(profiles, 'new-car.yml'));
+    expect(pathInside(profiles, 'default.yaml', PROFILE_FILES)).toBe(join(profiles, 'default.yaml'));
+    expect(await fileInside(profiles, 'new-car.yml', PROFILE_FILES)).toBe(join(profiles, 'new-car.yml'));
   });
 
   it('refuses traversal, absolute paths, hidden names, other extensions, links and folders', async () => {
-    for (const name of ['../secret.yaml', '..%2Fsecret.yaml', '/etc/passwd.yaml', 'a/b.yaml', 'a\\b.yaml', '.hidden.yaml', '..yaml', 'default.json', 'default.yaml\0.yaml', '', 'rigs/stewart-linear.yaml', '~/x.yaml']) {
-      expect(() => pathInside(profiles, name, ['.yaml']), name).toThrow(PathRefused);
+    for (const name of ['../secret.yaml', '..%2Fsecret.yaml', '/etc/passwd.yaml', 'a/b.yaml', 'a\\b.yaml', '.hidden.yaml', '..yaml', 'default.json', 'default.yaml\0.yaml', '', 'rigs/stewart-linear.yaml', '~/x.yaml', 'x.YAML', 'x.Yml', 'x.yaml.bak']) {
+      expect(() => pathInside(profiles, name, PROFILE_FILES), name).toThrow(PathRefused);
     }
-    await expect(fileInside(profiles, 'link.yaml', ['.yaml'])).rejects.toThrow(PathRefused);
-    await expect(fileInside(profiles, 'sub.yaml', ['.yaml'])).rejects.toThrow(PathRefused);
+    await expect(fileInside(profiles, 'link.yaml', PROFILE_FILES)).rejects.toThrow(PathRefused);
+    await expect(fileInside(profiles, 'sub.yaml', PROFILE_FILES)).rejects.toThrow(PathRefused);
+  });
+
+  it('a profile name passes exactly when the loader would read the file (PROFILE_FILE): x.YAML is refused, not checked and skipped', () => {
+    expect(() => pathInside(profiles, 'x.YAML', PROFILE_FILES)).toThrow(/x\.YAML: only \.yaml or \.yml \(lower case/);
+    expect(pathInside(profiles, 'LAP.MRREC', RECORDING_FILES)).toBe(join(profiles, 'LAP.MRREC'));
+    expect(() => pathInside(profiles, 'lap.svg', RECORDING_FILES)).toThrow(PathRefused);
   });
 });
 

@@ -1,5 +1,6 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { LiveFeed } from '../../src/web/live.js';
 import { profileRoutes } from '../../src/web/profile-api.js';
 import { recordingRoutes } from '../../src/web/recordings-api.js';
 import type { TelemetryInput } from '../../src/service/telemetry-input.js';
-import { WebServer } from '../../src/web/server.js';
+import { MAX_CONNECTIONS, WebServer } from '../../src/web/server.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 /**
@@ -35,7 +36,7 @@ const buffers = createSharedBuffers();
 
 function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => {
@@ -124,7 +125,8 @@ describe('web server', () => {
     const original = readFileSync(file, 'utf8');
     const line = original.split('\n').findIndex((l) => l.includes('pitch: { gain: 0.6 }')) + 1;
     const broken = original.replace('pitch: { gain: 0.6 }', 'pitch: { gain: "much" }');
-    const check = await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken });
+    expect((await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken })).status).toBe(401);
+    const check = await http('POST', '/api/profile/check', { name: 'gt7-example-gr3.yaml', text: broken }, auth);
     expect(check.status).toBe(200);
     expect(check.body.ok).toBe(false);
     expect((check.body.problems as { line: number; key: string }[])[0]).toMatchObject({ line, key: 'cue.pitch.gain' });
@@ -137,18 +139,78 @@ describe('web server', () => {
     expect(readFileSync(file, 'utf8')).toBe(good);
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(original);
     expect(applied).toEqual(['example override (stiffer surge, more pitch)']);
-    expect(existsSync(join(profiles, '.gt7-example-gr3.yaml.tmp'))).toBe(false);
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // Two saves at once: each has its own temp file, both land (one after the other), none is lost half-way.
+    const texts = [0.45, 0.55].map((g) => original.replace('pitch: { gain: 0.6 }', `pitch: { gain: ${g} }`));
+    const both = await Promise.all(texts.map((text) => http('PUT', '/api/profiles/gt7-example-gr3.yaml', { text }, auth)));
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    expect(texts).toContain(readFileSync(file, 'utf8'));
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('DNS rebinding: a Host that is not a name of this machine gets 403 on every request (page, status, live, e-stop)', async () => {
+    const evil = { host: `evil.example:${port}` };
+    const before = calls.length;
+    for (const [method, path] of [['GET', '/'], ['GET', '/api/status'], ['GET', '/api/live'], ['POST', '/api/estop']] as const) {
+      const r = await http(method, path, undefined, evil);
+      expect(r.status, `${method} ${path}`).toBe(403);
+      expect(r.body.error).toMatch(/evil\.example/);
+    }
+    expect(calls.length).toBe(before);
+    expect((await http('GET', '/api/status', undefined, { host: `localhost:${port}` })).status).toBe(200);
+    expect((await http('GET', '/api/status', undefined, { host: `[::1]:${port}` })).status).toBe(200);
   });
 
   it('bad requests are refused with a reason and hurt nothing: not JSON, a body over 256 KiB, a broken escape, an unknown method', async () => {
-    expect((await http('POST', '/api/profile/check', 'not json at all')).status).toBe(400);
-    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x'.repeat(300 * 1024) })).status).toBe(413);
+    expect((await http('POST', '/api/profile/check', 'not json at all', auth)).status).toBe(400);
+    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x'.repeat(300 * 1024) }, auth)).status).toBe(413);
     expect((await http('GET', '/api/profiles/%E0%A4%A')).status).toBe(400);
     expect((await http('DELETE', '/api/profiles/default.yaml', undefined, auth)).status).toBe(405);
-    const huge = await http('POST', '/api/profile/check', { name: 'default.yaml', text: `cue:\n${'  '.repeat(70)}x: 1\n`.repeat(1) + '['.repeat(5000) });
+    const huge = await http('POST', '/api/profile/check', { name: 'default.yaml', text: `cue:\n${'  '.repeat(70)}x: 1\n`.repeat(1) + '['.repeat(5000) }, auth);
     expect(huge.status).toBe(200);
     expect(huge.body.ok).toBe(false);
     expect((await http('GET', '/api/status')).status).toBe(200); // still serving
+  });
+
+  it('load: a 256 KiB POST to /api/estop e-stops at once (the body is never read); check needs the token; connections are capped', async () => {
+    const before = calls.filter((c) => c === 'estop').length;
+    const t0 = performance.now();
+    const r = await http('POST', '/api/estop', { junk: 'x'.repeat(256 * 1024) });
+    expect(r.status).toBe(200);
+    expect(calls.filter((c) => c === 'estop').length).toBe(before + 1);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // A body that never ends (a slow client) does not hold the stop back either.
+    const slow = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/park', headers: { 'content-length': String(1024 * 1024) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+      req.write('x'.repeat(2048));
+    });
+    expect(slow).toBe(200);
+    expect(calls.at(-1)).toBe('park');
+    expect((await http('POST', '/api/profile/check', { name: 'default.yaml', text: 'x: 1' })).status).toBe(401);
+    // 40 idle connections: the server keeps at most 32 (MAX_CONNECTIONS) and closes the rest.
+    const sockets = Array.from({ length: 40 }, () => connect(port, '127.0.0.1'));
+    const closed = await Promise.all(sockets.map((s) => new Promise<boolean>((resolve) => {
+      s.on('error', () => {});
+      s.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 500);
+    })));
+    sockets.forEach((s) => s.destroy());
+    await new Promise((r) => setTimeout(r, 200)); // the server sees them go before the next test connects
+    expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(40 - MAX_CONNECTIONS);
+    expect(closed.filter(Boolean).length).toBeLessThan(40);
+  });
+
+  it('one report at a time: of two sent together, the second is refused (409) while the first runs', async () => {
+    const text = readFileSync(join(profiles, 'default.yaml'), 'utf8');
+    const body = { recording: 'lap.mrrec', profile: 'default.yaml', text };
+    const [a, b] = await Promise.all([http('POST', '/api/report', body, auth), http('POST', '/api/report', body, auth)]);
+    expect([a.status, b.status].filter((s) => s === 409)).toHaveLength(1);
+    // The first ran (this folder's lap.mrrec is not a real recording: the report says so).
+    expect([a, b].find((r) => r.status !== 409)!.status).toBe(422);
   });
 
   it('pin: a profile runs whatever the car, until unpinned', async () => {
