@@ -80,7 +80,7 @@ describe('motion-rig CLI (F1)', () => {
       expect(r.status, r.stderr).toBe(0);
       const rows = csvRows(r.stdout);
       expect(at(rows, 2.5)[5]).toBeGreaterThan(0.02); // pitch, rad, + nose down
-      expect(at(rows, 0.5)[1]).toBeLessThan(-0.005); // surge, m, backward
+      expect(at(rows, 0.5)[1]).toBeLessThan(-0.001); // surge, m, backward (over 1 mm with the fitted default's surge gain 0.005)
       for (const row of rows) for (const v of row) expect(Number.isFinite(v)).toBe(true);
     }
   });
