@@ -113,27 +113,22 @@ export class AvrRig {
     return out;
   }
 
-  events(): StateEvent[] {
+  /** The plant log's `# KIND name value name value …` lines, each as its space-separated fields. */
+  private marked(kind: string): string[][] {
     if (!existsSync(this.plantLog)) return [];
     return readFileSync(this.plantLog, 'utf8')
       .split('\n')
-      .filter((l) => l.startsWith('# state '))
-      .map((l) => {
-        const f = l.split(' ');
-        return { state: Number(f[2]), simMs: Number(f[4]), monoMs: Number(f[6]), lastRxMs: Number(f[8]), faults: Number(f[10]) };
-      });
+      .filter((l) => l.startsWith(`# ${kind} `))
+      .map((l) => l.split(' '));
+  }
+
+  events(): StateEvent[] {
+    return this.marked('state').map((f) => ({ state: Number(f[2]), simMs: Number(f[4]), monoMs: Number(f[6]), lastRxMs: Number(f[8]), faults: Number(f[10]) }));
   }
 
   /** E-stop input changes: pressed (1) or released (0), and how far simavr trailed the wall clock then (ms). */
   estopPin(): { pressed: number; simMs: number; monoMs: number; behindMs: number }[] {
-    if (!existsSync(this.plantLog)) return [];
-    return readFileSync(this.plantLog, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('# estop-pin '))
-      .map((l) => {
-        const f = l.split(' ');
-        return { pressed: Number(f[2]), simMs: Number(f[4]), monoMs: Number(f[6]), behindMs: Number(f[8]) };
-      });
+    return this.marked('estop-pin').map((f) => ({ pressed: Number(f[2]), simMs: Number(f[4]), monoMs: Number(f[6]), behindMs: Number(f[8]) }));
   }
 
   statsJson(): Record<string, unknown> {
