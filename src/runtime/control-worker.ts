@@ -80,6 +80,7 @@ export function runControlWorker(data: ControlWorkerData): void {
   const latency = new Int32Array(data.buffers.latency);
   const transitions = new Int32Array(data.buffers.transitions);
   const sched = new DeadlineScheduler(data.rateHz, new Int32Array(data.buffers.lateness), data.maxSpinUs);
+  const playoutDelayMs = data.playoutDelayMs ?? 0;
   const sampleValues = new Float64Array(Sample.length);
   // A failed seqlock read leaves `scratch` torn: the tick goes on with the last good snapshot.
   const port = new Float64Array(Port.length);
@@ -145,6 +146,8 @@ export function runControlWorker(data: ControlWorkerData): void {
 
     const framesBefore = session.framesWritten;
     step.tick(k, port);
+    // Playout on: the MCU keeps the time, so the loop stops spinning for it (scheduler.ts).
+    sched.setPlayoutDelay(session.playout ? playoutDelayMs : 0);
     if (session.lostNow) Atomics.store(control, Control.lostGeneration, session.generation);
 
     if (sup.changes !== nums[4]) {

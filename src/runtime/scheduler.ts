@@ -9,9 +9,17 @@
  * costs a core, but no wake-up can make it late. On this VM that is the only way to a
  * lateness p99 of a few µs: an idle vCPU takes 0.1–1.6 ms (p99) to wake (docs/service.md).
  *
- * A tick that starts later than `lateThresholdMs` after its deadline is counted late. When
+ * With MCU-timed playout (PROTOCOL.md §7) the MCU plays each frame at its tick's instant plus
+ * the playout delay, so lateness below that delay costs nothing at the actuator and spinning
+ * buys nothing: `setPlayoutDelay(ms > 0)` makes the loop sleep to each deadline and never spin
+ * (the CPU the spin cost goes back), and counts a tick late only past the delay.
+ *
+ * A tick whose frame went out later than its tolerance after its deadline is counted late
+ * (10 % of a period; with playout, the playout delay; skipped ticks included). When
  * a whole period or more was lost (a stall), the missed grid points are skipped and counted,
- * never run back to back: the rig gets one frame per tick, at most one per period.
+ * never run back to back: the rig gets one frame per tick, at most one per period. A skipped
+ * tick enters the lateness histogram at the lateness of the frame that replaced it (the first
+ * moment anything could be sent for that instant), so the histogram counts every grid point.
  *
  * This is the only clock the control loop reads. Allocation-free.
  */
@@ -24,17 +32,20 @@ export class DeadlineScheduler {
   /** [next tick index, late ticks, skipped ticks]. */
   private readonly counts = new Float64Array(3);
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
-  private readonly lateThresholdMs: number;
+  /** [late threshold ms, the spinning threshold (10 % of a period)]. */
+  private readonly thresholds = new Float64Array(2);
 
   private readonly maxSpinMs: number;
   private readonly neverSleep: boolean;
+  /** The MCU times the frames (playout): sleep to the deadline, never spin. */
+  private playout = false;
 
   constructor(rateHz: number, lateness: Int32Array, maxSpinUs = 300, startDelayMs = 2) {
     this.periodMs = 1000 / rateHz;
     this.maxSpinMs = Math.max(0.03, maxSpinUs / 1000);
     this.neverSleep = this.maxSpinMs >= this.periodMs;
     this.lateness = lateness;
-    this.lateThresholdMs = this.periodMs * 0.1;
+    this.thresholds[0] = this.thresholds[1] = this.periodMs * 0.1;
     this.times[0] = performance.now() + startDelayMs;
     this.times[1] = Math.min(0.15, this.maxSpinMs);
   }
@@ -57,6 +68,15 @@ export class DeadlineScheduler {
     return this.times[3]!;
   }
 
+  /**
+   * The session's playout delay, ms (0: the MCU plays frames as they arrive, the loop keeps
+   * time itself). Allocation-free; the worker sets it every tick from the session.
+   */
+  setPlayoutDelay(ms: number): void {
+    this.playout = ms > 0;
+    this.thresholds[0] = ms > this.thresholds[1]! ? ms : this.thresholds[1]!;
+  }
+
   /** Waits for the next tick's deadline; returns its index k. */
   next(): number {
     const t = this.times;
@@ -68,10 +88,32 @@ export class DeadlineScheduler {
     if (now > deadline + period) {
       // Stalled past a whole period: skip to the newest grid point instead of catching up.
       const behind = Math.floor((now - deadline) / period);
+      this.countSkipped(now - deadline, behind);
       k += behind;
       c[2] = c[2]! + behind;
       deadline = t[0]! + k * period;
     }
+    if (this.playout) {
+      if (now < deadline) {
+        Atomics.wait(this.sleeper, 0, 0, deadline - now);
+        now = performance.now();
+      }
+    } else {
+      this.sleepThenSpin(deadline, now);
+      now = performance.now();
+    }
+    while (now < deadline) now = performance.now();
+    const late = now - deadline;
+    if (late > t[3]!) t[3] = late;
+    this.record(late, 1);
+    t[2] = now;
+    c[0] = k + 1;
+    return k;
+  }
+
+  /** Sleeps until the spin margin before `deadline` and adapts the margin to the oversleep seen. */
+  private sleepThenSpin(deadline: number, now: number): void {
+    const t = this.times;
     const wakeAt = deadline - t[1]!;
     if (now < wakeAt && !this.neverSleep) {
       Atomics.wait(this.sleeper, 0, 0, wakeAt - now);
@@ -82,15 +124,28 @@ export class DeadlineScheduler {
       margin = margin < 0.03 ? 0.03 : margin > this.maxSpinMs ? this.maxSpinMs : margin;
       t[1] = margin;
     }
-    while (now < deadline) now = performance.now();
-    const late = now - deadline;
-    if (late > this.lateThresholdMs) c[1] = c[1]! + 1;
-    if (late > t[3]!) t[3] = late;
-    let us = Math.round(late * 1000);
+  }
+
+  /**
+   * `behind` skipped grid points, the first `firstLateMs` before now and each later one a
+   * period closer: into the histogram at those latenesses (those past its end in one add).
+   */
+  private countSkipped(firstLateMs: number, behind: number): void {
+    const period = this.periodMs;
+    const lastUs = this.lateness.length - 1;
+    let j = 0;
+    const overflow = Math.ceil((firstLateMs - lastUs / 1000) / period);
+    if (overflow > 0) {
+      j = overflow < behind ? overflow : behind;
+      this.record(lastUs / 1000, j);
+    }
+    for (; j < behind; j++) this.record(firstLateMs - j * period, 1);
+  }
+
+  private record(lateMs: number, count: number): void {
+    if (lateMs > this.thresholds[0]!) this.counts[1] = this.counts[1]! + count;
+    let us = Math.round(lateMs * 1000);
     if (us >= this.lateness.length) us = this.lateness.length - 1;
-    Atomics.add(this.lateness, us, 1);
-    t[2] = now;
-    c[0] = k + 1;
-    return k;
+    Atomics.add(this.lateness, us, count);
   }
 }

@@ -9,11 +9,20 @@ function stall(ms: number): void {
   while (performance.now() < until);
 }
 
+/** Histogram entries at or above `us`. */
+function countFrom(h: Int32Array, us: number): number {
+  let n = 0;
+  for (let i = us; i < h.length; i++) n += h[i]!;
+  return n;
+}
+
 describe('DeadlineScheduler', () => {
-  for (const maxSpinUs of [300, 2000]) {
-    const mode = maxSpinUs >= 1000 ? 'never sleeping (maxSpin ≥ period)' : 'sleeping then spinning';
+  for (const [maxSpinUs, playoutMs] of [[300, 0], [2000, 0], [300, 2]] as const) {
+    const mode = playoutMs > 0 ? 'with MCU playout (sleeps to the deadline, no spin)' : maxSpinUs >= 1000 ? 'never sleeping (maxSpin ≥ period)' : 'sleeping then spinning';
     it(`${mode}: no tick starts before its grid point, indices only go up, a stall is skipped and counted, never caught up`, () => {
-      const sched = new DeadlineScheduler(1000, new Int32Array(20_000), maxSpinUs, 2);
+      const lateness = new Int32Array(20_000);
+      const sched = new DeadlineScheduler(1000, lateness, maxSpinUs, 2);
+      sched.setPlayoutDelay(playoutMs);
       const starts: number[] = [];
       const indices: number[] = [];
       for (let n = 0; n < 120; n++) {
@@ -31,8 +40,28 @@ describe('DeadlineScheduler', () => {
       expect(indices[61]! - indices[60]!).toBeGreaterThanOrEqual(5);
       expect(sched.skippedTicks).toBe(indices.at(-1)! + 1 - indices.length);
       expect(sched.skippedTicks).toBeGreaterThanOrEqual(4);
+      // Every grid point is in the histogram: each skipped one at the lateness of the frame that
+      // replaced it, which the stall made more than a period (and, for the first, 4.5 ms or more).
+      expect(countFrom(lateness, 0)).toBe(indices.at(-1)! + 1);
+      expect(countFrom(lateness, 1000)).toBeGreaterThanOrEqual(sched.skippedTicks);
+      expect(countFrom(lateness, 4500)).toBeGreaterThanOrEqual(1);
+      // Late: past 10 % of a period, or with playout past its delay; the stall's frames are.
+      expect(sched.lateTicks).toBeGreaterThanOrEqual(playoutMs > 0 ? countFrom(lateness, 2001) : sched.skippedTicks);
+      expect(sched.lateTicks).toBeLessThanOrEqual(countFrom(lateness, playoutMs > 0 ? 2000 : 100));
     });
   }
+
+  it('a stall longer than the histogram: the skipped ticks past its end go to its last bin, none are lost', () => {
+    const lateness = new Int32Array(3000); // 3 ms
+    const sched = new DeadlineScheduler(1000, lateness, 300, 2);
+    sched.next();
+    stall(12.5);
+    const k = sched.next();
+    expect(k).toBeGreaterThanOrEqual(12);
+    expect(countFrom(lateness, 0)).toBe(k + 1);
+    // Skipped ticks 1..k-1, late by (k − j)·1 ms + the part of a period: those over 3 ms are in bin 2999.
+    expect(lateness[2999]).toBeGreaterThanOrEqual(k - 3);
+  });
 });
 
 describe('setThreadTimerSlack', () => {
