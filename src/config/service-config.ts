@@ -99,6 +99,11 @@ export const serviceConfigSchema = z.strictObject({
       rateHz: z.number().int().min(LOOP_RATE_MIN_HZ).max(LOOP_RATE_MAX_HZ).default(LOOP_RATE_DEFAULT_HZ),
       /** Largest busy-wait before each deadline, µs: CPU traded for timing (≥ one period: always spin). */
       maxSpinUs: z.number().min(30).max(10000).default(300),
+      /**
+       * SCHED_FIFO priority for the control thread (1–49), 0: an ordinary thread. Needs root,
+       * CAP_SYS_NICE or RLIMIT_RTPRIO (systemd LimitRTPRIO=); refused when maxSpinUs ≥ a period.
+       */
+      realtimePriority: z.number().int().min(0).max(49).default(10),
     })
     .prefault({}),
   /** A rig file path, or the rig itself (the kinematics schema). */

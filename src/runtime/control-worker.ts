@@ -13,7 +13,7 @@ import type { FrameSink } from './rig-session.js';
 import { DeadlineScheduler } from './scheduler.js';
 import { SeqlockSlot } from './shared-slot.js';
 import { Control, FD_NONE, FD_VIRTUAL, Port, Sample, type SharedBuffers, Status, TRANSITION_RING, Transition, unpackSample } from './slots.js';
-import { adjustThreadNice, setThreadTimerSlack } from './timer-slack.js';
+import { adjustThreadNice, setThreadFifo, setThreadTimerSlack } from './thread-scheduling.js';
 
 /**
  * The control worker: owns time and the wire's host→MCU direction. Each tick on the fixed
@@ -31,6 +31,8 @@ export interface ControlWorkerData {
   rateHz: number;
   /** The scheduler's largest spin before a deadline, µs. */
   maxSpinUs: number;
+  /** SCHED_FIFO priority for this thread; 0: none. */
+  realtimePriority?: number;
   output: 'riglink' | 'template' | 'virtual';
   template?: TemplateOptions;
   supervisor?: Partial<Omit<SupervisorSettings, 'rateHz'>>;
@@ -61,6 +63,12 @@ class PortSink implements FrameSink {
 export function runControlWorker(data: ControlWorkerData): void {
   // Before the loop: the slack is how late each sleep may end, which the scheduler must spin away.
   parentPort?.postMessage({ timerSlackNs: setThreadTimerSlack(1) ?? null, nice: adjustThreadNice(-5) ?? null });
+  // Real-time only for a thread that sleeps every period: a FIFO spinner meets the RT throttle.
+  const prio = data.realtimePriority ?? 0;
+  if (prio > 0) {
+    const spinsAlways = data.maxSpinUs >= 1e6 / data.rateHz;
+    parentPort?.postMessage({ realtime: spinsAlways ? { policy: -1, priority: 0, error: 'loop.maxSpinUs is a period or more: a FIFO thread that never sleeps is stopped by the RT throttle' } : setThreadFifo(prio) });
+  }
   const rig = new RigKinematics(data.geometry);
   const n = rig.actuatorCount;
   const virtual = new VirtualRig(n, 200_000, data.virtualPark);

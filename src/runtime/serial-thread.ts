@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type LinkEvent, SerialLink, type SerialLinkOptions } from '../output/serial-link.js';
 import { SeqlockSlot } from './shared-slot.js';
-import { adjustThreadNice } from './timer-slack.js';
+import { adjustThreadNice } from './thread-scheduling.js';
 import { Control, type SharedBuffers } from './slots.js';
 
 /**

@@ -8,6 +8,7 @@ import { toWire } from '../runtime/control-loop.js';
 import type { ControlWorkerData } from '../runtime/control-worker.js';
 import type { SerialThreadData } from '../runtime/serial-thread.js';
 import { Control, type SharedBuffers } from '../runtime/slots.js';
+import type { ThreadPolicy } from '../runtime/thread-scheduling.js';
 import type { EstopEvent } from './estop-watch.js';
 import type { EstopThreadData } from './estop-thread.js';
 
@@ -108,6 +109,7 @@ export class ControlThreads {
       profile,
       rateHz: c.loop.rateHz,
       maxSpinUs: c.loop.maxSpinUs,
+      realtimePriority: c.loop.realtimePriority,
       output: c.output.type,
       template: c.template,
       supervisor: { engageSeconds: c.safety.engageSeconds, disengageSeconds: c.safety.disengageSeconds, parkSpeedFraction: c.safety.parkSpeedFraction },
@@ -120,7 +122,9 @@ export class ControlThreads {
     };
     const w = new Worker(CONTROL_URL, { workerData: data, transferList: [this.profiles.port2] });
     this.control = w;
-    w.on('message', (msg: { timerSlackNs?: number | null; nice?: number | null; profileRefused?: string; startEpochMs?: number }) => {
+    w.on('message', (msg: { timerSlackNs?: number | null; nice?: number | null; profileRefused?: string; startEpochMs?: number; realtime?: ThreadPolicy & { error?: string } }) => {
+      if (msg.realtime?.error !== undefined) this.log.warn({ event: 'realtime', ...msg.realtime }, `control thread not real-time (${msg.realtime.error}); ticks may start late under load`);
+      else if (msg.realtime !== undefined) this.log.info({ event: 'realtime', ...msg.realtime }, `control thread SCHED_FIFO priority ${msg.realtime.priority}`);
       if (msg.nice !== undefined) this.log.info({ event: 'thread-nice', thread: 'control loop', nice: msg.nice }, `control thread nice ${msg.nice ?? 'unchanged'}`);
       if (msg.startEpochMs !== undefined) this.startEpochMs = msg.startEpochMs;
       else if (msg.profileRefused !== undefined) this.log.error({ event: 'profile-refused', err: msg.profileRefused }, `profile refused by the control loop, keeping the running one: ${msg.profileRefused}`);

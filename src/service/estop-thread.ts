@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { adjustThreadNice } from '../runtime/timer-slack.js';
+import { adjustThreadNice } from '../runtime/thread-scheduling.js';
 import { type EstopEvent, EstopWatch, type EstopWatchOptions } from './estop-watch.js';
 
 /**

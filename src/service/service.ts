@@ -6,7 +6,7 @@ import type { RigKinematics } from '../kinematics/rig.js';
 import type { Logger } from '../log.js';
 import { LINK_LOSS_NAMES, LinkPhase, PLAYOUT_WHY_NAMES, PlayoutWhy } from '../runtime/rig-session.js';
 import { SeqlockSlot } from '../runtime/shared-slot.js';
-import { adjustThreadNice } from '../runtime/timer-slack.js';
+import { adjustThreadNice } from '../runtime/thread-scheduling.js';
 import { Control, FD_NONE, Port, Status, TRANSITION_RING, Transition, createSharedBuffers } from '../runtime/slots.js';
 import { CAUSE_NAMES, Mcu, SUPERVISOR_STATE_NAMES, SupervisorState } from '../safety/supervisor.js';
 import { HOLD_REASON_NAMES } from '../safety/telemetry-watch.js';

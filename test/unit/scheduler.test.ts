@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { DeadlineScheduler } from '../../src/runtime/scheduler.js';
-import { setThreadTimerSlack } from '../../src/runtime/timer-slack.js';
 
 /** Busy-waits ms (a stall in the tick, as a GC pause or a descheduled thread would make). */
 function stall(ms: number): void {
@@ -61,20 +59,5 @@ describe('DeadlineScheduler', () => {
     expect(countFrom(lateness, 0)).toBe(k + 1);
     // Skipped ticks 1..k-1, late by (k − j)·1 ms + the part of a period: those over 3 ms are in bin 2999.
     expect(lateness[2999]).toBeGreaterThanOrEqual(k - 3);
-  });
-});
-
-describe('setThreadTimerSlack', () => {
-  it.skipIf(!existsSync('/proc/thread-self'))('sets the calling thread\'s slack, as the kernel reads it back', () => {
-    const file = `/proc/${readlinkSync('/proc/thread-self').split('/').pop()}/timerslack_ns`;
-    const before = Number(readFileSync(file, 'utf8'));
-    try {
-      expect(setThreadTimerSlack(1)).toBe(1);
-      expect(Number(readFileSync(file, 'utf8'))).toBe(1);
-      expect(setThreadTimerSlack(2500)).toBe(2500);
-    } finally {
-      setThreadTimerSlack(before);
-    }
-    expect(Number(readFileSync(file, 'utf8'))).toBe(before);
   });
 });

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { setThreadTimerSlack, threadPolicy } from '../../src/runtime/thread-scheduling.js';
+
+const linux = existsSync('/proc/thread-self');
+
+/**
+ * Runs setThreadFifo in a fresh worker thread (never on the test's own thread) and returns what
+ * it and the kernel said. The worker loads the built module (`npm test` builds first), as the
+ * service's own control worker does.
+ */
+async function fifoInWorker(priority: number): Promise<{ result: { policy: number; priority: number; error?: string }; tid: number; after: unknown }> {
+  const url = new URL('../../dist/src/runtime/thread-scheduling.js', import.meta.url).href;
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.url).then((m) => {
+      const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+      const result = m.setThreadFifo(workerData.priority);
+      parentPort.postMessage({ result, tid, after: m.threadPolicy(tid) });
+    });`;
+  const w = new Worker(code, { eval: true, workerData: { url, priority } });
+  try {
+    return await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  } finally {
+    await w.terminate();
+  }
+}
+
+describe('thread scheduling', () => {
+  it.skipIf(!linux)("setThreadTimerSlack sets the calling thread's slack, as the kernel reads it back", () => {
+    const file = `/proc/${readlinkSync('/proc/thread-self').split('/').pop()}/timerslack_ns`;
+    const before = Number(readFileSync(file, 'utf8'));
+    try {
+      expect(setThreadTimerSlack(1)).toBe(1);
+      expect(Number(readFileSync(file, 'utf8'))).toBe(1);
+      expect(setThreadTimerSlack(2500)).toBe(2500);
+    } finally {
+      setThreadTimerSlack(before);
+    }
+    expect(Number(readFileSync(file, 'utf8'))).toBe(before);
+  });
+
+  it.skipIf(!linux)('threadPolicy reads an ordinary thread as SCHED_OTHER, priority 0', () => {
+    expect(threadPolicy()).toEqual({ policy: 0, priority: 0 });
+  });
+
+  it.skipIf(!linux)('setThreadFifo puts only the calling thread under SCHED_FIFO when allowed, and says why when not', async () => {
+    const { result, tid, after } = await fifoInWorker(7);
+    const allowed = process.getuid?.() === 0;
+    if (allowed) {
+      expect(result).toEqual({ policy: 1, priority: 7 });
+      expect(after).toEqual({ policy: 1, priority: 7 });
+    } else {
+      // Without root, CAP_SYS_NICE or RLIMIT_RTPRIO the kernel refuses and the thread stays ordinary.
+      expect(result.error).toMatch(/\S/);
+      expect(after).toEqual({ policy: 0, priority: 0 });
+    }
+    expect(tid).not.toBe(Number(readlinkSync('/proc/thread-self').split('/').pop()));
+    // This thread was not touched.
+    expect(threadPolicy()).toEqual({ policy: 0, priority: 0 });
+  });
+});
