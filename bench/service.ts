@@ -81,6 +81,7 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
     ticks,
     latenessUs: { p50: histogramPercentile(lateness, 50), p99: histogramPercentile(lateness, 99), p999: histogramPercentile(lateness, 99.9), max: after.loop.maxLatenessUs },
     lateTicks: after.loop.lateTicks - before.loop.lateTicks,
+    tickRunUs: { max: after.loop.maxTickUs, overHalfPeriod: after.loop.longTicks - before.loop.longTicks },
     skippedTicks: after.loop.skippedTicks - before.loop.skippedTicks,
     framesWritten: after.output.framesWritten - before.output.framesWritten,
     writeErrors: after.output.writeErrors - before.output.writeErrors,

@@ -10,12 +10,16 @@
  * per-million counts over 1 ms and 2 ms are the floor for MCU-timed playout misses at those
  * delays (bench/service's playoutMissPerMillion): no loop on this machine can do better.
  *
- *   wakeup-latency sleep|sleep-slack1|spin SECONDS   → one JSON line, µs
+ * sleep-fifo is sleep-slack1 under SCHED_FIFO priority 10, as the service's control thread runs
+ * (loop.realtimePriority); it needs root or RLIMIT_RTPRIO and fails (exit 3) without.
+ *
+ *   wakeup-latency sleep|sleep-slack1|sleep-fifo|spin SECONDS   → one JSON line, µs
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -34,7 +38,11 @@ int main(int argc, char **argv) {
   int n = (argc > 2 ? atoi(argv[2]) : 5) * 1000;
   double *late = malloc((size_t)n * sizeof *late);
   if (!late || n <= 0) return 2;
-  if (!strcmp(mode, "sleep-slack1")) prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  if (!strcmp(mode, "sleep-slack1") || !strcmp(mode, "sleep-fifo")) prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  if (!strcmp(mode, "sleep-fifo")) {
+    struct sched_param sp = { .sched_priority = 10 };
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) { perror("sched_setscheduler"); return 3; }
+  }
   struct timespec d;
   clock_gettime(CLOCK_MONOTONIC, &d);
   for (int k = 0; k < n; k++) {

@@ -190,6 +190,8 @@ export function runControlWorker(data: ControlWorkerData): void {
       st[Status.lateTicks] = sched.lateTicks;
       st[Status.skippedTicks] = sched.skippedTicks;
       st[Status.maxLatenessUs] = sched.maxLatenessMs * 1000;
+      st[Status.maxTickUs] = sched.maxTickMs * 1000;
+      st[Status.longTicks] = sched.longTicks;
       st[Status.framesWritten] = session.framesWritten;
       st[Status.writeErrors] = session.writeErrors;
       st[Status.commandsSent] = session.commandsSent;

@@ -27,10 +27,10 @@ export class DeadlineScheduler {
   readonly periodMs: number;
   /** µs histogram of tick lateness (start − deadline), one count per tick. */
   readonly lateness: Int32Array;
-  /** [start ms, spin margin ms, now ms of this tick, max lateness ms]. */
-  private readonly times = new Float64Array(4);
-  /** [next tick index, late ticks, skipped ticks]. */
-  private readonly counts = new Float64Array(3);
+  /** [start ms, spin margin ms, now ms of this tick, max lateness ms, longest tick ms]. */
+  private readonly times = new Float64Array(5);
+  /** [next tick index, late ticks, skipped ticks, ticks that ran over half a period]. */
+  private readonly counts = new Float64Array(4);
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
   /** [late threshold ms, the spinning threshold (10 % of a period)]. */
   private readonly thresholds = new Float64Array(2);
@@ -67,6 +67,14 @@ export class DeadlineScheduler {
   get maxLatenessMs(): number {
     return this.times[3]!;
   }
+  /** The longest a tick ran: from its start to the next call of `next` (the caller's work). */
+  get maxTickMs(): number {
+    return this.times[4]!;
+  }
+  /** Ticks that ran longer than half a period. */
+  get longTicks(): number {
+    return this.counts[3]!;
+  }
 
   /**
    * The session's playout delay, ms (0: the MCU plays frames as they arrive, the loop keeps
@@ -85,6 +93,12 @@ export class DeadlineScheduler {
     let k = c[0]!;
     let deadline = t[0]! + k * period;
     let now = performance.now();
+    // How long the tick just ended ran: what its work, not a wake-up, cost.
+    if (k > 0) {
+      const ran = now - t[2]!;
+      if (ran > t[4]!) t[4] = ran;
+      if (ran > period * 0.5) c[3] = c[3]! + 1;
+    }
     if (now > deadline + period) {
       // Stalled past a whole period: skip to the newest grid point instead of catching up.
       const behind = Math.floor((now - deadline) / period);
@@ -134,6 +148,7 @@ export class DeadlineScheduler {
     const period = this.periodMs;
     const lastUs = this.lateness.length - 1;
     let j = 0;
+    if (firstLateMs > this.times[3]!) this.times[3] = firstLateMs;
     const overflow = Math.ceil((firstLateMs - lastUs / 1000) / period);
     if (overflow > 0) {
       j = overflow < behind ? overflow : behind;

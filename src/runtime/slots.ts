@@ -133,6 +133,8 @@ export const Control = layout({
 export const Status = layout({
   tick: 1, state: 1, cause: 1, changes: 1, holdReason: 1, engagement: 1, scale: 1,
   lateTicks: 1, skippedTicks: 1, maxLatenessUs: 1,
+  /** The longest a tick ran (start to the next call of the scheduler), and ticks that ran over half a period. */
+  maxTickUs: 1, longTicks: 1,
   framesWritten: 1, writeErrors: 1, commandsSent: 1, lastCommand: 1, motionActive: 1,
   samples: 1, teleports: 1, carChanges: 1, carId: 1, profileApplied: 1, profileErrors: 1,
   rateHz: 1, actuatorCount: 1,

@@ -91,6 +91,11 @@ export function threadPolicy(tid = threadId()): ThreadPolicy | undefined {
 export function setThreadFifo(priority: number): ThreadPolicy & { error?: string } {
   const tid = threadId();
   if (tid === undefined || !Number.isFinite(tid)) return { policy: -1, priority: 0, error: 'no /proc/thread-self' };
+  return setFifo(tid, priority);
+}
+
+/** SCHED_FIFO at `priority` for thread or process `tid` (setThreadFifo says when and why). */
+export function setFifo(tid: number, priority: number): ThreadPolicy & { error?: string } {
   const r = spawnSync('chrt', ['-f', '-p', String(priority), String(tid)], { encoding: 'utf8', timeout: 5000 });
   const now = threadPolicy(tid) ?? { policy: -1, priority: 0 };
   if (now.policy === 1 && now.priority === priority) return now;

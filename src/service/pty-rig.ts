@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { RigKinematics } from '../kinematics/rig.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { toWire } from '../runtime/control-loop.js';
+import { setFifo } from '../runtime/thread-scheduling.js';
 import { waitFor } from '../util/wait.js';
 
 /**
@@ -65,11 +66,16 @@ const SOCAT_WATCHDOG = 'exec 3<&0 </dev/null; (read -r _ <&3; kill -TERM -$$) & 
  * The pty pair and the MCU simulator stand in for a USB cable and a microcontroller, which no
  * load on the host can starve. On a busy 2-core machine a starved socat delivers several
  * STATUS frames at once, each honestly saying nothing new was read, and fakes an MCU that
- * stopped reading. So they get priority where that is allowed (root: tests, CI); elsewhere
- * they keep the default.
+ * stopped reading. So they get priority where that is allowed (root: tests, CI: SCHED_FIFO 5,
+ * else nice −10); elsewhere they keep the default.
  */
 function standInPriority(pid: number | undefined): void {
   if (pid === undefined) return;
+  // Real-time where allowed, below the control thread's default 10: a pty write waits on
+  // locks the reading side holds, and a reader preempted by ordinary load stalls the writer
+  // for milliseconds (seen: 1–5 ms writes from the control thread under load 5). Both sleep
+  // in poll() between bytes, so the RT throttle never meets them.
+  if (setFifo(pid, 5).error === undefined) return;
   try {
     setPriority(pid, -10);
   } catch {

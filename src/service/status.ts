@@ -21,7 +21,7 @@ export interface ServiceStatus {
   engagement: number;
   estop: { trigger: boolean; configKey: boolean; file: string | null; filePresent: boolean };
   link: { type: string; state: string; loss: string; mcu: string; firmware: string; sessions: number; reconnects: number; badFrames: number; badStatus: number; playout: PlayoutStatus };
-  loop: { rateHz: number; tick: number; lateTicks: number; skippedTicks: number; maxLatenessUs: number; latenessP50Us: number; latenessP99Us: number };
+  loop: { rateHz: number; tick: number; lateTicks: number; skippedTicks: number; maxLatenessUs: number; maxTickUs: number; longTicks: number; latenessP50Us: number; latenessP99Us: number };
   latency: { p50Us: number; p99Us: number; samples: number };
   telemetry: { source: string; samples: number; ratePerS: number; carId: number; profile: string; teleports: number; carChanges: number };
   output: { framesWritten: number; writeErrors: number; commandsSent: number; lastCommand: string; nextSeq: number };
@@ -159,6 +159,8 @@ export class StatusView {
         lateTicks: v[Status.lateTicks]!,
         skippedTicks: v[Status.skippedTicks]!,
         maxLatenessUs: round(v[Status.maxLatenessUs]!, 1),
+        maxTickUs: round(v[Status.maxTickUs]!, 1),
+        longTicks: v[Status.longTicks]!,
         latenessP50Us: histogramPercentile(this.lateness, 50),
         latenessP99Us: histogramPercentile(this.lateness, 99),
       },

@@ -38,6 +38,10 @@ describe('DeadlineScheduler', () => {
       expect(indices[61]! - indices[60]!).toBeGreaterThanOrEqual(5);
       expect(sched.skippedTicks).toBe(indices.at(-1)! + 1 - indices.length);
       expect(sched.skippedTicks).toBeGreaterThanOrEqual(4);
+      // The stall was the tick's own work: counted as a long tick, not only as lateness.
+      expect(sched.maxTickMs).toBeGreaterThanOrEqual(5.5);
+      expect(sched.longTicks).toBeGreaterThanOrEqual(1);
+      expect(sched.maxLatenessMs).toBeGreaterThanOrEqual(4.5);
       // Every grid point is in the histogram: each skipped one at the lateness of the frame that
       // replaced it, which the stall made more than a period (and, for the first, 4.5 ms or more).
       expect(countFrom(lateness, 0)).toBe(indices.at(-1)! + 1);
