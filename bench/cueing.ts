@@ -1,4 +1,6 @@
 import { CueingChain } from '../src/cueing/chain.js';
+import { loadRigFile } from '../src/config/rig-file.js';
+import { budgetsFor } from '../src/runtime/control-loop.js';
 import { defaultCueProfile } from '../src/cueing/profile.js';
 import { gt7ToMotionSample } from '../src/telemetry/gt7/motion.js';
 import { SyntheticDrive } from '../src/telemetry/gt7/synthetic-drive.js';
@@ -12,9 +14,24 @@ import { bytesPerCall, measureBatches, round } from './measure.js';
 const RATE = 1000;
 const drive = new SyntheticDrive();
 const samples = Array.from({ length: 600 }, () => gt7ToMotionSample(drive.next('B'), 0, new MotionSample()));
+/**
+ * `chain` without budgets: the profile's own limits, rarely reached by the synthetic lap.
+ * `shared`: as the service builds it, with stewart-linear's channel budgets, whose much smaller
+ * limits the lap drives into the soft limits' compressed range (a different code path: it
+ * once allocated there alone, 4.3 B per tick, docs/cueing.md).
+ */
 const chain = new CueingChain(defaultCueProfile(), RATE);
+const shared = new CueingChain(defaultCueProfile(), RATE, budgetsFor(loadRigFile('profiles/rigs/stewart-linear.yaml'), defaultCueProfile()));
 let tick = 0;
 let sampleIdx = 0;
+let sharedTick = 0;
+
+function sharedTickWithSamples(): void {
+  const t = sharedTick / RATE;
+  shared.sampleTime[0] = t;
+  if (sharedTick % 17 === 0) shared.pushSample(samples[(sharedTick / 17) % samples.length]!);
+  shared.tick(sharedTick++);
+}
 
 function oneTick(): void {
   const t = tick / RATE;
@@ -51,6 +68,7 @@ console.log(
     allocatedBytesPerTickWithSamples: bytesPerCall(oneTick, 200_000),
     allocatedBytesPerTickAlone: bytesPerCall(tickOnly, 200_000),
     allocatedBytesPerSamplePush: bytesPerCall(pushOnly, 50_000),
+    allocatedBytesPerTickWithRigBudgets: bytesPerCall(sharedTickWithSamples, 200_000),
     ...res,
     node: process.version,
   }),

@@ -6,6 +6,7 @@ import { LOOP_RATE_DEFAULT_HZ, LOOP_RATE_RANGE, isLoopRate } from '../cueing/rat
 import { loadRigFile } from '../config/rig-file.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { CUE_CHANNELS } from '../report/compression.js';
 import { LAG } from '../report/metrics.js';
 import { CHANNELS, CHANNEL_UNITS } from '../report/reference.js';
 import { type RecordingReport, type ReportSeries, reportOn } from '../report/report.js';
@@ -98,6 +99,14 @@ function workspaceLine(r: RecordingReport): string {
   return `workspace: IK scaled ${f(w.ikScaledPct, 1)} % of ticks (min scale ${f(w.minScale, 3)}); an actuator within 2 % of its travel's ends ${f(w.nearEndPct, 1)} %; limiter changed a setpoint ${f(w.limiterChangedPct, 1)} % (largest ${f(w.limiterMaxChangePct, 2)} % of travel)`;
 }
 
+function compressionLine(r: RecordingReport): string {
+  const parts = CUE_CHANNELS.map((c) => {
+    const x = r.compression[c];
+    return x.scoredPct > 0 ? `${c} ${f(x.compressedPct, 1)} % (max ${f(x.maxPct, 0)} %)` : `${c} –`;
+  });
+  return `compressed > 10 % by a soft limit, % of ticks the channel is in use (largest): ${parts.join(', ')}`;
+}
+
 function singleTable(run: ProfileRun, rig: { name: string; file: string }, rate: number): string {
   const lines = [`motion-rig report: profile ${run.profile}, rig ${rig.name} (${rig.file}), ${rate} Hz`, ''];
   for (const r of run.recordings) {
@@ -110,6 +119,7 @@ function singleTable(run: ProfileRun, rig: { name: string; file: string }, rate:
       );
     }
     lines.push(`  ${workspaceLine(r)}`);
+    lines.push(`  ${compressionLine(r)}`);
     lines.push(`  score ${f(r.score.total, 1)} / 100 (workspace factor ${f(r.score.workspace, 3)})`, '');
   }
   if (run.recordings.length > 1) lines.push(`score over ${run.recordings.length} recordings (mean): ${f(run.score, 1)} / 100`, '');
@@ -140,6 +150,10 @@ export function compareTable(a: ProfileRun, b: ProfileRun, rig: { name: string; 
     lines.push(row('min scale', wa.minScale, wb.minScale, 3));
     lines.push(row('near an end %', wa.nearEndPct, wb.nearEndPct, 1));
     lines.push(row('limiter changed %', wa.limiterChangedPct, wb.limiterChangedPct, 1));
+    for (const c of CUE_CHANNELS) {
+      lines.push(row(`${c} compressed %`, ra.compression[c].compressedPct, rb.compression[c].compressedPct, 1));
+      lines.push(row(`${c} max compression %`, ra.compression[c].maxPct, rb.compression[c].maxPct, 0));
+    }
     lines.push(row('score', ra.score.total, rb.score.total, 1), '');
   });
   if (a.recordings.length > 1) lines.push(row(`score (mean of ${a.recordings.length})`, a.score, b.score, 1), '');

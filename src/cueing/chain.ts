@@ -3,7 +3,7 @@ import { type Biquad, highPass1, highPass1Integrated, highPass2Integrated, highP
 import { InputGuard } from './guards.js';
 import { type CueProfile, type RotationalSettings, SIGNALS, type SignalName, type TranslationalSettings } from './profile.js';
 import { RateAccelLimiter } from './rate-limit.js';
-import { SoftLimit } from './soft-limit.js';
+import { NOT_SCORED, SoftLimit } from './soft-limit.js';
 import { LOOP_RATE_RANGE, isLoopRate } from './rate.js';
 import { Reconstructor } from './reconstruction.js';
 
@@ -55,13 +55,13 @@ function makeMix(settings: { mix: Partial<Record<SignalName, number | undefined>
   };
 }
 
-/** io[i] ← channel gain · saturation(deadband(Σ gain·signal)). */
-function mixInto(m: Mix, signals: Float64Array, io: Float64Array, i: number): void {
+/** io[i] ← channel gain · saturation(deadband(Σ gain·signal)); comp[2i] ← the saturation's compression. */
+function mixInto(m: Mix, signals: Float64Array, io: Float64Array, i: number, comp: Float64Array): void {
   let x = 0;
   for (let k = 0; k < m.lanes.length; k++) x += m.gains[k]! * signals[m.lanes[k]!]!;
   const a = Math.abs(x) - m.deadband;
   io[i] = a <= 0 ? 0 : x < 0 ? -a : a;
-  m.saturation.apply(io, i);
+  m.saturation.applyMeasured(io, i, comp, 2 * i);
   io[i] = m.gain * io[i]!;
 }
 
@@ -77,7 +77,8 @@ class TranslationalChannel {
   private readonly washout: Biquad | undefined;
   /** Undefined when the channel's limit (its budget) is 0: the rig does not follow it. */
   readonly limit: SoftLimit | undefined;
-  constructor(s: TranslationalSettings, rateHz: number, budget: number | undefined) {
+  /** comp: the chain's compression array, written at [2i] and [2i + 1] for pose index i. */
+  constructor(s: TranslationalSettings, rateHz: number, budget: number | undefined, private readonly comp: Float64Array) {
     this.mix = makeMix(s);
     this.position = highPassDoubleIntegrated(s.highpass.omegaN, s.highpass.zeta, rateHz);
     this.washout = s.highpass.omegaB > 0 ? highPass1(s.highpass.omegaB, rateHz) : undefined;
@@ -87,12 +88,14 @@ class TranslationalChannel {
   apply(signals: Float64Array, out: Float64Array, i: number): void {
     if (this.limit === undefined) {
       out[i] = 0;
+      this.comp[2 * i] = NOT_SCORED;
+      this.comp[2 * i + 1] = NOT_SCORED;
       return;
     }
-    mixInto(this.mix, signals, out, i);
+    mixInto(this.mix, signals, out, i, this.comp);
     this.position.apply(out, i);
     if (this.washout !== undefined) this.washout.apply(out, i);
-    this.limit.apply(out, i);
+    this.limit.applyMeasured(out, i, this.comp, 2 * i + 1);
   }
   reset(): void {
     this.position.reset();
@@ -104,7 +107,8 @@ class RotationalChannel {
   readonly mix: Mix;
   private readonly angle: Biquad;
   readonly limit: SoftLimit | undefined;
-  constructor(s: RotationalSettings, rateHz: number, budget: number | undefined) {
+  /** comp: the chain's compression array, written at [2i] and [2i + 1] for pose index i. */
+  constructor(s: RotationalSettings, rateHz: number, budget: number | undefined, private readonly comp: Float64Array) {
     this.mix = makeMix(s);
     this.angle = s.highpass.order === 1 ? highPass1Integrated(s.highpass.omega, rateHz) : highPass2Integrated(s.highpass.omega, s.highpass.zeta, rateHz);
     this.limit = channelLimit(s.limitDeg * DEG, budget, s.knee);
@@ -113,12 +117,14 @@ class RotationalChannel {
   apply(signals: Float64Array, tilt: Float64Array, tiltIndex: number, out: Float64Array, i: number): void {
     if (this.limit === undefined) {
       out[i] = 0;
+      this.comp[2 * i] = NOT_SCORED;
+      this.comp[2 * i + 1] = NOT_SCORED;
       return;
     }
-    mixInto(this.mix, signals, out, i);
+    mixInto(this.mix, signals, out, i, this.comp);
     this.angle.apply(out, i);
     if (tiltIndex >= 0) out[i] = out[i]! + tilt[tiltIndex]!;
-    this.limit.apply(out, i);
+    this.limit.applyMeasured(out, i, this.comp, 2 * i + 1);
   }
   reset(): void {
     this.angle.reset();
@@ -141,6 +147,11 @@ export class CueingChain {
   readonly signals: Float64Array;
   /** Tilt angles of the last tick: [roll, pitch], rad. */
   readonly tilt = new Float64Array(2);
+  /**
+   * Compression by each soft limit in the last tick (soft-limit.ts; NOT_SCORED near zero), pose
+   * order: [2c] the channel's saturation (mixer), [2c + 1] its output limit. Observed, never fed back.
+   */
+  readonly compression = new Float64Array(12);
   private readonly guards: InputGuard[];
   private readonly raw = new Float64Array(N_SIGNALS);
   /** [seconds since the previous sample] for the guards. */
@@ -191,12 +202,12 @@ export class CueingChain {
     this.signals = this.reconstruction.out;
     const b = (k: number) => (budgets !== undefined && profile.workspace.shared ? budgets[k] : undefined);
     this.budgets = budgets !== undefined && profile.workspace.shared ? Float64Array.from(budgets) : undefined;
-    this.surge = new TranslationalChannel(profile.surge, rateHz, b(0));
-    this.sway = new TranslationalChannel(profile.sway, rateHz, b(1));
-    this.heave = new TranslationalChannel(profile.heave, rateHz, b(2));
-    this.roll = new RotationalChannel(profile.roll, rateHz, b(3));
-    this.pitch = new RotationalChannel(profile.pitch, rateHz, b(4));
-    this.yaw = new RotationalChannel(profile.yaw, rateHz, b(5));
+    this.surge = new TranslationalChannel(profile.surge, rateHz, b(0), this.compression);
+    this.sway = new TranslationalChannel(profile.sway, rateHz, b(1), this.compression);
+    this.heave = new TranslationalChannel(profile.heave, rateHz, b(2), this.compression);
+    this.roll = new RotationalChannel(profile.roll, rateHz, b(3), this.compression);
+    this.pitch = new RotationalChannel(profile.pitch, rateHz, b(4), this.compression);
+    this.yaw = new RotationalChannel(profile.yaw, rateHz, b(5), this.compression);
     const t = profile.tilt;
     this.tiltLowX = lowPass2(t.lowpass.omegaN, t.lowpass.zeta, rateHz);
     this.tiltLowY = lowPass2(t.lowpass.omegaN, t.lowpass.zeta, rateHz);

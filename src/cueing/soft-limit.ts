@@ -11,8 +11,17 @@
  *
  * Hot path: `apply(io, i)` limits io[i] in place; parameters live in a typed array (no double
  * crosses a call, docs/cueing.md).
+ *
+ * Compression (issue 15's "no channel compressed by more than 10 %"): 1 − |y| / |x|, the share
+ * of the input the limit took away; 0 up to the knee. `applyMeasured` writes it beside the
+ * limiting, or NOT_SCORED when |x| ≤ COMPRESSION_FLOOR · L (near zero the ratio says nothing,
+ * and a channel at rest would otherwise count as uncompressed ticks).
  */
 export const DEFAULT_KNEE = 0.8;
+/** Inputs up to this fraction of the limit are not scored for compression. */
+export const COMPRESSION_FLOOR = 0.01;
+/** Compression of a tick whose input was at or below the floor. */
+export const NOT_SCORED = -1;
 
 export class SoftLimit {
   /** [limit, knee point kL, soft span (1 − k)L]. */
@@ -36,6 +45,16 @@ export class SoftLimit {
     const kl = p[1]!;
     if (x > kl) io[i] = kl + p[2]! * Math.tanh((x - kl) / p[2]!);
     else if (x < -kl) io[i] = -kl - p[2]! * Math.tanh((-x - kl) / p[2]!);
+  }
+
+  /** apply(io, i), and comp[j] ← its compression (NOT_SCORED at or below the floor). Same output as apply. */
+  applyMeasured(io: Float64Array, i: number, comp: Float64Array, j: number): void {
+    const a = Math.abs(io[i]!);
+    this.apply(io, i);
+    // Two stores, not `comp[j] = c ? double : NOT_SCORED`: that joins a double with the small
+    // integer −1 and V8 boxed the result (4.3 B per chain tick with the rig's budgets, bench/cueing).
+    if (a > COMPRESSION_FLOOR * this.p[0]!) comp[j] = 1 - Math.abs(io[i]!) / a;
+    else comp[j] = NOT_SCORED;
   }
 
   /** The same for one value (tests, offline). */

@@ -2,6 +2,7 @@ import type { CueProfile } from '../cueing/profile.js';
 import type { RigKinematics } from '../kinematics/rig.js';
 import { SUPERVISOR_STATE_NAMES } from '../safety/supervisor.js';
 import type { TimedSample } from '../telemetry/sample-file.js';
+import { type ChannelCompression, type CueChannel, compressionOver } from './compression.js';
 import { INEXACT_RESIDUAL, SMOOTHING_HALF_WIDTH_S, deliveredSignals, reachedPose } from './delivered.js';
 import { type ChannelMetrics, FORCE_THRESHOLDS, LAG, RATE_THRESHOLDS, channelMetrics, sampleAt } from './metrics.js';
 import { CHANNELS, type Channel, vehicleReference } from './reference.js';
@@ -49,6 +50,8 @@ export interface RecordingReport {
    * pose is then the least-squares one). 0 but on rigs with more rams than DOF (four-corner).
    */
   fk: { maxResidual: number; inexactPct: number };
+  /** Per cue channel, how much its soft limits compressed it over the scored span (compression.ts). Not in the score. */
+  compression: Record<CueChannel, ChannelCompression>;
   score: ScoreBreakdown;
 }
 
@@ -131,6 +134,7 @@ export function reportOn(samples: readonly TimedSample[], opts: ReportOptions): 
     channels,
     workspace,
     fk: { maxResidual, inexactPct: pct(inexact) },
+    compression: compressionOver(run.compression, kFrom, kTo),
     score: summaryScore(channels, workspace),
   };
   const at = Float64Array.from(t, (x) => x * rateHz);

@@ -29,7 +29,7 @@ import type { TimedSample } from '../telemetry/sample-file.js';
  *
  * Per tick it records what the limiter let through (the setpoints encoded into that tick's
  * SETPOINT frame), the pose IK was solved for (cue × engagement × IK scale), the IK scale,
- * and whether the limiter changed any setpoint.
+ * whether the limiter changed any setpoint, and the chain's soft-limit compression.
  */
 export interface RigRun {
   rateHz: number;
@@ -46,6 +46,8 @@ export interface RigRun {
   limiterChange: Float64Array;
   /** Smallest distance of any actuator to its usable travel's ends, as a fraction of that travel. */
   endMargin: Float64Array;
+  /** The chain's compression per tick, [k·12 + m] in CueingChain.compression's layout (soft-limit.ts). */
+  compression: Float64Array;
   /** 1 when the supervisor was online at engagement 1 with the cue as target. */
   engaged: Uint8Array;
   /** Supervisor state per tick (SupervisorState.*). */
@@ -86,6 +88,7 @@ export function runRig(samples: readonly TimedSample[], profile: CueProfile, rig
     scale: new Float64Array(ticks),
     limiterChange: new Float64Array(ticks),
     endMargin: new Float64Array(ticks),
+    compression: new Float64Array(ticks * 12),
     engaged: new Uint8Array(ticks),
     state: new Uint8Array(ticks),
     samples: 0,
@@ -114,6 +117,7 @@ export function runRig(samples: readonly TimedSample[], profile: CueProfile, rig
     const s = cue ? rig.scale : 1;
     run.scale[k] = s;
     for (let j = 0; j < 6; j++) run.commanded[k * 6 + j] = cue ? loop.pose[j]! * s : 0;
+    run.compression.set(loop.chain.compression, k * 12);
     const p = loop.limiter.position;
     let change = 0;
     let margin = 1;

@@ -7,6 +7,7 @@ import { REPO_ROOT, dataPath, haveSharedData } from '../helpers/shared-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'motion-rig-report-'));
 const CHANNELS = ['fx', 'fy', 'fz', 'p', 'q', 'r'];
+const CUE_CHANNELS = ['surge', 'sway', 'heave', 'roll', 'pitch', 'yaw'];
 const RECORDINGS = ['replay-A.lpr', 'replay-tilde.lpr'].map((f) => dataPath('gt7', 'recordings', f));
 
 beforeAll(buildCli);
@@ -21,6 +22,7 @@ interface Recording {
   channels: Record<string, { correlation: number; best: number; delayMs: number; gain: number; falseCuePct: number; vehicleStd: number; deliveredStd: number }>;
   workspace: { ikScaledPct: number; minScale: number; nearEndPct: number; limiterChangedPct: number; limiterMaxChangePct: number };
   fk: { maxResidual: number; inexactPct: number };
+  compression: Record<string, { scoredPct: number; compressedPct: number; saturationPct: number; limitPct: number; maxPct: number }>;
   score: { total: number; workspace: number; channels: Record<string, number> };
 }
 
@@ -69,6 +71,21 @@ describe('motion-rig report', () => {
       }
       expect(w.minScale).toBeGreaterThan(0);
       expect(w.minScale).toBeLessThanOrEqual(1);
+      expect(Object.keys(rec.compression)).toEqual(CUE_CHANNELS);
+      for (const c of CUE_CHANNELS) {
+        const x = rec.compression[c]!;
+        for (const pct of [x.scoredPct, x.compressedPct, x.saturationPct, x.limitPct]) {
+          expect(pct).toBeGreaterThanOrEqual(0);
+          expect(pct).toBeLessThanOrEqual(100);
+        }
+        // Compressed by either limit: at least by each one, at most by both.
+        expect(x.compressedPct).toBeGreaterThanOrEqual(Math.max(x.saturationPct, x.limitPct) - 1e-9);
+        expect(x.compressedPct).toBeLessThanOrEqual(x.saturationPct + x.limitPct + 1e-9);
+        expect(x.maxPct).toBeGreaterThanOrEqual(0);
+        expect(x.maxPct).toBeLessThan(100);
+        // The fitted default drives every channel, on real driving nearly every tick is scored.
+        expect(x.scoredPct).toBeGreaterThan(90);
+      }
       expect(rec.score.total).toBeGreaterThanOrEqual(0);
       expect(rec.score.total).toBeLessThanOrEqual(100);
     }
@@ -91,6 +108,7 @@ describe('motion-rig report', () => {
     for (const c of CHANNELS) expect(r.stdout).toMatch(new RegExp(`^  ${c} +-?\\d`, 'm'));
     expect(r.stdout).toMatch(/workspace: IK scaled [\d.]+ % of ticks/);
     expect(r.stdout).toMatch(/score [\d.]+ \/ 100/);
+    expect(r.stdout).toMatch(/compressed > 10 % by a soft limit.*surge [\d.]+ % \(max \d+ %\).*yaw [\d.]+ %/);
     expect(r.stdout).toContain('500 Hz');
   });
 

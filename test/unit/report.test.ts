@@ -5,6 +5,8 @@ import { deliveredSignals, savitzkyGolay } from '../../src/report/delivered.js';
 import { LAG, channelMetrics, falseCuePct, pearson as reportPearson, regressionGain } from '../../src/report/metrics.js';
 import { vehicleReference } from '../../src/report/reference.js';
 import { reportOn } from '../../src/report/report.js';
+import { CUE_CHANNELS, compressionOver } from '../../src/report/compression.js';
+import { NOT_SCORED } from '../../src/cueing/soft-limit.js';
 import { DELAY_ALLOWANCE_MS, summaryScore } from '../../src/report/score.js';
 import { AccelerationSource, MotionSample, STANDARD_GRAVITY as G } from '../../src/telemetry/motion-sample.js';
 import type { TimedSample } from '../../src/telemetry/sample-file.js';
@@ -211,33 +213,67 @@ describe('summary score', () => {
   });
 });
 
+/** 60 Hz samples of a level car at about 30 m/s with lateral acceleration ay(t), over `seconds`; the speed moves by 1 mm/s so that the watch never sees bit-identical (frozen) data. */
+function lateralSamples(seconds: number, ay: (t: number) => number): TimedSample[] {
+  const samples: TimedSample[] = [];
+  for (let i = 0; i <= seconds * 60; i++) {
+    const t = i / 60;
+    const s = new MotionSample();
+    s.ay = ay(t);
+    s.gz = -1;
+    s.hasGravity = true;
+    s.accelerationSource = AccelerationSource.Game;
+    s.speed = 30 + 0.001 * (i % 2);
+    s.sequence = i;
+    s.receiveTimeNs = t * 1e9;
+    samples.push({ t, sample: s });
+  }
+  return samples;
+}
+
+/** Tilt coordination only, fast enough to follow, from the profile's own limits (not the rig's budgets). */
+const tiltOnly = (rollLimitDeg: number) =>
+  cueSchema.parse({
+    workspace: { shared: false },
+    surge: { gain: 0 },
+    sway: { gain: 0 },
+    heave: { gain: 0 },
+    roll: { gain: 0, limitDeg: rollLimitDeg },
+    pitch: { gain: 0, limitDeg: 45 },
+    yaw: { gain: 0 },
+    tilt: { gain: 1, pitchGain: 1, rollGain: 1, lowpass: { omegaN: 30, zeta: 1 }, rateLimitDegPerS: 200, accelLimitDegPerS2: 5000, maxDeg: 20 },
+  });
+
+describe('compression over a run', () => {
+  it('counts per channel the ticks with an input above the floor, and of those the ones either soft limit compressed > 10 %', () => {
+    // 4 ticks, 12 values each: surge [sat, limit] over the ticks, sway never scored, the rest 0.
+    const series = new Float64Array(4 * 12);
+    const surge = [
+      [NOT_SCORED, NOT_SCORED],
+      [0.05, 0.2],
+      [0.3, NOT_SCORED],
+      [0, 0.1],
+    ];
+    surge.forEach(([a, b], k) => {
+      series[k * 12] = a!;
+      series[k * 12 + 1] = b!;
+      series[k * 12 + 2] = NOT_SCORED;
+      series[k * 12 + 3] = NOT_SCORED;
+    });
+    const all = compressionOver(series, 0, 3);
+    expect(all.surge).toEqual({ scoredPct: 75, compressedPct: (100 * 2) / 3, saturationPct: 100 / 3, limitPct: 100 / 3, maxPct: 30 });
+    expect(all.sway).toEqual({ scoredPct: 0, compressedPct: 0, saturationPct: 0, limitPct: 0, maxPct: 0 });
+    expect(all.yaw).toEqual({ scoredPct: 100, compressedPct: 0, saturationPct: 0, limitPct: 0, maxPct: 0 });
+    // A span: ticks 3..3 only (0.1 is not more than 10 %).
+    expect(compressionOver(series, 3, 3).surge.compressedPct).toBe(0);
+  });
+});
+
 describe('report on the production control tick', () => {
   it('tilt alone on a slow lateral force: fy delivered with r ≈ 1, gain ≈ 1, delay = one sample + the low-pass group delay', () => {
-    // Tilt coordination only (every channel gain 0), fast enough to follow, limits far away
-    // (the profile's own, not the rig's shared budgets: this 6° tilt alone is reachable).
-    const profile = cueSchema.parse({
-      workspace: { shared: false },
-      surge: { gain: 0 },
-      sway: { gain: 0 },
-      heave: { gain: 0 },
-      roll: { gain: 0, limitDeg: 45 },
-      pitch: { gain: 0, limitDeg: 45 },
-      yaw: { gain: 0 },
-      tilt: { gain: 1, pitchGain: 1, rollGain: 1, lowpass: { omegaN: 30, zeta: 1 }, rateLimitDegPerS: 200, accelLimitDegPerS2: 5000, maxDeg: 20 },
-    });
-    const samples: TimedSample[] = [];
-    for (let i = 0; i <= 40 * 60; i++) {
-      const t = i / 60;
-      const s = new MotionSample();
-      s.ay = 0.6 * Math.sin(2 * Math.PI * 0.13 * t) + 0.4 * Math.sin(2 * Math.PI * 0.71 * t + 1);
-      s.gz = -1;
-      s.hasGravity = true;
-      s.accelerationSource = AccelerationSource.Game;
-      s.speed = 30;
-      s.sequence = i;
-      s.receiveTimeNs = t * 1e9;
-      samples.push({ t, sample: s });
-    }
+    // Tilt coordination only (every channel gain 0), limits far away (this 6° tilt alone is reachable).
+    const profile = tiltOnly(45);
+    const samples = lateralSamples(40, (t) => 0.6 * Math.sin(2 * Math.PI * 0.13 * t) + 0.4 * Math.sin(2 * Math.PI * 0.71 * t + 1));
     const rig = loadRigFile(`${REPO_ROOT}/profiles/rigs/stewart-linear.yaml`);
     const { report } = reportOn(samples, { profile, rig, rateHz: RATE });
     const fy = report.channels.fy;
@@ -254,5 +290,26 @@ describe('report on the production control tick', () => {
     // Scoring starts once the supervisor has unparked and ramped engagement up (~2.5 s), plus the lag window.
     expect(report.scoredFromS).toBeGreaterThan(2);
     expect(report.scoredFromS).toBeLessThan(4);
+    // Nothing near a knee. Channels whose mixer sees no input are not scored (sway's saturation sees
+    // fy: its gain applies after it), nor is roll near its zero crossings (|tilt| ≤ 1 % of 45°).
+    for (const c of CUE_CHANNELS) expect(report.compression[c], c).toMatchObject({ compressedPct: 0, maxPct: 0 });
+    expect(report.compression.roll.scoredPct).toBeGreaterThan(80);
+    for (const c of ['surge', 'heave', 'yaw'] as const) expect(report.compression[c].scoredPct, c).toBe(0);
+  });
+
+  it('a constant lateral force tilted to twice the roll limit\'s knee: compressed on every tick by the closed form', () => {
+    // tilt = asin(1/g); the roll limit L puts its knee 0.8·L at half of it.
+    const tilt = Math.asin(1 / G);
+    const L = tilt / (2 * 0.8);
+    const rig = loadRigFile(`${REPO_ROOT}/profiles/rigs/stewart-linear.yaml`);
+    const { report } = reportOn(lateralSamples(12, () => 1), { profile: tiltOnly((L * 180) / Math.PI), rig, rateHz: RATE });
+    const kept = 0.8 * L + 0.2 * L * Math.tanh((tilt - 0.8 * L) / (0.2 * L));
+    const roll = report.compression.roll;
+    expect(roll.scoredPct).toBe(100);
+    expect(roll.compressedPct).toBe(100);
+    expect(roll.limitPct).toBe(100);
+    expect(roll.saturationPct).toBe(0);
+    expect(roll.maxPct / 100).toBeCloseTo(1 - kept / tilt, 9);
+    expect(report.compression.pitch.scoredPct).toBe(0);
   });
 });
