@@ -25,6 +25,7 @@ import { startBenchService } from './service-start.js';
  * `--output virtual` leaves socat and mcu_sim out: on a real rig the MCU does their work, and on
  * a 2-vCPU machine their 1000 wake-ups a second compete with the control worker.
  *   node dist/bench/service.js [--seconds 30] [--rates 500,1000] [--max-spin-us 300] [--output riglink|virtual] [--playout-delay-ms 2]
+ *                              [--realtime-priority 10]   (0: the control thread stays SCHED_OTHER)
  */
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,13 +36,14 @@ const rates = arg('rates', '500,1000').split(',').map(Number);
 const maxSpinUs = Number(arg('max-spin-us', '300'));
 const wantOutput = arg('output', 'riglink');
 const playoutDelayMs = Number(arg('playout-delay-ms', '2'));
+const realtimePriority = Number(arg('realtime-priority', '10'));
 if (wantOutput !== 'riglink' && wantOutput !== 'virtual') throw new Error(`--output riglink|virtual, not ${wantOutput}`);
 
 async function runAt(rateHz: number) {
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-bench-'));
   const text = (output: string, path: string) => `
 source: { type: simulator, simulator: { phases: "drive:100000" } }
-loop: { rateHz: ${rateHz}, maxSpinUs: ${maxSpinUs} }
+loop: { rateHz: ${rateHz}, maxSpinUs: ${maxSpinUs}, realtimePriority: ${realtimePriority} }
 rig: profiles/rigs/stewart-linear.yaml
 output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 1000000, lowLatency: false }, playoutDelayMs: ${playoutDelayMs} }
 profiles: { dir: profiles }
@@ -75,6 +77,8 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
   return {
     rateHz,
     maxSpinUs,
+    realtimePriority,
+    playout: after.link.playout.on,
     output: pty ? 'riglink over socat pty → mcu_sim' : 'in-process virtual rig',
     seconds: round(elapsed / 1000, 1),
     state: after.state,
