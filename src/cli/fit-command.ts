@@ -13,7 +13,7 @@ import { UsageError, intOption } from './usage.js';
 
 /**
  * `motion-rig fit --rig R --input REC... [--base P] --out P2.yaml [--rate 1000] [--evals N]
- * [--seconds S]`: the profile keys of src/fit/params.ts chosen for a rig by a compass search
+ * [--seconds S] [--max-compressed PCT]`: the profile keys of src/fit/params.ts chosen for a rig by a compass search
  * on the score of `motion-rig report` over the recordings (docs/fit.md). Progress on stderr,
  * the commented profile to --out, checked by loading it back as the service would.
  */
@@ -23,7 +23,7 @@ export const DEFAULT_FIT_EVALUATIONS = 30;
 const FIRST_STEP = 0.25;
 const MIN_STEP = 1 / 64;
 
-export function runFit(v: { rig?: string; input?: string[]; base?: string; out?: string; rate?: string; evals?: string; seconds?: string }): number {
+export function runFit(v: { rig?: string; input?: string[]; base?: string; out?: string; rate?: string; evals?: string; seconds?: string; maxCompressed?: string }): number {
   if (v.rig === undefined) throw new UsageError('fit needs --rig FILE (the rig to fit the profile to, e.g. profiles/rigs/stewart-linear.yaml)');
   if (!v.input || v.input.length === 0) throw new UsageError('fit needs --input FILE (a GT7 or F1 recording or *.lpr, or CSV); repeat it for more recordings');
   if (v.out === undefined || !/\.ya?ml$/.test(v.out)) throw new UsageError(`fit needs --out FILE.yaml (got ${v.out === undefined ? 'none' : `"${v.out}"`})`);
@@ -32,6 +32,8 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
   const maxEvaluations = intOption('evals', v.evals, 1, 100_000) ?? DEFAULT_FIT_EVALUATIONS;
   const maxSeconds = v.seconds === undefined ? undefined : Number(v.seconds);
   if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new UsageError(`--seconds wants a positive number (got "${v.seconds}")`);
+  const maxCompressedPct = v.maxCompressed === undefined ? undefined : Number(v.maxCompressed);
+  if (maxCompressedPct !== undefined && !(maxCompressedPct >= 0 && maxCompressedPct <= 100)) throw new UsageError(`--max-compressed wants a percentage 0..100 (got "${v.maxCompressed}")`);
 
   // The shipped default is named relative to where fit runs (the header should not carry this machine's paths).
   const basePath = v.base ?? relative(process.cwd(), DEFAULT_FIT_BASE);
@@ -44,7 +46,9 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
     return 1;
   }
 
-  const search = `compass search over ${FIT_PARAMETERS.length} keys (gains, frequencies and rate limits on a log scale), first step ${FIRST_STEP} of each range, halved to below ${MIN_STEP.toPrecision(2)}, budget ${maxEvaluations} evaluations${maxSeconds !== undefined ? ` or ${maxSeconds} s` : ''}`;
+  const search = `compass search over ${FIT_PARAMETERS.length} keys (gains, frequencies and rate limits on a log scale), first step ${FIRST_STEP} of each range, halved to below ${MIN_STEP.toPrecision(2)}, budget ${maxEvaluations} evaluations${maxSeconds !== undefined ? ` or ${maxSeconds} s` : ''}${
+    maxCompressedPct !== undefined ? `; objective: the score less, per channel, the points by which its ticks compressed > 10 % exceed ${maxCompressedPct} %` : ''
+  }`;
   process.stderr.write(`fit: ${rig.geometry.name}, ${inputs.length} recording(s), base ${basePath}; ${search}\n`);
   const result = fitProfile(
     inputs.map((i) => i.samples),
@@ -53,6 +57,7 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
       rig,
       rateHz: rate,
       parameters: FIT_PARAMETERS,
+      maxCompressedPct,
       maxEvaluations,
       maxSeconds,
       step: FIRST_STEP,
@@ -85,7 +90,7 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
     rmSync(tmp, { force: true });
   }
   process.stderr.write(
-    `fit: score ${result.scoreBefore.toFixed(2)} → ${result.scoreAfter.toFixed(2)} in ${result.evaluations} evaluations, ${result.seconds.toFixed(1)} s (${result.stop}); wrote ${v.out}\n`,
+    `fit: ${maxCompressedPct === undefined ? 'score' : 'objective'} ${result.scoreBefore.toFixed(2)} → ${result.scoreAfter.toFixed(2)} in ${result.evaluations} evaluations, ${result.seconds.toFixed(1)} s (${result.stop}); wrote ${v.out}\n`,
   );
   return 0;
 }

@@ -128,9 +128,9 @@ async function main(argv: string[]): Promise<number> {
       const { values } = parseArgs({
         args: rest,
         strict: true,
-        options: { rig: { type: 'string' }, input: { type: 'string', multiple: true }, base: { type: 'string' }, out: { type: 'string' }, rate: { type: 'string' }, evals: { type: 'string' }, seconds: { type: 'string' } },
+        options: { rig: { type: 'string' }, input: { type: 'string', multiple: true }, base: { type: 'string' }, out: { type: 'string' }, rate: { type: 'string' }, evals: { type: 'string' }, seconds: { type: 'string' }, 'max-compressed': { type: 'string' } },
       });
-      return runFit(values);
+      return runFit({ ...values, maxCompressed: values['max-compressed'] });
     }
     case 'ik': {
       const { values } = parseArgs({ args: rest, strict: true, options: { rig: { type: 'string' }, pose: { type: 'string' }, json: { type: 'boolean' } } });

@@ -52,10 +52,11 @@ Usage:
                                         cue quality on the service's own control tick: vehicle vs what the rig
                                         delivers, per channel, workspace use, one score (docs/report.md)
   motion-rig fit --rig FILE --input FILE [--input FILE ...] [--base PROFILE] --out FILE.yaml [--rate 1000]
-                 [--evals 30] [--seconds S]
+                 [--evals 30] [--seconds S] [--max-compressed PCT]
                                         choose gains, tilt and washout settings for a rig by maximising report's
                                         score (compass search; progress on stderr); writes a commented profile
-                                        (docs/fit.md)
+                                        (docs/fit.md); --max-compressed: less a point per % of ticks a channel is
+                                        compressed > 10 % beyond PCT
   motion-rig ik --rig FILE --pose x,y,z,roll,pitch,yaw [--json]
                                         actuator values for one pose (m, rad; relative to neutral)
   motion-rig help

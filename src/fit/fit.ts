@@ -1,5 +1,6 @@
 import { type CueProfile, cueSchemaAt } from '../cueing/profile.js';
 import type { RigKinematics } from '../kinematics/rig.js';
+import { CUE_CHANNELS, type ChannelCompression, type CueChannel } from '../report/compression.js';
 import { reportOn } from '../report/report.js';
 import type { TimedSample } from '../telemetry/sample-file.js';
 import { type FitParameter, getKey, toUnit, toValue, withKey } from './params.js';
@@ -18,6 +19,12 @@ export interface FitOptions {
   rig: RigKinematics;
   rateHz: number;
   parameters: readonly FitParameter[];
+  /**
+   * Issue 15's compression target as a constraint: every score point a channel's share of
+   * ticks compressed by more than 10 % exceeds this (%) costs a point of the objective
+   * (compressionPenalty). Absent: the score alone.
+   */
+  maxCompressedPct?: number;
   maxEvaluations: number;
   maxSeconds?: number;
   /** First step and the step the search stops below, as fractions of each range. */
@@ -48,11 +55,26 @@ export interface FitResult {
   step: number;
   /** False when no point beat the base: the result is the base unchanged. */
   improved: boolean;
+  /** The compression limit the objective had (FitOptions.maxCompressedPct), if any. */
+  maxCompressedPct?: number;
 }
 
-/** Scores of a profile on each recording (report.score.total); throws what the report throws. */
-export function scoreProfile(profile: CueProfile, inputs: readonly (readonly TimedSample[])[], rig: RigKinematics, rateHz: number): number[] {
-  return inputs.map((samples) => reportOn(samples, { profile, rig, rateHz }).report.score.total);
+/**
+ * Scores of a profile on each recording (report.score.total, less compressionPenalty when
+ * maxCompressedPct is given); throws what the report throws.
+ */
+export function scoreProfile(profile: CueProfile, inputs: readonly (readonly TimedSample[])[], rig: RigKinematics, rateHz: number, maxCompressedPct?: number): number[] {
+  return inputs.map((samples) => {
+    const { report } = reportOn(samples, { profile, rig, rateHz });
+    return report.score.total - (maxCompressedPct === undefined ? 0 : compressionPenalty(report.compression, maxCompressedPct));
+  });
+}
+
+/** Σ over cue channels of the percentage points by which its ticks compressed > 10 % exceed `maxPct`. */
+export function compressionPenalty(compression: Record<CueChannel, ChannelCompression>, maxPct: number): number {
+  let p = 0;
+  for (const c of CUE_CHANNELS) p += Math.max(0, compression[c].compressedPct - maxPct);
+  return p;
 }
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -78,13 +100,13 @@ export function fitProfile(inputs: readonly (readonly TimedSample[])[], opts: Fi
     const candidate = profileAt(u);
     if (baseScores === undefined) {
       // The base: a recording it cannot score is the user's to know about, not -Infinity.
-      baseScores = scoreProfile(candidate, inputs, rig, rateHz);
+      baseScores = scoreProfile(candidate, inputs, rig, rateHz, opts.maxCompressedPct);
       scoresAt.set(u.join(','), baseScores);
       return mean(baseScores);
     }
     if (!schema.safeParse(candidate).success) return -Infinity;
     try {
-      const s = scoreProfile(candidate, inputs, rig, rateHz);
+      const s = scoreProfile(candidate, inputs, rig, rateHz, opts.maxCompressedPct);
       scoresAt.set(u.join(','), s);
       return mean(s);
     } catch {
@@ -115,5 +137,6 @@ export function fitProfile(inputs: readonly (readonly TimedSample[])[], opts: Fi
     stop: result.stop,
     step: result.step,
     improved,
+    maxCompressedPct: opts.maxCompressedPct,
   };
 }

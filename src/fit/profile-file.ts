@@ -22,14 +22,18 @@ const END = '# ── end of fit notes ──';
 /** The header block, one line each, without the base file's own header. */
 export function fitHeader(result: FitResult, rec: FitRecord): string[] {
   const f = (x: number) => x.toFixed(2);
+  // With a compression limit the numbers are the objective, not the report's score.
+  const what = result.maxCompressedPct === undefined ? 'score' : 'objective';
   const lines = [
     BEGIN,
     `# Fitted by \`motion-rig fit\` on ${rec.date.toISOString()} (docs/fit.md).`,
     `# Rig: ${rec.rig.name} (${rec.rig.file}); loop ${rec.rateHz} Hz.`,
     `# Base profile: ${rec.base}.`,
     '# Recordings:',
-    ...rec.inputs.map((input, i) => `#   ${input}: score ${f(result.recordingsBefore[i]!)} → ${f(result.recordingsAfter[i]!)}`),
-    `# Score of motion-rig report (mean over the recordings, 0..100): ${f(result.scoreBefore)} before → ${f(result.scoreAfter)} after.`,
+    ...rec.inputs.map((input, i) => `#   ${input}: ${what} ${f(result.recordingsBefore[i]!)} → ${f(result.recordingsAfter[i]!)}`),
+    result.maxCompressedPct === undefined
+      ? `# Score of motion-rig report (mean over the recordings, 0..100): ${f(result.scoreBefore)} before → ${f(result.scoreAfter)} after.`
+      : `# Objective (mean over the recordings): report's score less, per channel, the points by which its ticks compressed > 10 % exceed ${result.maxCompressedPct} %: ${f(result.scoreBefore)} before → ${f(result.scoreAfter)} after.`,
     `# Search: ${rec.search}; ${result.evaluations} evaluations in ${result.seconds.toFixed(1)} s, stopped: ${stopText(result)}.`,
   ];
   if (!result.improved) lines.push('# No point beat the base: the keys below are the base values, unchanged.');

@@ -5,7 +5,7 @@ import { defaultCueProfile, cueSchemaAt } from '../../src/cueing/profile.js';
 import { LOOP_RATE_MIN_HZ } from '../../src/cueing/rate.js';
 import { FIT_PARAMETERS, getKey, toUnit, toValue, withKey } from '../../src/fit/params.js';
 import { compassSearch } from '../../src/fit/search.js';
-import { fitProfile, scoreProfile } from '../../src/fit/fit.js';
+import { compressionPenalty, fitProfile, scoreProfile } from '../../src/fit/fit.js';
 import { loadRigFile } from '../../src/config/rig-file.js';
 import { SyntheticDrive } from '../../src/telemetry/gt7/synthetic-drive.js';
 import { gt7ToMotionSample } from '../../src/telemetry/gt7/motion.js';
@@ -145,6 +145,17 @@ describe('fit parameters', () => {
     expect(base.tilt.lowpass.omegaN).toBe(before);
     expect(p.tilt.lowpass.zeta).toBe(base.tilt.lowpass.zeta);
     expect(() => getKey(base, ['tilt', 'nothing'])).toThrow(/not a number/);
+  });
+});
+
+describe('compressionPenalty', () => {
+  it('adds, per channel, the points its compressed share exceeds the limit by; nothing under it', () => {
+    const c = (compressedPct: number) => ({ scoredPct: 100, compressedPct, saturationPct: 0, limitPct: compressedPct, maxPct: 50 });
+    const compression = { surge: c(17.5), sway: c(6), heave: c(0), roll: c(45.9), pitch: c(5), yaw: c(11.4) };
+    // (17.5 − 5) + (6 − 5) + (45.9 − 5) + (11.4 − 5) = 12.5 + 1 + 40.9 + 6.4
+    expect(compressionPenalty(compression, 5)).toBeCloseTo(60.8, 10);
+    expect(compressionPenalty(compression, 50)).toBe(0);
+    expect(compressionPenalty(compression, 0)).toBeCloseTo(17.5 + 6 + 45.9 + 5 + 11.4, 10);
   });
 });
 
