@@ -38,7 +38,7 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
       await waitFor(() => { const s = run.status(); return s?.state === 'hold' && ok.includes(s.holdReason); }, 20_000, `hold (${reason})`);
       await run.waitState('online', 10_000);
     }
-    expect(run.status()!.telemetry.profile).toBe('example override (stiffer surge, more pitch)');
+    expect(run.status()!.telemetry.profile).toBe('example override (stiffer surge, softer pitch)');
     expect(await run.stop()).toBe(0);
     expect(run.out).toContain('stopped, rig parked');
     // The control thread asks for SCHED_FIFO (loop.realtimePriority 10): granted as root, else a warning.

@@ -138,7 +138,7 @@ describe('web server', () => {
     expect(saved.status).toBe(200);
     expect(readFileSync(file, 'utf8')).toBe(good);
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(original);
-    expect(applied).toEqual(['example override (stiffer surge, more pitch)']);
+    expect(applied).toEqual(['example override (stiffer surge, softer pitch)']);
     expect(readdirSync(profiles).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     // Two saves at once: each has its own temp file, both land (one after the other), none is lost half-way.
     const texts = [0.45, 0.55].map((g) => original.replace('pitch: { gain: 0.6 }', `pitch: { gain: ${g} }`));
