@@ -256,6 +256,17 @@ static inline void step_set_half(uint8_t i, uint16_t h) {
   }
 }
 
+/*
+ * The last pulse's falling edge, timer counts (2 MHz) after its rising edge: 100 µs. This
+ * interrupt must stop the timer before the next match, and it can wait up to ~180 cycles
+ * behind the tick's vector and another handler's prologue. At 20 counts (160 cycles) it
+ * sometimes did not: a real AVR then misses the match and holds STEP high for a whole 16-bit
+ * wrap (32 ms); simavr, which restarts the count at the OCR write, toggles the pin once more,
+ * a step the plant counted and the firmware did not (the step ram ended 13 wire units, two
+ * steps, from park under host load).
+ */
+#define STEP_STOP_HALF 200
+
 /* One compare match: the hardware has just toggled STEP. */
 static inline void step_edge(uint8_t i) {
   step_axis *s = &st[i];
@@ -267,7 +278,7 @@ static inline void step_edge(uint8_t i) {
       s->half = 0;
     }
     if (s->use_stop && s->pos == s->stop_at) s->half = 0;
-    step_set_half(i, s->half ? s->half : 20); /* the falling edge comes 10 µs later at the latest */
+    step_set_half(i, s->half ? s->half : STEP_STOP_HALF);
   } else {
     s->level = 0;
     if (!s->half) {
