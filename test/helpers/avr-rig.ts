@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { FIRMWARE_DIR } from './firmware.js';
@@ -83,6 +83,15 @@ export class AvrRig {
     this.estopFile = join(dir, 'avr-estop');
     this.jamFile = join(dir, 'avr-jam');
     this.potLostFile = join(dir, 'avr-pot-lost');
+  }
+
+  /**
+   * Starts a fault injection: the file with its content, renamed into place in one step (avr-rig
+   * reads the content when the file appears; written in place, it could read it still empty).
+   */
+  inject(file: string, content = ''): void {
+    writeFileSync(`${file}.tmp`, content);
+    renameSync(`${file}.tmp`, file);
   }
 
   /** Axes on the wire: DC first, then step/dir. */

@@ -28,6 +28,8 @@ import { waitFor } from '../helpers/wait.js';
 const missing = buildAvr();
 if (missing) console.warn(`AVR end-to-end tests skipped: ${missing.missing}`);
 
+/** Pot at a rail → STATUS fault, simulated ms: ADC pipeline 2 + POT_LOST_TICKS 5 less the first + STATUS period 20 + the frame 2. */
+const POT_LOST_STATUS_MS = 2 + 4 + 20 + 2;
 const State = { parked: 0, enabled: 1, holding: 2, parking: 3, estop: 4, fault: 5 } as const;
 const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -158,28 +160,31 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   });
 
   it('handshake, homing, unpark; the rams track the setpoints; hold on telemetry silence; SIGTERM parks them', async () => {
-    const { run, avr } = await online('drive:20,silent:4,drive:600');
+    const { run, avr } = await online('drive:20,silent:8,drive:600');
     expect(run.out).toContain('riglink-avr 1.0 mega2560');
     // The step ram homed at boot (its switch at 0) before the firmware reported parked.
     const first = avr.events();
     expect(first.map((e) => e.state).slice(0, 3)).toEqual([State.parking, State.parked, State.enabled]);
     await tracks(run, avr, 'Mega');
 
-    // Telemetry silence: the service holds; once the targets the firmware receives have stopped
-    // changing (simulated time), the rams settle where they lead them and stay.
-    await run.waitState('hold', 40_000, 'stale');
-    const still = () => {
+    // Telemetry silence (8 s from 20 s on; tracking above may have run past it on a loaded
+    // host, so it is found in the logs): the service holds (logged), and once the targets the
+    // firmware receives have stopped changing, the rams settle where they lead them and stay.
+    // Judged on the first stretch of ≥ 800 ms (simulated) of constant targets with the firmware
+    // enabled throughout (a watchdog hold or park after a session the loaded host lost is no
+    // hold of the service's; while driving, targets never stay constant that long).
+    await waitFor(() => run.states().some((x) => x.state === 'hold'), 60_000, 'the service holding (logged) on the telemetry silence');
+    const still = (): PlantSample[] => {
       const s = avr.samples();
-      const tgt = s.at(-1)!.targets.join();
-      let k = s.length - 1;
-      while (k > 0 && s[k - 1]!.targets.join() === tgt && s[k - 1]!.state === State.enabled) k--;
-      // Enabled throughout (a watchdog hold or park from a session the loaded host lost is no hold of the service's).
-      return s.at(-1)!.state === State.enabled ? s.slice(k) : [];
+      for (let a = 0, b = 1; b <= s.length; b++) {
+        const ok = b < s.length && s[b]!.state === State.enabled && s[b]!.targets.join() === s[a]!.targets.join();
+        if (ok) continue;
+        if (s[a]!.state === State.enabled && s[b - 1]!.simMs - s[a]!.simMs >= 800) return s.slice(a, b);
+        a = b;
+      }
+      return [];
     };
-    await waitFor(() => {
-      const t = still();
-      return t.length > 0 && t.at(-1)!.simMs - t[0]!.simMs >= 800;
-    }, 30_000, '800 ms (simulated) of constant targets while the service holds');
+    await waitFor(() => still().length > 0, 30_000, '800 ms (simulated) of constant targets while the service holds');
     const held = still().filter((x, _, t) => x.simMs >= t[0]!.simMs + 300);
     const heldRange = [0, 1, 2].map((i) => range(held.map((x) => x.plant[i]!)));
     process.stdout.write(`AVR hold: rams moved ${heldRange.join(' / ')} wire units over ${round(held.at(-1)!.simMs - held[0]!.simMs)} ms of constant targets\n`);
@@ -312,7 +317,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   async function faultWhileEnabled(kind: 'pot-lost' | 'jam', content = '') {
     const { run, avr } = await online('drive:600');
     await steadilyEnabled(avr);
-    writeFileSync(kind === 'jam' ? avr.jamFile : avr.potLostFile, content);
+    avr.inject(kind === 'jam' ? avr.jamFile : avr.potLostFile, content);
     await waitFor(() => avr.events().some((e) => e.state === State.fault), 15_000, 'firmware fault');
     await run.waitState('fault', 15_000);
     const ev = avr.events().find((e) => e.state === State.fault)!;
@@ -335,8 +340,10 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     const { avr, ev, fromSim, moved } = await faultWhileEnabled('pot-lost', '');
     process.stdout.write(`AVR pot lost (0 V) → fault STATUS ${round(ev.simMs - fromSim)} ms (simulated); ram 0 moved ${moved} wire units meanwhile (coasting from its tracking speed)\n`);
     expect(ev.faults & ~0x10).toBe(0x0101); // feedback, axis 0
-    // POT_LOST_TICKS (5 ms) to the fault, then the next STATUS (every 20 ms).
-    expect(ev.simMs - fromSim).toBeLessThanOrEqual(5 + 1 + 21);
+    // The first reading at the rail ≤ 2 ticks after (the ADC pass a tick starts is read by the
+    // next), POT_LOST_TICKS (5) to the fault, the next STATUS (every 20 ms) and its own
+    // encoding and 0.4 ms on the wire: ≤ 2 + 4 + 20 + 2 (measured 7–25.4).
+    expect(ev.simMs - fromSim).toBeLessThanOrEqual(POT_LOST_STATUS_MS);
     // Its motor off from the first reading at the rail (the next ADC pass, ≤ 2 ticks), not only
     // from the fault: no sample after that shows a duty on axis 0.
     const sinceLost = avr.samples().filter((x) => x.simMs >= fromSim + 2.5);
@@ -378,12 +385,12 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       await avr.start();
       await waitFor(() => avr.events().some((e) => e.state === State.parked), 20_000, 'firmware parked after homing');
       await avr.reachSim(avr.events().find((e) => e.state === State.parked)!.simMs + 500);
-      writeFileSync(avr.potLostFile, '5000'); // the pot's ground end broken: the wiper follows 5 V
+      avr.inject(avr.potLostFile, '5000'); // the pot's ground end broken: the wiper follows 5 V
       await waitFor(() => avr.events().some((e) => e.state === State.fault), 15_000, 'firmware fault');
       const ev = avr.events().find((e) => e.state === State.fault)!;
       const lost = avr.injections('pot-lost')[0]!;
       expect(ev.faults).toBe(0x0101);
-      expect(ev.simMs - lost.simMs).toBeLessThanOrEqual(5 + 1 + 21);
+      expect(ev.simMs - lost.simMs).toBeLessThanOrEqual(POT_LOST_STATUS_MS);
       // The ram stood at park (the firmware holding it there): an out-of-range reading must not
       // drive it at all, not even for the 5 ticks before the fault (the firmware did: 565 wire
       // units toward the far end). With the motor off, the plant's load (3 % duty to hold)
