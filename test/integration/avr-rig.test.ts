@@ -42,10 +42,10 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     mcuSim = buildFirmwareHostPrograms().mcuSim;
   });
   afterEach(async () => {
-    for (const { run } of runs.splice(0)) {
+    for (const { run, avr } of runs.splice(0)) {
       await run.stop();
-      if (process.env.AVR_KEEP) process.stdout.write(`kept ${run.dir}\n`);
-      else rmSync(run.dir, { recursive: true, force: true });
+      if (process.env.AVR_KEEP) process.stdout.write(`kept ${run.dir} ${avr.dir}\n`);
+      else for (const d of [run.dir, avr.dir]) rmSync(d, { recursive: true, force: true });
     }
   });
 
