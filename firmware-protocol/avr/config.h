@@ -39,8 +39,14 @@
 #define DC_KFF_Q8 1040            /* counts per wire/ms of reference speed: 1/(3 travel/s) */
 #define DC_KD_Q8 900              /* counts per wire/ms of measured speed (damping) */
 #define DC_I_LIMIT 150            /* integrator clamp, PWM counts */
+/* Stall, or feedback that stopped following the ram (a pot whose coupling slipped, a floating
+ * wiper that holds a mid-scale value): |duty| above STALL_DUTY in one direction for STALL_TICKS
+ * while the reading moves less than STALL_MOVE_WIRE. STALL_TICKS must exceed the time the
+ * ram needs to cover STALL_MOVE_WIRE at STALL_DUTY under its heaviest load (here: the plant at
+ * 50 % duty covers 300 wire units in ~20 ms); the longer it is, the farther a ram with a frozen
+ * reading runs first (in simavr, at 300 ticks: 21,467 wire units, a third of the travel). */
 #define STALL_DUTY 400            /* |duty| above this ... */
-#define STALL_TICKS 300           /* ... for this long ... */
+#define STALL_TICKS 60            /* ... for this long ... */
 #define STALL_MOVE_WIRE 300       /* ... moving less than this: stall fault */
 #define DC_PARKED_TOL 400         /* at park when within this */
 

@@ -62,7 +62,9 @@ typedef struct {
   uint16_t hist[4]; /* positions of the last 4 ticks (speed estimate) */
   uint8_t hi;
   uint8_t lost;     /* ticks the pot has been out of range */
+  uint8_t primed;   /* ref and hist start from the first real reading */
   uint16_t stall_ticks, stall_from;
+  int8_t stall_sign; /* the direction of the drive being timed */
 } dc_axis;
 static dc_axis dc[N_DC];
 /* ADC: each tick starts one pass over the pots, 2 conversions each (104 µs apiece), summed
@@ -70,6 +72,7 @@ static dc_axis dc[N_DC];
 static volatile uint16_t adc_block[N_DC];
 static uint16_t adc_sum;
 static uint8_t adc_ch, adc_n;
+static volatile uint8_t adc_ready; /* a whole pass has completed since boot */
 
 /* Not a nesting handler: nothing in it can be hurt by the tick's body running inside it (the
  * next conversion starts at its end; the body reads adc_block twice until it agrees). */
@@ -79,7 +82,10 @@ ISR(ADC_vect, ISR_NOBLOCK) {
     adc_block[adc_ch] = adc_sum * 2;
     adc_sum = 0;
     adc_n = 0;
-    if (++adc_ch >= N_DC) return; /* pass done: the next tick starts another */
+    if (++adc_ch >= N_DC) { /* pass done: the next tick starts another */
+      adc_ready = 1;
+      return;
+    }
     ADMUX = (1 << REFS0) | adc_ch;
   }
   ADCSRA |= 1 << ADSC;
@@ -121,17 +127,38 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo :
  * PI (integrating outside a deadband) + reference-speed feed-forward − measured-speed damping. */
 static void dc_compute(uint8_t i, uint8_t off) {
   dc_axis *a = &dc[i];
+  if (!adc_ready) { /* the first tick after boot: no reading yet, motor off */
+    dc_set_out(i, 0);
+    return;
+  }
   uint16_t raw;
   do raw = adc_block[i];
   while (raw != adc_block[i]); /* a 16-bit value the ADC handler may be writing */
+  /* Out of range: the wiper at a rail (no ram gets there: POT_LOST_* lie outside the travel).
+   * The fault waits POT_LOST_TICKS (a noise spike is no fault), but the motor is never driven
+   * on such a reading, and it is not taken as the position: the PI would run the ram toward
+   * the far end at full duty meanwhile (measured in simavr: 565 wire units from park in those
+   * 5 ticks, before this). The reference, integrator and speed history keep their last good
+   * values, so a single spike costs one tick of coasting. */
+  if (raw < 4 * POT_LOST_LO || raw > 4 * POT_LOST_HI) {
+    if (++a->lost >= POT_LOST_TICKS) fault(FAULT_FEEDBACK, i);
+    a->stall_ticks = 0;
+    dc_set_out(i, 0);
+    return;
+  }
+  a->lost = 0;
   uint16_t pos = pot_to_wire(raw);
   position[i] = pos;
+  if (!a->primed) {
+    /* Start the reference where the ram is: from 0 it would drive the ram toward the end at
+     * full duty at power-up (it did, before the simavr Uno test caught it), not at park speed. */
+    a->primed = 1;
+    a->ref = (int32_t)pos * 16;
+    for (uint8_t k = 0; k < 4; k++) a->hist[k] = pos;
+  }
   a->hist[a->hi & 3] = pos;
   a->hi++;
   int16_t vmeas = (int16_t)(((int32_t)pos - (int32_t)a->hist[a->hi & 3]) >> 2); /* wire per tick, over 4 ticks */
-  if (raw < 4 * POT_LOST_LO || raw > 4 * POT_LOST_HI) {
-    if (++a->lost >= POT_LOST_TICKS) fault(FAULT_FEEDBACK, i);
-  } else a->lost = 0;
   if (off || rig_state == RL_STATE_FAULT) {
     a->ref = (int32_t)pos * 16;
     a->vref = 0;
@@ -155,6 +182,9 @@ static void dc_compute(uint8_t i, uint8_t off) {
   dc_set_out(i, (int16_t)u);
   /* Stall: high duty and no movement for STALL_TICKS. */
   if (u > STALL_DUTY || u < -STALL_DUTY) {
+    int8_t sign = u > 0 ? 1 : -1;
+    if (sign != a->stall_sign) a->stall_ticks = 0; /* a reversal: the ram's net travel says nothing */
+    a->stall_sign = sign;
     if (a->stall_ticks == 0) a->stall_from = pos;
     if (++a->stall_ticks >= STALL_TICKS) {
       int32_t moved = (int32_t)pos - a->stall_from;
@@ -226,6 +256,17 @@ static inline void step_set_half(uint8_t i, uint16_t h) {
   }
 }
 
+/*
+ * The last pulse's falling edge, timer counts (2 MHz) after its rising edge: 100 µs. This
+ * interrupt must stop the timer before the next match, and it can wait up to ~180 cycles
+ * behind the tick's vector and another handler's prologue. At 20 counts (160 cycles) it
+ * sometimes did not: a real AVR then misses the match and holds STEP high for a whole 16-bit
+ * wrap (32 ms); simavr, which restarts the count at the OCR write, toggles the pin once more,
+ * a step the plant counted and the firmware did not (the step ram ended 13 wire units, two
+ * steps, from park under host load).
+ */
+#define STEP_STOP_HALF 200
+
 /* One compare match: the hardware has just toggled STEP. */
 static inline void step_edge(uint8_t i) {
   step_axis *s = &st[i];
@@ -237,7 +278,7 @@ static inline void step_edge(uint8_t i) {
       s->half = 0;
     }
     if (s->use_stop && s->pos == s->stop_at) s->half = 0;
-    step_set_half(i, s->half ? s->half : 20); /* the falling edge comes 10 µs later at the latest */
+    step_set_half(i, s->half ? s->half : STEP_STOP_HALF);
   } else {
     s->level = 0;
     if (!s->half) {

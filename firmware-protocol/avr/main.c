@@ -158,6 +158,7 @@ int main(void) {
   control_init();
   uart_init();
   set_sleep_mode(SLEEP_MODE_IDLE);
+  sleep_enable(); /* once: SE stays set, so the sleep below needs no read-modify-write of SMCR */
   sei();
   for (;;) {
     uint8_t b;
@@ -180,14 +181,13 @@ int main(void) {
       last_status_ms = now;
       send_status();
     }
-    /* Sleep until the next interrupt (a byte, a tick), unless a byte came meanwhile. */
+    /* Sleep until the next interrupt (a byte, a tick), unless a byte came meanwhile. The test
+     * runs with interrupts off (a byte stored between it and the sleep would wait for the next
+     * interrupt), so it is kept to 5 instructions: this window was the control tick's longest
+     * wait (a call to uart_rx_empty() and a read-modify-write of SMCR: ~26 cycles). SEI lets
+     * the SLEEP after it run before any pending interrupt, which then wakes it at once. */
     cli();
-    if (uart_rx_empty()) {
-      sleep_enable();
-      sei();
-      sleep_cpu();
-      sleep_disable();
-    }
+    if (uart_rx_empty()) __asm__ volatile("sei\n\tsleep" ::: "memory");
     sei();
   }
 }

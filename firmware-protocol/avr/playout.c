@@ -34,11 +34,7 @@ static volatile uint8_t on;
 
 static void command(uint8_t c) {
   cmd = c;
-  while (cmd != CMD_NONE) { /* the next tick answers: sleep until an interrupt meanwhile */
-    sleep_enable();
-    sleep_cpu();
-    sleep_disable();
-  }
+  while (cmd != CMD_NONE) sleep_cpu(); /* the next tick answers: sleep until an interrupt meanwhile (SE stays set: main.c) */
 }
 
 void playout_init(void) { rl_playout_init(&engine, AXES); }

@@ -60,8 +60,10 @@ uint8_t estop_pressed(void);
 void uart_init(void);
 uint8_t uart_read(uint8_t *b);
 void uart_write(const uint8_t *p, uint8_t n);
-uint8_t uart_rx_empty(void);
 extern volatile uint8_t uart_dropped;
+extern volatile uint8_t rx_head, rx_tail;
+/* Inline: it runs in the main loop's interrupts-off window before sleeping (main.c). */
+static inline uint8_t uart_rx_empty(void) { return rx_head == rx_tail; }
 
 /* Playout (PROTOCOL.md §7) on the shared engine, run in the control tick (playout.c). */
 void playout_init(void);

@@ -85,8 +85,6 @@ void uart_init(void) {
   UART_UCSRB = (1 << RXEN0) | (1 << TXEN0) | (1 << RXCIE0);
 }
 
-uint8_t uart_rx_empty(void) { return rx_head == rx_tail; }
-
 uint8_t uart_read(uint8_t *b) {
   uint8_t t = rx_tail;
   if (t == rx_head) return 0;

@@ -12,15 +12,22 @@
  * slot's STEP pin rising edges move a step counter by ±1 (DIR pin), and its home switch
  * input is closed (low) while the counter is <= 0; the e-stop input is held low while FILE
  * exists (checked every millisecond of wall time); the drive-enable output gates every motor.
- * --pot-lost-file / --jam-file: while the file exists, DC axis 0's pot reads 0 V / its motor
- * is jammed (fault injection). --plant-log: one line every 10 ms of simulated time,
- * "SIM_MS MONO_MS ENABLE STATE x0 x1 .. | t0 t1 .. | r0 r1 ..": the plant's positions, the
- * last SETPOINT targets the firmware received and the positions its last STATUS reported
- * (all wire units; STATE from that STATUS; MONO_MS on CLOCK_MONOTONIC), and a line
+ * --pot-lost-file / --jam-file: while the file exists, DC axis 0's pot is disconnected / its
+ * motor is jammed (fault injection). The pot-lost file's content says what the wiper reads
+ * then: empty or "0" = 0 V (a broken wiper wire with the pull-down docs/firmware.md asks for),
+ * a number = that many mV ("5000": pulled to 5 V, e.g. the pot's ground end broken), "hold" =
+ * the last voltage, frozen (the pot's coupling slipped: the reading stops following the ram).
+ * --plant-log: one line every 10 ms of simulated time (and one at exit),
+ * "SIM_MS MONO_MS ENABLE STATE x0 x1 .. | t0 t1 .. | r0 r1 .. | d0 d1 ..": the plant's
+ * positions, the last SETPOINT targets the firmware received, the positions its last STATUS
+ * reported (all wire units; STATE from that STATUS; MONO_MS on CLOCK_MONOTONIC) and each DC
+ * axis's PWM duty as the H-bridge gets it (per mille of full, signed by the direction pin;
+ * before the drive-enable gate), and a line
  * "# state S sim SIM_MS mono MONO_MS lastRx SIM_MS faults F" whenever STATUS reports a new
  * state (lastRx: when the last valid frame reached the firmware), and "# estop-pin P sim
  * SIM_MS mono MONO_MS behind MS" when the e-stop input changes (behind: how far simulated
- * time trailed the wall clock then). Both directions are
+ * time trailed the wall clock then), "# inject KIND ON sim SIM_MS mono MONO_MS behind MS"
+ * when a fault injection file appears (1) or goes (0) (KIND pot-lost or jam). Both directions are
  * decoded with the reference parser (riglink.c).
  * --stats: JSON at exit: with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
@@ -75,6 +82,7 @@ typedef struct {
   char en_port; int en_bit;
   char tp_port; int tp_bit;
   int vectors;
+  uint16_t ram_start;       /* first SRAM address: .data, .bss, then the heap gap and the stack */
 } pinmap;
 
 static const pinmap MEGA = {
@@ -83,13 +91,13 @@ static const pinmap MEGA = {
   {'3', '4', '5'},
   {'C', 'C', 'C'}, {0, 1, 2},
   {'C', 'C', 'C'}, {4, 5, 6},
-  'E', 4, 'G', 0, 'G', 1, 57,
+  'E', 4, 'G', 0, 'G', 1, 57, 0x200,
 };
 static const pinmap UNO = {
   "atmega328p", 2, 0, {0x88, 0x8A, 0}, 0x86, 0x80,
   {'D', 'B', 0}, {7, 0, 0},
   {0}, {0}, {0}, {0}, {0},
-  'D', 2, 'D', 4, 'D', 5, 26,
+  'D', 2, 'D', 4, 'D', 5, 26, 0x100,
 };
 
 static volatile sig_atomic_t stop;
@@ -105,6 +113,7 @@ static avr_irq_t *adc_irq[3];
 static int enable_level = 1;
 static int step_dir_level[3];
 static double t_mono0;
+static int duty_pm[3]; /* each DC axis's signed duty, per mille, at the last plant step */
 
 static double mono_ms(void) {
   struct timespec ts;
@@ -140,6 +149,13 @@ typedef struct { int vec; avr_cycle_count_t start, nested; } isr_frame;
 static isr_frame isr_stack[16];
 static int isr_depth;
 static uint64_t uart_rx_bytes, uart_tx_bytes;
+/* Stack: the lowest SP seen (after start-up) against the end of .data + .bss: the free SRAM
+ * that was never used, the headroom left for deeper nesting than this run produced. */
+static uint16_t min_sp = 0xFFFF, bss_end;
+static inline void watch_sp(void) {
+  uint16_t sp = avr->data[R_SPL] | (avr->data[R_SPH] << 8);
+  if (sp < min_sp && avr->cycle > 1000) min_sp = sp;
+}
 /* --profile FILE: cycles per flash word address (instruction), for finding where time goes. */
 #define PROF_MAX 131072
 static uint64_t *profile;
@@ -206,6 +222,19 @@ static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
 
 static uint16_t rd16(uint16_t a) { return avr->data[a] | (avr->data[a + 1] << 8); }
 
+static void log_sample(avr_cycle_count_t when) {
+  fprintf(plant_log, "%.1f %.3f %d %d", when / 16000.0, mono_ms(), enable_level, mcu_state);
+  for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %.0f", plant_wire(&pl, i));
+  fprintf(plant_log, " |");
+  for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %u", last_targets[i]);
+  fprintf(plant_log, " |");
+  for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %u", last_reported[i]);
+  fprintf(plant_log, " |");
+  for (int i = 0; i < pl.n_dc; i++) fprintf(plant_log, " %d", duty_pm[i]);
+  fputc('\n', plant_log);
+  fflush(plant_log);
+}
+
 #define PLANT_DT_CYCLES 1600 /* 100 µs */
 static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, void *param) {
   (void)a; (void)param;
@@ -220,19 +249,13 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
       duty = ocr >= top ? 1.0 : (double)ocr / (top + 1);
     }
     int dir = pin_irq(pm->dir_port[i], pm->dir_bit[i])->value & 1;
+    duty_pm[i] = (int)((dir ? -duty : duty) * 1000.0 + (dir ? -0.5 : 0.5));
     plant_dc_step(&pl, i, dir ? -duty : duty, enable_level, PLANT_DT_CYCLES / 16e6);
     avr_raise_irq(adc_irq[i], (uint32_t)(plant_pot_mv(&pl, i) + 0.5));
   }
   if (plant_log && ++log_div >= 100) {
     log_div = 0;
-    fprintf(plant_log, "%.1f %.3f %d %d", when / 16000.0, mono_ms(), enable_level, mcu_state);
-    for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %.0f", plant_wire(&pl, i));
-    fprintf(plant_log, " |");
-    for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %u", last_targets[i]);
-    fprintf(plant_log, " |");
-    for (int i = 0; i < n_axes; i++) fprintf(plant_log, " %u", last_reported[i]);
-    fputc('\n', plant_log);
-    fflush(plant_log);
+    log_sample(when);
   }
   return when + PLANT_DT_CYCLES;
 }
@@ -244,6 +267,26 @@ static int exists(const char *f) {
   return f && stat(f, &st) == 0;
 }
 
+/* What a disconnected wiper reads (--pot-lost-file's content): mV, or -1 for "hold". */
+static double pot_lost_level(const char *path) {
+  char buf[32] = {0};
+  FILE *f = fopen(path, "r");
+  if (f) {
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+  }
+  if (!strncmp(buf, "hold", 4)) return -1;
+  double mv = atof(buf);
+  return mv < 0 ? 0 : mv > 5000 ? 5000 : mv;
+}
+
+static void log_inject(const char *kind, int on, double now) {
+  if (!plant_log) return;
+  fprintf(plant_log, "# inject %s %d sim %.3f mono %.3f behind %.3f\n", kind, on, avr->cycle / 16000.0, now, (now - t_mono0) - avr->cycle / 16000.0);
+  fflush(plant_log);
+}
+
 static void write_stats(const char *path, double wall_s) {
   FILE *f = fopen(path, "w");
   if (!f) return;
@@ -251,6 +294,8 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "{\"mcu\":\"%s\",\"cycles\":%llu,\"simSeconds\":%.3f,\"wallSeconds\":%.3f,\"idleShare\":%.4f,\"maxBehindMs\":%.3f,",
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
+  fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
+          (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
   int first = 1;
   for (int v = 0; v < 64; v++) {
@@ -331,6 +376,7 @@ int main(int argc, char **argv) {
   if (!avr) { fprintf(stderr, "avr-rig: no simavr core for %s\n", f.mmcu); return 1; }
   avr_init(avr);
   avr_load_firmware(avr, &f);
+  bss_end = (uint16_t)(pm->ram_start + f.datasize + f.bsssize);
   avr->vcc = avr->avcc = avr->aref = 5000;
   avr->sleep = on_sleep;
   avr->log = LOG_ERROR;
@@ -373,13 +419,17 @@ int main(int argc, char **argv) {
   int state = cpu_Running;
   while (!stop && state != cpu_Done && state != cpu_Crashed) {
     if (!trace) {
-      for (int n = 0; n < 2000 && state != cpu_Done && state != cpu_Crashed; n++) state = avr_run(avr);
+      for (int n = 0; n < 2000 && state != cpu_Done && state != cpu_Crashed; n++) {
+        state = avr_run(avr);
+        watch_sp();
+      }
     } else
     for (int n = 0; n < 2000; n++) {
       avr_flashaddr_t pc = avr->pc;
       int reti = avr->flash[pc] == 0x18 && avr->flash[pc + 1] == 0x95;
       avr_cycle_count_t c0 = avr->cycle;
       state = avr_run(avr);
+      watch_sp();
       if (profile && pc < PROF_MAX * 2) profile[pc >> 1] += avr->cycle - c0;
       if (reti && isr_depth > 0) {
         isr_frame *fr = &isr_stack[--isr_depth];
@@ -418,8 +468,12 @@ int main(int argc, char **argv) {
         }
       }
       if (n_dc > 0) {
-        pl.a[0].pot_lost = exists(pot_lost_file);
-        pl.a[0].jammed = exists(jam_file);
+        int lost = exists(pot_lost_file), jam = exists(jam_file);
+        if (lost && !pl.a[0].pot_lost) pl.a[0].pot_lost_mv = pot_lost_level(pot_lost_file);
+        if (lost != pl.a[0].pot_lost) log_inject("pot-lost", lost, now);
+        if (jam != pl.a[0].jammed) log_inject("jam", jam, now);
+        pl.a[0].pot_lost = lost;
+        pl.a[0].jammed = jam;
       }
       if (getppid() != ppid) stop = 1;
     }
@@ -433,7 +487,10 @@ int main(int argc, char **argv) {
     if (pf) fclose(pf);
   }
   unlink(link);
-  if (plant_log) fclose(plant_log);
+  if (plant_log) {
+    log_sample(avr->cycle); /* where everything ended: the last periodic line may be up to 10 ms older */
+    fclose(plant_log);
+  }
   /* Not uart_pty_stop(): in simavr 1.6 its thread does not always leave select(), and the
    * join then hangs; the process exit ends the thread and closes the pty. */
   return state == cpu_Crashed ? 1 : 0;

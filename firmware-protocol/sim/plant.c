@@ -9,6 +9,8 @@ void plant_init(plant *p, int n_dc, int n_step, long start_steps) {
     p->a[i].v = 0;
     p->a[i].jammed = 0;
     p->a[i].pot_lost = 0;
+    p->a[i].pot_lost_mv = 0;
+    p->a[i].last_mv = 0;
     p->a[i].steps = start_steps;
   }
 }
@@ -33,10 +35,11 @@ void plant_dc_step(plant *p, int i, double duty, int enabled, double dt) {
 
 double plant_pot_mv(plant *p, int i) {
   plant_axis *a = &p->a[i];
-  if (a->pot_lost) return 0.0;
+  if (a->pot_lost) return a->pot_lost_mv < 0 ? a->last_mv : a->pot_lost_mv;
   p->noise = p->noise * 1664525u + 1013904223u;
   double n = ((double)(p->noise >> 8) / 16777216.0 * 2.0 - 1.0) * PLANT_POT_NOISE;
-  return PLANT_POT_MV0 + (PLANT_POT_MV1 - PLANT_POT_MV0) * a->x + n;
+  a->last_mv = PLANT_POT_MV0 + (PLANT_POT_MV1 - PLANT_POT_MV0) * a->x + n;
+  return a->last_mv;
 }
 
 double plant_wire(const plant *p, int axis) {

@@ -10,7 +10,10 @@ typedef struct {
   /* DC + pot: travel fraction 0..1, travel/s. */
   double x, v;
   int jammed;   /* held still (a stalled motor) */
-  int pot_lost; /* wiper disconnected: pulled to 0 V */
+  int pot_lost; /* wiper disconnected (fault injection) ... */
+  double pot_lost_mv; /* ... reading this voltage (0: pulled to GND, 5000: to 5 V), or, if < 0, the last
+                         voltage frozen (a pot whose coupling slipped: the reading stops following the ram) */
+  double last_mv;   /* the pot's last voltage while connected */
   /* Step/dir: steps from the home switch (switch closed at <= 0). */
   long steps;
 } plant_axis;

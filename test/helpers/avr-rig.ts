@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { FIRMWARE_DIR } from './firmware.js';
@@ -7,13 +7,16 @@ import { waitFor } from './wait.js';
 
 /**
  * The AVR firmware (firmware-protocol/avr) in simavr: `make -C firmware-protocol avr` builds
- * the Mega image and the harness; AvrRig runs `avr-rig` (pty link, simulated plant, e-stop
- * file) and reads its plant log.
+ * the Mega and Uno images and the harness; AvrRig runs `avr-rig` (pty link, simulated plant,
+ * e-stop and fault-injection files) and reads its plant log.
  */
 export const AVR_BUILD = join(FIRMWARE_DIR, 'build');
 export const MEGA_ELF = join(AVR_BUILD, 'riglink-mega2560.elf');
+export const UNO_ELF = join(AVR_BUILD, 'riglink-uno328p.elf');
 export const AVR_RIG = join(AVR_BUILD, 'avr-rig');
 export const AVR_RIG_FILE = join(FIRMWARE_DIR, '..', 'test', 'fixtures', 'rigs', 'avr-rig.yaml');
+/** The Uno image's rig: two DC rams (test/fixtures/rigs/avr-rig-uno.yaml). */
+export const AVR_UNO_RIG_FILE = join(FIRMWARE_DIR, '..', 'test', 'fixtures', 'rigs', 'avr-rig-uno.yaml');
 /** The firmware's park position (avr/config.h PARK_WIRE), = the fixture rig's default park. */
 export const AVR_PARK_WIRE = 1966;
 export const AVR_AXES = 3;
@@ -43,6 +46,8 @@ export interface PlantSample {
   targets: number[];
   /** Positions the firmware's last STATUS reported. */
   reported: number[];
+  /** Each DC axis's PWM duty at the H-bridge, per mille, signed by the direction pin (before the drive-enable gate). */
+  duty: number[];
 }
 
 export interface StateEvent {
@@ -53,28 +58,52 @@ export interface StateEvent {
   faults: number;
 }
 
+/** Which image runs: the Mega's default build (2 DC + 1 step/dir) or the Uno's (2 DC). */
+export type AvrMcu = 'atmega2560' | 'atmega328p';
+
 export class AvrRig {
   readonly host: string;
   readonly plantLog: string;
   readonly stats: string;
   readonly estopFile: string;
   readonly jamFile: string;
+  /** While it exists, DC axis 0's pot is disconnected; its content is the wiper's level (avr_rig.c: "" = 0 V, "5000" = 5 V, "hold"). */
+  readonly potLostFile: string;
   private proc: ChildProcess | undefined;
   out = '';
 
   constructor(
     readonly dir: string,
     private readonly args: string[] = [],
+    readonly mcu: AvrMcu = 'atmega2560',
   ) {
     this.host = join(dir, 'avr-link');
     this.plantLog = join(dir, 'plant.log');
     this.stats = join(dir, 'avr-stats.json');
     this.estopFile = join(dir, 'avr-estop');
     this.jamFile = join(dir, 'avr-jam');
+    this.potLostFile = join(dir, 'avr-pot-lost');
+  }
+
+  /**
+   * Starts a fault injection: the file with its content, renamed into place in one step (avr-rig
+   * reads the content when the file appears; written in place, it could read it still empty).
+   */
+  inject(file: string, content = ''): void {
+    writeFileSync(`${file}.tmp`, content);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /** Axes on the wire: DC first, then step/dir. */
+  get axes(): { dc: number; step: number } {
+    return this.mcu === 'atmega328p' ? { dc: 2, step: 0 } : { dc: 2, step: 1 };
   }
 
   async start(): Promise<void> {
-    const args = ['--firmware', MEGA_ELF, '--link', this.host, '--estop-file', this.estopFile, '--plant-log', this.plantLog, '--stats', this.stats, '--jam-file', this.jamFile, ...this.args];
+    const { dc, step } = this.axes;
+    const elf = this.mcu === 'atmega328p' ? UNO_ELF : MEGA_ELF;
+    const files = ['--estop-file', this.estopFile, '--plant-log', this.plantLog, '--stats', this.stats, '--jam-file', this.jamFile, '--pot-lost-file', this.potLostFile];
+    const args = ['--firmware', elf, '--link', this.host, '--mcu', this.mcu, '--axes-dc', String(dc), '--axes-step', String(step), ...files, ...this.args];
     this.proc = spawn(AVR_RIG, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // It stands in for a microcontroller, which no load on the host can slow down: when
     // simavr falls behind the wall clock it catches up at full speed, and the bytes queued
@@ -100,26 +129,57 @@ export class AvrRig {
     });
   }
 
-  samples(): PlantSample[] {
-    if (!existsSync(this.plantLog)) return [];
-    const out: PlantSample[] = [];
-    for (const l of readFileSync(this.plantLog, 'utf8').split('\n')) {
-      if (!l || l.startsWith('#')) continue;
-      const [head, t, r] = l.split(' | ');
-      if (r === undefined) continue;
-      const h = head!.split(' ').map(Number);
-      out.push({ simMs: h[0]!, monoMs: h[1]!, enable: h[2]!, state: h[3]!, plant: h.slice(4), targets: t!.split(' ').map(Number), reported: r.split(' ').map(Number) });
+  /*
+   * The plant log, read incrementally: the tests poll it every 10 ms for minutes, and
+   * re-reading and parsing the whole file each time would take CPU from simavr on a loaded host.
+   */
+  private logOffset = 0;
+  private logRest = '';
+  private readonly logSamples: PlantSample[] = [];
+  private readonly logMarks: string[][] = [];
+  private readLog(): void {
+    if (!existsSync(this.plantLog)) return;
+    const fd = openSync(this.plantLog, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.logOffset) return;
+      const buf = Buffer.alloc(size - this.logOffset);
+      readSync(fd, buf, 0, buf.length, this.logOffset);
+      this.logOffset = size;
+      const text = this.logRest + buf.toString();
+      const end = text.lastIndexOf('\n');
+      this.logRest = text.slice(end + 1);
+      for (const l of text.slice(0, end).split('\n')) {
+        if (!l) continue;
+        if (l.startsWith('# ')) {
+          this.logMarks.push(l.split(' '));
+          continue;
+        }
+        const [head, t, r, d] = l.split(' | ');
+        if (d === undefined) continue;
+        const h = head!.split(' ').map(Number);
+        const nums = (x: string) => (x === '' ? [] : x.split(' ').map(Number));
+        this.logSamples.push({ simMs: h[0]!, monoMs: h[1]!, enable: h[2]!, state: h[3]!, plant: h.slice(4), targets: nums(t!), reported: nums(r!), duty: nums(d) });
+      }
+    } finally {
+      closeSync(fd);
     }
-    return out;
+  }
+
+  samples(): PlantSample[] {
+    this.readLog();
+    return this.logSamples;
+  }
+
+  /** The last sample (undefined before the first). */
+  last(): PlantSample | undefined {
+    return this.samples().at(-1);
   }
 
   /** The plant log's `# KIND name value name value …` lines, each as its space-separated fields. */
   private marked(kind: string): string[][] {
-    if (!existsSync(this.plantLog)) return [];
-    return readFileSync(this.plantLog, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith(`# ${kind} `))
-      .map((l) => l.split(' '));
+    this.readLog();
+    return this.logMarks.filter((f) => f[1] === kind);
   }
 
   events(): StateEvent[] {
@@ -131,7 +191,47 @@ export class AvrRig {
     return this.marked('estop-pin').map((f) => ({ pressed: Number(f[2]), simMs: Number(f[4]), monoMs: Number(f[6]), behindMs: Number(f[8]) }));
   }
 
+  /** Fault injections (pot-lost, jam): when the file appeared (1) or went (0), in simulated time. */
+  injections(kind: 'pot-lost' | 'jam'): { on: number; simMs: number; monoMs: number; behindMs: number }[] {
+    return this.marked('inject')
+      .filter((f) => f[2] === kind)
+      .map((f) => ({ on: Number(f[3]), simMs: Number(f[5]), monoMs: Number(f[7]), behindMs: Number(f[9]) }));
+  }
+
+  /** Waits (wall clock, up to timeoutMs) until the plant log has reached `simMs` of simulated time. */
+  async reachSim(simMs: number, timeoutMs = 20_000): Promise<void> {
+    await waitFor(() => (this.last()?.simMs ?? -1) >= simMs, timeoutMs, `simulated time ${simMs} ms in the plant log`);
+  }
+
   statsJson(): Record<string, unknown> {
     return JSON.parse(readFileSync(this.stats, 'utf8')) as Record<string, unknown>;
   }
+}
+
+/**
+ * Per sample, how far simavr trailed the wall clock when it logged it (ms), from the log's two
+ * clocks: (monoMs − simMs) less its smallest value in the log (simavr never runs ahead).
+ */
+export function behindWall(s: PlantSample[]): number[] {
+  let base = Infinity;
+  for (const x of s) base = Math.min(base, x.monoMs - x.simMs);
+  return s.map((x) => x.monoMs - x.simMs - base);
+}
+
+/**
+ * Per sample: simavr kept the wall clock (within `maxBehindMs`) over the last `windowMs` of
+ * simulated time. Only there did the firmware get the host's frames at the host's pace; after
+ * simavr trailed (a loaded host), the frames queued meanwhile reach it in a burst at line rate,
+ * which no real MCU sees. Judging the firmware on these samples makes host load unable to fail
+ * a test while a firmware fault (it shows in every window) still does.
+ */
+export function keptTime(s: PlantSample[], windowMs = 500, maxBehindMs = 5): boolean[] {
+  const behind = behindWall(s);
+  const ok: boolean[] = [];
+  let lastBad = -Infinity; // simulated time of the last sample that trailed
+  for (let k = 0; k < s.length; k++) {
+    if (behind[k]! > maxBehindMs) lastBad = s[k]!.simMs;
+    ok.push(s[k]!.simMs - lastBad > windowMs);
+  }
+  return ok;
 }

@@ -45,6 +45,11 @@ export interface ServiceRunOptions {
   rigFile?: string;
   baud?: number;
   rateHz?: number;
+  /**
+   * Run the service at this nice value, as systemd/motion-rig.service's Nice= does (through
+   * `nice`, so that every thread starts from it). Default: the test runner's.
+   */
+  nice?: number;
 }
 
 export class ServiceRun {
@@ -68,6 +73,7 @@ export class ServiceRun {
   private readonly rigFile: string;
   private readonly baud: number;
   private readonly rateHz: number;
+  private readonly nice: number | undefined;
 
   constructor(mcuSim: string, phases: string, simArgs: string[] = [], opts: ServiceRunOptions = {}) {
     this.pty = new PtyRig(mcuSim, ['--axes', '6', '--speed', '400000', '--park', String(PARK_WIRE), ...simArgs], this.dir);
@@ -75,6 +81,7 @@ export class ServiceRun {
     this.rigFile = opts.rigFile ?? RIG_FILE;
     this.baud = opts.baud ?? 500000;
     this.rateHz = opts.rateHz ?? 1000;
+    this.nice = opts.nice;
     this.writeConfig(phases, false);
   }
 
@@ -94,7 +101,9 @@ ${extra}`,
 
   async start(): Promise<void> {
     await this.rigEnd.start();
-    this.proc = spawn(process.execPath, [CLI, 'run', '--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const cmd = [process.execPath, CLI, 'run', '--config', this.config];
+    const [file, ...args] = this.nice === undefined ? cmd : ['nice', '-n', String(this.nice), ...cmd];
+    this.proc = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.proc.on('exit', (code) => (this.exitCode = code));

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AVR_BUILD, AVR_PARK_WIRE, AVR_RIG_FILE, AvrRig, type PlantSample, buildAvr } from '../helpers/avr-rig.js';
+import { AVR_BUILD, AVR_PARK_WIRE, AVR_RIG_FILE, AVR_UNO_RIG_FILE, type AvrMcu, AvrRig, type PlantSample, type StateEvent, buildAvr, keptTime } from '../helpers/avr-rig.js';
 import { buildCli, runCli } from '../helpers/cli.js';
 import { buildFirmwareHostPrograms } from '../helpers/firmware.js';
 import { ServiceRun } from '../helpers/service-run.js';
@@ -16,14 +16,23 @@ import { waitFor } from '../helpers/wait.js';
  * The service runs at 500 Hz here: at 1 kHz the simulated AVR is busy enough that simavr,
  * sharing this 2-core VM, falls behind the wall clock and the service (rightly) ends sessions
  * with an MCU that lags; bench/firmware.ts measures the firmware at the service's 1 kHz.
+ *
+ * Host load: simavr can trail the wall clock (up to ~300 ms on this VM when other work runs)
+ * and then catches up at full speed, so the frames queued meanwhile reach the firmware in a
+ * burst. The assertions therefore judge the firmware in simulated time (the plant log's simMs):
+ * bounds on what it did between two of its own instants, on samples logged after the event
+ * they judge (waiting for simulated time to get there, not a wall-clock sleep), and tracking on
+ * the windows where simavr kept the wall clock (keptTime). Wall-clock waits only bound how long
+ * a test may take.
  */
 const missing = buildAvr();
 if (missing) console.warn(`AVR end-to-end tests skipped: ${missing.missing}`);
 
+/** Pot at a rail → STATUS fault, simulated ms: ADC pipeline 2 + POT_LOST_TICKS 5 less the first + STATUS period 20 + the frame 2. */
+const POT_LOST_STATUS_MS = 2 + 4 + 20 + 2;
 const State = { parked: 0, enabled: 1, holding: 2, parking: 3, estop: 4, fault: 5 } as const;
 const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
 const round = (x: number) => Math.round(x * 10) / 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service', () => {
   let mcuSim: string;
@@ -33,21 +42,23 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     mcuSim = buildFirmwareHostPrograms().mcuSim;
   });
   afterEach(async () => {
-    for (const { run } of runs.splice(0)) {
+    for (const { run, avr } of runs.splice(0)) {
       await run.stop();
-      if (process.env.AVR_KEEP) process.stdout.write(`kept ${run.dir}\n`);
-      else rmSync(run.dir, { recursive: true, force: true });
+      if (process.env.AVR_KEEP) process.stdout.write(`kept ${run.dir} ${avr.dir}\n`);
+      else for (const d of [run.dir, avr.dir]) rmSync(d, { recursive: true, force: true });
     }
   });
 
-  async function online(phases: string): Promise<{ run: ServiceRun; avr: AvrRig }> {
+  async function online(phases: string, mcu: AvrMcu = 'atmega2560'): Promise<{ run: ServiceRun; avr: AvrRig }> {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-'));
-    const avr = new AvrRig(dir, process.env.AVR_PROFILE ? ['--profile', process.env.AVR_PROFILE] : []);
-    const run = new ServiceRun(mcuSim, phases, [], { rigEnd: avr, rigFile: AVR_RIG_FILE, baud: 500_000, rateHz: 500 });
+    const avr = new AvrRig(dir, process.env.AVR_PROFILE ? ['--profile', process.env.AVR_PROFILE] : [], mcu);
+    const rigFile = mcu === 'atmega328p' ? AVR_UNO_RIG_FILE : AVR_RIG_FILE;
+    // Nice -5: as systemd/motion-rig.service runs it (the control thread then takes -10).
+    const run = new ServiceRun(mcuSim, phases, [], { rigEnd: avr, rigFile, baud: 500_000, rateHz: 500, nice: -5 });
     runs.push({ run, avr });
     await run.start();
     try {
-      await run.waitState('online', 30_000);
+      await run.waitState('online', 60_000);
     } catch (err) {
       throw new Error(`${(err as Error).message}\nservice output (tail):\n${run.out.slice(-3000)}\navr-rig: ${avr.out.slice(-500)}`);
     }
@@ -57,17 +68,89 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   /**
    * Tracking error (wire units), per axis: the plant against the targets the firmware had
    * received `lag` samples (10 ms each) earlier; only samples 200 ms into an `enabled` stretch
-   * (a watchdog hold on this loaded VM restarts the count).
+   * (a watchdog hold restarts the count) and where simavr kept the wall clock (keptTime).
    */
-  function trackingError(s: PlantSample[], lag: number, q: number): number[] {
-    const errs: number[][] = [[], [], []];
+  function trackingError(s: PlantSample[], ok: boolean[], lag: number, q: number): number[] {
+    const n = s[0]?.plant.length ?? 0;
+    const errs: number[][] = Array.from({ length: n }, () => []);
     let run = 0;
     for (let k = 0; k < s.length; k++) {
       run = s[k]!.state === State.enabled ? run + 1 : 0;
-      if (run < 20 || k < lag) continue;
-      for (let i = 0; i < 3; i++) errs[i]!.push(Math.abs(s[k]!.plant[i]! - s[k - lag]!.targets[i]!));
+      if (run < 20 || k < lag || !ok[k]) continue;
+      for (let i = 0; i < n; i++) errs[i]!.push(Math.abs(s[k]!.plant[i]! - s[k - lag]!.targets[i]!));
     }
     return errs.map((e) => e.sort((a, b) => a - b)[Math.min(e.length - 1, Math.floor(q * e.length))] ?? 0);
+  }
+
+  /**
+   * Three seconds (simulated) of `enabled` where simavr kept the wall clock, from 1 s after
+   * now; then: the targets moved, the rams followed within the stated error, playout in use.
+   */
+  async function tracks(run: ServiceRun, avr: AvrRig, label: string): Promise<void> {
+    const t0 = avr.last()!.simMs;
+    const from = () => avr.samples().filter((x) => x.simMs > t0 + 1000);
+    const steady = () => {
+      const w = from();
+      const ok = keptTime(w);
+      return { w, ok, n: w.filter((x, k) => ok[k] && x.state === State.enabled).length };
+    };
+    await waitFor(() => steady().n >= 300, 60_000, 'three seconds of tracking while simavr kept time');
+    const { w, ok } = steady();
+    const axes = w[0]!.plant.length;
+    const err = trackingError(w, ok, 1, 0.95);
+    const worst = trackingError(w, ok, 1, 1);
+    const tracked = w.filter((x, k) => ok[k] && x.state === State.enabled);
+    const moved = Array.from({ length: axes }, (_, i) => range(tracked.map((x) => x.targets[i]!)));
+    const trailed = w.filter((_, k) => !ok[k]).length;
+    process.stdout.write(
+      `AVR ${label} tracking: targets moved over ${moved.join(' / ')} wire units; |plant − target received 10 ms before| p95 ${err.join(' / ')}, max ${worst.join(' / ')} (${tracked.length} samples; ${trailed} left out: simavr trailing the wall clock)\n`,
+    );
+    for (let i = 0; i < axes; i++) expect(moved[i]).toBeGreaterThan(2000);
+    // Stated error: p95 within 2 % of travel (1311 wire units) of the target received 10 ms
+    // before (2 ms playout delay, 1 ms output pipeline, the motor's 30 ms time constant under
+    // PI + feed-forward, the step ram's acceleration-limited profile). The max is printed, not
+    // bounded (a frame late for the playout window makes the rams wait for the next anchor).
+    for (let i = 0; i < axes; i++) expect(err[i]).toBeLessThan(1311);
+    // The firmware offered playout and the service uses it (default delay 2 ms).
+    const po = run.status()!.link.playout;
+    process.stdout.write(`AVR ${label} playout: ${JSON.stringify(po)}\n`);
+    expect(po.on).toBe(true);
+    // Accepted since the last SET_PLAYOUT: the host sends one with each session (and when frames
+    // fall outside), so on a loaded host that restarts sessions the count can be a moment old.
+    expect(po.accepted).toBeGreaterThan(0);
+    // Stale (a tick that went back) never happens; frames late, outside the window or over the
+    // queue do when simavr trails the wall clock and catches up (bench/firmware.ts counts them).
+    expect(po.stale).toBe(0);
+    // STATUS faults bit 0x10: the receive ring overflowed. It does when simavr, behind the
+    // wall clock on a loaded machine, catches up and delivers the queued bytes at line rate.
+    if (avr.events().some((e) => (e.faults & 0x10) !== 0)) process.stdout.write('AVR: receive ring overflowed during this run (simavr catching up)\n');
+  }
+
+  /**
+   * SIGTERM: the service parks the rig through the firmware (PARK) and exits 0. On a host too
+   * loaded for the service to keep its session, the firmware's watchdog parks it instead
+   * (holding, then parking): either way the firmware must end parked, judged on the plant
+   * 300 ms (simulated) after the STATUS that said so (the DC rams report parked on entering
+   * DC_PARKED_TOL at park speed and settle after); the path is printed.
+   */
+  async function parksOnSigterm(run: ServiceRun, avr: AvrRig): Promise<void> {
+    const since = avr.events().length;
+    run.proc!.kill('SIGTERM');
+    await waitFor(() => run.exitCode !== null, 30_000, 'service exit after SIGTERM');
+    expect(run.exitCode).toBe(0);
+    await waitFor(() => avr.events().at(-1)?.state === State.parked, 30_000, 'firmware parked');
+    const path = avr.events().slice(since - 1).map((e) => Object.keys(State).find((k) => State[k as keyof typeof State] === e.state));
+    process.stdout.write(`AVR SIGTERM: firmware states ${path.join(' → ')}\n`);
+    const parked = avr.events().at(-1)!;
+    await avr.reachSim(parked.simMs + 300);
+    const last = avr.samples().find((x) => x.simMs >= parked.simMs + 300)!;
+    const { dc, step } = avr.axes;
+    for (let i = 0; i < dc; i++) expect(Math.abs(last.plant[i]! - AVR_PARK_WIRE)).toBeLessThan(400); // DC_PARKED_TOL
+    for (let i = dc; i < dc + step; i++) {
+      expect(Math.abs(last.plant[i]! - AVR_PARK_WIRE)).toBeLessThanOrEqual(7); // one step: 6.55 wire units
+      // The step ram's position is counted: at rest, what the firmware reports is where the plant is, to a step.
+      expect(Math.abs(last.reported[i]! - last.plant[i]!)).toBeLessThanOrEqual(7);
+    }
   }
 
   it("the firmware's 32-bit playout target equals the shared engine's (build/playout_fast_check, random timelines)", () => {
@@ -76,74 +159,87 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     expect(Number(/^ok (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThan(1_000_000);
   });
 
-  it('handshake, homing, unpark; the rams track the setpoints; hold on telemetry silence; SIGTERM parks them', async () => {
-    const { run, avr } = await online('drive:20,silent:4,drive:600');
+  it('handshake, homing, unpark; the rams track the setpoints; SIGTERM parks them', async () => {
+    const { run, avr } = await online('drive:600');
     expect(run.out).toContain('riglink-avr 1.0 mega2560');
     // The step ram homed at boot (its switch at 0) before the firmware reported parked.
     const first = avr.events();
     expect(first.map((e) => e.state).slice(0, 3)).toEqual([State.parking, State.parked, State.enabled]);
-    const t0 = avr.samples().at(-1)!.simMs;
-    // At least 3 s of `enabled` (a session the service restarts on this loaded VM pauses it).
-    const enabledAfter = () => avr.samples().filter((x) => x.simMs > t0 + 1000 && x.state === State.enabled);
-    await waitFor(() => enabledAfter().length >= 300, 15_000, 'three seconds of tracking');
-    const window = avr.samples().filter((x) => x.simMs > t0 + 1000);
-    const tracked = enabledAfter();
-    const err = trackingError(window, 1, 0.95);
-    const worst = trackingError(window, 1, 1);
-    const moved = [0, 1, 2].map((i) => range(tracked.map((x) => x.targets[i]!)));
-    process.stdout.write(`AVR tracking: targets moved over ${moved.join(' / ')} wire units; |plant − target received 10 ms before| p95 ${err.join(' / ')}, max ${worst.join(' / ')} (DC, DC, step)\n`);
-    for (let i = 0; i < 3; i++) expect(moved[i]).toBeGreaterThan(2000);
-    // Stated error: p95 within 2 % of travel (1311 wire units) of the target received 10 ms
-    // before (2 ms playout delay, 1 ms output pipeline, the motor's 30 ms time constant under
-    // PI + feed-forward, the step ram's acceleration-limited profile). The max is printed, not
-    // bounded: on this loaded VM simavr trails the wall clock, playout frames then fall outside
-    // the window and the rams wait for the next anchor (max 540..6080 over runs).
-    for (let i = 0; i < 3; i++) expect(err[i]).toBeLessThan(1311);
-    // The firmware offered playout and the service uses it (default delay 2 ms).
-    const po = run.status()!.link.playout;
-    process.stdout.write(`AVR playout: ${JSON.stringify(po)}\n`);
-    expect(po.on).toBe(true);
-    expect(po.accepted).toBeGreaterThan(100); // since the last SET_PLAYOUT (the host re-sends it when frames fall outside)
-    // Stale (a tick that went back) never happens; frames late, outside the window or over the
-    // queue do when simavr trails the wall clock and catches up (bench/firmware.ts counts them).
-    expect(po.stale).toBe(0);
-    // STATUS faults bit 0x10: the receive ring overflowed. It does when simavr, behind the
-    // wall clock on a loaded machine, catches up and delivers the queued bytes at line rate.
-    if (avr.events().some((e) => (e.faults & 0x10) !== 0)) process.stdout.write('AVR: receive ring overflowed during this run (simavr catching up)\n');
+    await tracks(run, avr, 'Mega');
 
-    // Telemetry silence: the service holds, the rams settle where it leads them and stay.
-    await run.waitState('hold', 20_000, 'stale');
-    await sleep(1500);
-    expect(run.status()!.state).toBe('hold');
-    const held = avr.samples().slice(-50);
-    for (let i = 0; i < 3; i++) expect(range(held.map((x) => x.plant[i]!))).toBeLessThan(300); // 0.5 % of travel over 0.5 s (measured 40..203)
-    await run.waitState('online', 15_000);
+    await parksOnSigterm(run, avr);
+  }, 240_000);
 
-    // SIGTERM: the service parks the rig through the firmware and exits 0.
-    expect(await run.stop()).toBe(0);
-    const ev = avr.events();
-    expect(ev.at(-1)!.state).toBe(State.parked);
-    const last = avr.samples().at(-1)!;
-    expect(Math.abs(last.plant[0]! - AVR_PARK_WIRE)).toBeLessThan(400);
-    expect(Math.abs(last.plant[1]! - AVR_PARK_WIRE)).toBeLessThan(400);
-    expect(Math.abs(last.plant[2]! - AVR_PARK_WIRE)).toBeLessThanOrEqual(7);
-    // The step ram's position is counted: at rest, what the firmware reports is where the plant is, to a step (6.55 wire units).
-    expect(Math.abs(last.reported[2]! - last.plant[2]!)).toBeLessThanOrEqual(7);
-  }, 90_000);
+  it('telemetry silence: the service holds, the rams stay where it leads them', async () => {
+    const { run, avr } = await online('drive:15,silent:600');
+    // Silent from 15 s on, for good: the service holds (logged), and once the targets the
+    // firmware receives have stopped changing, the rams settle where they lead them and stay.
+    // Judged on the first stretch of ≥ 800 ms (simulated) of constant targets with the firmware
+    // enabled throughout (a watchdog hold or park after a session the loaded host lost is no
+    // hold of the service's; while driving, targets never stay constant that long).
+    await waitFor(() => run.states().some((x) => x.state === 'hold'), 60_000, 'the service holding (logged) on the telemetry silence');
+    const still = (): PlantSample[] => {
+      const s = avr.samples();
+      for (let a = 0, b = 1; b <= s.length; b++) {
+        const ok = b < s.length && s[b]!.state === State.enabled && s[b]!.targets.join() === s[a]!.targets.join();
+        if (ok) continue;
+        if (s[a]!.state === State.enabled && s[b - 1]!.simMs - s[a]!.simMs >= 800) return s.slice(a, b);
+        a = b;
+      }
+      return [];
+    };
+    await waitFor(() => still().length > 0, 30_000, '800 ms (simulated) of constant targets while the service holds');
+    const held = still().filter((x, _, t) => x.simMs >= t[0]!.simMs + 300);
+    const heldRange = [0, 1, 2].map((i) => range(held.map((x) => x.plant[i]!)));
+    process.stdout.write(`AVR hold: rams moved ${heldRange.join(' / ')} wire units over ${round(held.at(-1)!.simMs - held[0]!.simMs)} ms of constant targets\n`);
+    for (let i = 0; i < 3; i++) expect(heldRange[i]).toBeLessThan(300); // 0.5 % of travel
+  }, 150_000);
+
+  it('the Uno image (ATmega328P, 2 DC): handshake, unpark, tracking, SIGTERM park', async () => {
+    const { run, avr } = await online('drive:600', 'atmega328p');
+    expect(run.out).toContain('riglink-avr 1.0 uno328p');
+    expect(avr.events().map((e) => e.state).slice(0, 3)).toEqual([State.parking, State.parked, State.enabled]);
+    // Boot: the DC rams go to park at the parking speed (0.25 travel/s = 164 wire units per 10 ms), not at full duty.
+    const all = avr.samples();
+    const from = all.findIndex((x) => x.state === State.parking);
+    const to = all.findIndex((x, k) => k > from && x.state !== State.parking);
+    const boot = all.slice(from, to); // the first parking stretch: boot
+    const bootSpeed = Math.max(...boot.slice(1).map((x, k) => Math.max(...[0, 1].map((i) => Math.abs(x.plant[i]! - boot[k]!.plant[i]!)))));
+    expect(bootSpeed).toBeLessThan(300);
+    await tracks(run, avr, 'Uno');
+    await parksOnSigterm(run, avr);
+    await run.stop(); // avr-rig writes its stats at exit
+    // SRAM: 2 KiB on the 328P. The deepest stack this run reached (the tick body nested in the
+    // UART handler, playout) left this much never touched above .data + .bss.
+    const stack = avr.statsJson().stack as { maxUsedBytes: number; minFreeBytes: number };
+    process.stdout.write(`AVR Uno stack: ${stack.maxUsedBytes} bytes at most, ${stack.minFreeBytes} bytes never used\n`);
+    expect(stack.minFreeBytes).toBeGreaterThan(128);
+  }, 180_000);
+
+  /** The firmware enabled for the last `ms` of simulated time (a session the service restarts on a loaded host pauses it: wait for a steady one). */
+  async function steadilyEnabled(avr: AvrRig, ms = 1000): Promise<void> {
+    await waitFor(() => {
+      const s = avr.samples();
+      const k = s.findLastIndex((x) => x.state !== State.enabled);
+      return s.length > 0 && s.at(-1)!.simMs - (s[k]?.simMs ?? s[0]!.simMs) >= ms;
+    }, 60_000, `${ms} ms (simulated) of enabled`);
+  }
 
   it('SIGKILL of the service: the firmware holds 100 ms after the last frame, parks at 500 ms (positions from the plant)', async () => {
     const { run, avr } = await online('drive:600');
-    await sleep(2000);
+    await steadilyEnabled(avr, 2000);
+    const since = avr.events().length;
     const proc = run.proc!;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');
     });
     run.exitCode = 137; // killed: nothing left for stop() to signal
-    await waitFor(() => avr.events().at(-1)?.state === State.parked, 10_000, 'firmware parked');
-    const ev = avr.events();
-    const hold = ev.findLast((e) => e.state === State.holding)!;
-    const park = ev.findLast((e) => e.state === State.parking)!;
+    await waitFor(() => avr.events().at(-1)?.state === State.parked, 20_000, 'firmware parked');
+    // The states since the kill (the firmware was enabled just before) end holding, parking, parked.
+    const ev = avr.events().slice(since).slice(-3);
+    expect(ev.map((e) => e.state)).toEqual([State.holding, State.parking, State.parked]);
+    const [hold, park, parked] = ev as [StateEvent, StateEvent, StateEvent];
     // STATUS goes out every 20 ms: a state shows up to 20 ms after it began.
     expect(hold.simMs - hold.lastRxMs).toBeGreaterThanOrEqual(100);
     expect(hold.simMs - hold.lastRxMs).toBeLessThanOrEqual(130);
@@ -152,58 +248,170 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     // Holding: still, where the watchdog caught them (after the DC rams' short coast-down).
     const during = avr.samples().filter((x) => x.simMs > hold.simMs + 30 && x.simMs < park.simMs - 30);
     for (let i = 0; i < 3; i++) expect(range(during.map((x) => x.plant[i]!))).toBeLessThan(250);
-    await sleep(200);
-    const last = avr.samples().at(-1)!;
-    expect(Math.abs(last.plant[0]! - AVR_PARK_WIRE)).toBeLessThan(400);
-    expect(Math.abs(last.plant[2]! - AVR_PARK_WIRE)).toBeLessThanOrEqual(7);
-  }, 60_000);
+    // At park: the plant 200 ms of simulated time after the firmware said parked.
+    await avr.reachSim(parked.simMs + 200);
+    const at = avr.samples().find((x) => x.simMs >= parked.simMs + 200)!;
+    expect(Math.abs(at.plant[0]! - AVR_PARK_WIRE)).toBeLessThan(400);
+    expect(Math.abs(at.plant[1]! - AVR_PARK_WIRE)).toBeLessThan(400);
+    expect(Math.abs(at.plant[2]! - AVR_PARK_WIRE)).toBeLessThanOrEqual(7);
+    // The step count the firmware reports is where the plant is, to a step.
+    expect(Math.abs(at.reported[2]! - at.plant[2]!)).toBeLessThanOrEqual(7);
+  }, 150_000);
 
   it('e-stop pin: the service shows estop within 50 ms, nothing moves; CLEAR_ESTOP is refused while pressed and works after release', async () => {
     const { run, avr } = await online('drive:600');
-    await sleep(1500);
+    await avr.reachSim(avr.last()!.simMs + 1500, 30_000);
     const tPress = Date.now();
     writeFileSync(avr.estopFile, '');
-    await run.waitState('estop', 2000);
+    await run.waitState('estop', 5000);
     await waitFor(() => run.out.includes('"state":"estop"'), 2000, 'estop logged');
     const line = run.out.split('\n').find((l) => l.includes('"event":"state"') && l.includes('"state":"estop"'))!;
     const latency = (JSON.parse(line) as { time: number }).time - tPress;
     const pin = avr.estopPin().find((p) => p.pressed === 1)!;
     const pressSim = avr.events().find((e) => e.state === State.estop)!.simMs;
-    process.stdout.write(`AVR e-stop pin → service estop: ${latency} ms (firmware: STATUS estop ${round(pressSim - pin.simMs)} ms of simulated time after the pin; simavr ${round(pin.behindMs)} ms behind the wall clock then)\n`);
+    process.stdout.write(`AVR e-stop pin → service estop: ${latency} ms (firmware: STATUS estop ${round(pressSim - pin.simMs)} ms of simulated time after the pin; simavr ${round(pin.behindMs)} ms behind the wall clock then; host load ${loadavg()[0]!.toFixed(1)})\n`);
     // The firmware's part, in its own time: the next STATUS (every 20 ms) says estop.
     expect(pressSim - pin.simMs).toBeLessThanOrEqual(21);
-    // End to end on the wall clock, when simavr was keeping time (on a loaded VM it can trail
-    // by hundreds of ms, which no MCU does; the line above then still holds).
-    if (pin.behindMs < 10) expect(latency).toBeLessThanOrEqual(50);
-    await sleep(1000);
-    // Motors off at once: after the DC rams coast down (30 ms time constant), nothing moves.
-    const after = avr.samples().filter((x) => x.simMs > pressSim + 150);
+    // End to end on the wall clock (firmware, link and the service's own threads), when simavr
+    // was keeping time (on a loaded VM it can trail by hundreds of ms, which no MCU does) and
+    // the host had no more runnable work than cores (else the service's threads wait their
+    // turn: a host budget, not the firmware's, whose share the line above checks every time).
+    if (pin.behindMs < 10 && loadavg()[0]! < availableParallelism()) expect(latency).toBeLessThanOrEqual(50);
+    // Motors off at once: after the DC rams coast down (30 ms time constant), nothing moves
+    // over the next 600 ms of simulated time.
+    await avr.reachSim(pressSim + 750);
+    const after = avr.samples().filter((x) => x.simMs > pressSim + 150 && x.simMs <= pressSim + 750);
     expect(after.length).toBeGreaterThan(50);
     for (let i = 0; i < 3; i++) expect(range(after.map((x) => x.plant[i]!))).toBeLessThan(40);
-    expect(after.every((x) => x.enable === 0)).toBe(true);
+    expect(after.every((x) => x.enable === 0 && x.duty.every((d) => d === 0))).toBe(true);
 
     // Clear while pressed: the service sends CLEAR_ESTOP, the firmware refuses, the latch
     // holds (the CLI waits 3 s for the state to change and says it did not).
     expect(runCli(['clear-estop', '--config', run.config]).status).toBe(1);
     expect(run.status()!.state).toBe('estop');
-    expect(avr.samples().at(-1)!.state).toBe(State.estop);
+    expect(avr.last()!.state).toBe(State.estop);
     // Released: the service's CLEAR_ESTOP goes through, then parked → unpark → online.
     rmSync(avr.estopFile);
-    await run.waitState('online', 20_000);
+    await run.waitState('online', 40_000);
     const states = avr.events().map((e) => e.state);
     const fromEstop = states.slice(states.lastIndexOf(State.estop));
     expect(fromEstop.slice(0, 2)).toEqual([State.estop, State.parked]);
     expect(fromEstop).toContain(State.enabled);
-  }, 60_000);
+  }, 150_000);
+
+  /** After a fault at `faultSim`: every motor off and the drives disabled, nothing moving once the DC rams have coasted (600 ms, simulated). */
+  async function motionlessAfter(avr: AvrRig, faultSim: number): Promise<void> {
+    await avr.reachSim(faultSim + 750);
+    const after = avr.samples().filter((x) => x.simMs > faultSim + 20 && x.simMs <= faultSim + 750);
+    expect(after.length).toBeGreaterThan(50);
+    expect(after.every((x) => x.enable === 0 && x.duty.every((d) => d === 0))).toBe(true);
+    const still = after.filter((x) => x.simMs > faultSim + 150);
+    for (let i = 0; i < still[0]!.plant.length; i++) expect(range(still.map((x) => x.plant[i]!))).toBeLessThan(40);
+    expect(avr.last()!.state).toBe(State.fault);
+  }
+
+  /**
+   * Online and tracking for 1 s (simulated), then a fault injected on DC axis 0 (`file` with
+   * `content`); waits for the firmware's fault and the service's. Returns the fault, when the
+   * injection began, and how far ram 0 went from then to 200 ms after the fault (simulated).
+   */
+  async function faultWhileEnabled(kind: 'pot-lost' | 'jam', content = '') {
+    const { run, avr } = await online('drive:600');
+    await steadilyEnabled(avr);
+    avr.inject(kind === 'jam' ? avr.jamFile : avr.potLostFile, content);
+    await waitFor(() => avr.events().some((e) => e.state === State.fault), 15_000, 'firmware fault');
+    await run.waitState('fault', 15_000);
+    const ev = avr.events().find((e) => e.state === State.fault)!;
+    const fromSim = avr.injections(kind)[0]!.simMs;
+    const before = avr.samples().findLast((x) => x.simMs <= fromSim)!;
+    await avr.reachSim(ev.simMs + 200);
+    const after = avr.samples().find((x) => x.simMs >= ev.simMs + 200)!;
+    return { avr, ev, fromSim, moved: round(after.plant[0]! - before.plant[0]!) };
+  }
 
   it('a jammed DC ram: stall detected, motor off, the service shows fault', async () => {
-    const { run, avr } = await online('drive:600');
-    writeFileSync(avr.jamFile, '');
-    await waitFor(() => avr.events().some((e) => e.state === State.fault), 5000, 'firmware fault');
-    await run.waitState('fault', 5000);
-    const ev = avr.events().find((e) => e.state === State.fault)!;
+    const { avr, ev, fromSim } = await faultWhileEnabled('jam');
+    process.stdout.write(`AVR jam → fault: ${round(ev.simMs - fromSim)} ms (simulated)\n`);
     expect(ev.faults & ~0x10).toBe(0x0102); // stall, axis 0 (0x10: a receive overflow, see above)
-    await sleep(300);
-    expect(avr.samples().at(-1)!.enable).toBe(0);
-  }, 60_000);
+    await motionlessAfter(avr, ev.simMs);
+  }, 150_000);
+
+  it('a pot disconnected while enabled (wiper pulled to 0 V): feedback fault within 5 ticks, motors off, the service shows fault, nothing moves', async () => {
+    // 0 V: the pull-down docs/firmware.md asks for on each wiper.
+    const { avr, ev, fromSim, moved } = await faultWhileEnabled('pot-lost', '');
+    process.stdout.write(`AVR pot lost (0 V) → fault STATUS ${round(ev.simMs - fromSim)} ms (simulated); ram 0 moved ${moved} wire units meanwhile (coasting from its tracking speed)\n`);
+    expect(ev.faults & ~0x10).toBe(0x0101); // feedback, axis 0
+    // The first reading at the rail ≤ 2 ticks after (the ADC pass a tick starts is read by the
+    // next), POT_LOST_TICKS (5) to the fault, the next STATUS (every 20 ms) and its own
+    // encoding and 0.4 ms on the wire: ≤ 2 + 4 + 20 + 2 (measured 7–25.4).
+    expect(ev.simMs - fromSim).toBeLessThanOrEqual(POT_LOST_STATUS_MS);
+    // Its motor off from the first reading at the rail (the next ADC pass, ≤ 2 ticks), not only
+    // from the fault: no sample after that shows a duty on axis 0.
+    const sinceLost = avr.samples().filter((x) => x.simMs >= fromSim + 2.5);
+    expect(sinceLost.length).toBeGreaterThan(0);
+    expect(sinceLost.every((x) => x.duty[0] === 0)).toBe(true);
+    await motionlessAfter(avr, ev.simMs);
+  }, 150_000);
+
+  it('a pot reading that freezes mid-scale while enabled (coupling slipped, or a floating wiper): caught as a stall, motors off, the service shows fault', async () => {
+    // "hold": the wiper keeps its last voltage; the ram moves on.
+    const { avr, ev, fromSim, moved: ran } = await faultWhileEnabled('pot-lost', 'hold');
+    // Not detectable as out of range (the reading is a valid position): the PI drives harder
+    // as the reference leaves the frozen reading, and the stall check (|duty| > 50 % for 60 ms,
+    // the reading moving < 300 wire units) ends it. The ram runs meanwhile: printed, and
+    // docs/firmware.md says why the hardware end stops stay the real protection.
+    process.stdout.write(`AVR pot frozen → stall fault STATUS ${round(ev.simMs - fromSim)} ms (simulated); ram 0 ran ${ran} wire units meanwhile\n`);
+    expect(ev.faults & ~0x10).toBe(0x0102); // stall, axis 0
+    // When: how soon the drive passes 50 % depends on where the goal heads (the reference
+    // leaves the frozen reading at the goal's speed); from then, STALL_TICKS (60 ms). Judged on
+    // the plant log's duty column (10 ms samples): the stretch of one-direction drive above
+    // 50 % (500 per mille) that ended with the fault (drive enable off; the STATUS saying so
+    // can come before the next sample).
+    const s = avr.samples().filter((x) => x.simMs > fromSim && x.simMs <= ev.simMs + 30);
+    const off = s.findIndex((x) => x.enable === 0);
+    expect(off).toBeGreaterThan(0);
+    const sign = Math.sign(s[off - 1]!.duty[0]!);
+    let k = off - 1;
+    while (k > 0 && Math.sign(s[k - 1]!.duty[0]!) === sign && Math.abs(s[k - 1]!.duty[0]!) > 500) k--;
+    const stretch = s[off]!.simMs - s[k]!.simMs;
+    process.stdout.write(`AVR pot frozen: drive above 50 % for ${round(stretch)} ms (±10) before the stall fault\n`);
+    expect(stretch).toBeLessThanOrEqual(60 + 20);
+    await motionlessAfter(avr, ev.simMs);
+  }, 150_000);
+
+  it('a pot disconnected while parked (no host; wiper pulled to 5 V): feedback fault, drives off, nothing moves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-'));
+    const avr = new AvrRig(dir);
+    try {
+      await avr.start();
+      await waitFor(() => avr.events().some((e) => e.state === State.parked), 20_000, 'firmware parked after homing');
+      await avr.reachSim(avr.events().find((e) => e.state === State.parked)!.simMs + 500);
+      // At rest (the PI hunts a little at park; a ram moving then would coast on after the
+      // motor goes off, up to its speed × the 30 ms time constant, which says nothing here).
+      await waitFor(() => {
+        const s = avr.samples().slice(-3);
+        return s.length === 3 && range(s.map((x) => x.plant[0]!)) <= 3;
+      }, 20_000, 'ram 0 at rest at park');
+      avr.inject(avr.potLostFile, '5000'); // the pot's ground end broken: the wiper follows 5 V
+      await waitFor(() => avr.events().some((e) => e.state === State.fault), 15_000, 'firmware fault');
+      const ev = avr.events().find((e) => e.state === State.fault)!;
+      const lost = avr.injections('pot-lost')[0]!;
+      expect(ev.faults).toBe(0x0101);
+      expect(ev.simMs - lost.simMs).toBeLessThanOrEqual(POT_LOST_STATUS_MS);
+      // The ram stood at park (the firmware holding it there): an out-of-range reading must not
+      // drive it at all, not even for the 5 ticks before the fault (the firmware did: 565 wire
+      // units toward the far end). With the motor off, the plant's load (3 % duty to hold)
+      // sinks it a little in those ticks and as the drives go off: measured 3-5 from rest.
+      const before = avr.samples().findLast((x) => x.simMs <= lost.simMs)!;
+      await avr.reachSim(ev.simMs + 200);
+      const after = avr.samples().find((x) => x.simMs >= ev.simMs + 200)!;
+      const drift = round(after.plant[0]! - before.plant[0]!);
+      process.stdout.write(`AVR pot lost (5 V) at park → fault STATUS ${round(ev.simMs - lost.simMs)} ms (simulated); ram 0 moved ${drift} wire units\n`);
+      expect(Math.abs(drift)).toBeLessThan(150);
+      await motionlessAfter(avr, ev.simMs);
+    } finally {
+      await avr.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
