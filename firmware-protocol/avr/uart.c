@@ -1,12 +1,13 @@
 /*
- * UART0 at 1,000,000 baud (U2X, UBRR 1: exact at 16 MHz), 8N1.
+ * UART0 at BAUD (config.h: 500,000, U2X, UBRR 3: exact at 16 MHz), 8N1; 1,000,000 is also exact
+ * (UBRR 1) but leaves too few cycles per byte (docs/firmware.md).
  *
  * Receive: an interrupt into a 256-byte ring (8-bit indices wrap by themselves). It is
  * written in assembly so that it reads UDR (clearing the request) and re-enables interrupts
  * within 4 instructions of its vector: the control tick then waits on it for at most ~15
  * cycles, which is what keeps the actuator update on its grid (docs/firmware.md, bench).
- * A byte that finds the ring full is dropped and counted (uart_dropped); at 1 Mbaud a byte
- * comes every 160 cycles, and the main loop empties the ring between them.
+ * A byte that finds the ring full is dropped and counted (uart_dropped); at 500 kbaud a byte
+ * comes every 320 cycles, and the main loop empties the ring between them.
  *
  * Transmit: polled from the main loop (STATUS every 20 ms, ACKs): no transmit interrupt to
  * delay the tick; ~20 µs per 2 bytes of blocking, while received bytes wait in the ring.
