@@ -33,7 +33,7 @@ export function runFit(v: { rig?: string; input?: string[]; base?: string; out?:
   const maxSeconds = v.seconds === undefined ? undefined : Number(v.seconds);
   if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new UsageError(`--seconds wants a positive number (got "${v.seconds}")`);
   const maxCompressedPct = v.maxCompressed === undefined ? undefined : Number(v.maxCompressed);
-  if (maxCompressedPct !== undefined && !(maxCompressedPct >= 0 && maxCompressedPct <= 100)) throw new UsageError(`--max-compressed wants a percentage 0..100 (got "${v.maxCompressed}")`);
+  if (maxCompressedPct !== undefined && (v.maxCompressed!.trim() === '' || !(maxCompressedPct >= 0 && maxCompressedPct <= 100))) throw new UsageError(`--max-compressed wants a percentage 0..100 (got "${v.maxCompressed}")`);
 
   // The shipped default is named relative to where fit runs (the header should not carry this machine's paths).
   const basePath = v.base ?? relative(process.cwd(), DEFAULT_FIT_BASE);

@@ -101,7 +101,8 @@ export const serviceConfigSchema = z.strictObject({
       maxSpinUs: z.number().min(30).max(10000).default(300),
       /**
        * SCHED_FIFO priority for the control thread (1–49), 0: an ordinary thread. Needs root,
-       * CAP_SYS_NICE or RLIMIT_RTPRIO (systemd LimitRTPRIO=); refused when maxSpinUs ≥ a period.
+       * CAP_SYS_NICE or RLIMIT_RTPRIO (systemd LimitRTPRIO=, 10 in the unit: raise both together);
+       * refused when maxSpinUs is over half a period.
        */
       realtimePriority: z.number().int().min(0).max(49).default(10),
     })

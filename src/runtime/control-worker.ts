@@ -66,8 +66,10 @@ export function runControlWorker(data: ControlWorkerData): void {
   // Real-time only for a thread that sleeps every period: a FIFO spinner meets the RT throttle.
   const prio = data.realtimePriority ?? 0;
   if (prio > 0) {
-    const spinsAlways = data.maxSpinUs >= 1e6 / data.rateHz;
-    parentPort?.postMessage({ realtime: spinsAlways ? { policy: -1, priority: 0, error: 'loop.maxSpinUs is a period or more: a FIFO thread that never sleeps is stopped by the RT throttle' } : setThreadFifo(prio) });
+    // Over half a period of spin, one late tick and the thread barely sleeps: a FIFO thread
+    // that does not sleep starves its core's other threads until the RT throttle stops it.
+    const spinsMost = data.maxSpinUs * 2 > 1e6 / data.rateHz;
+    parentPort?.postMessage({ realtime: spinsMost ? { policy: -1, priority: 0, error: 'loop.maxSpinUs is over half a period: a FIFO thread that hardly sleeps would starve its core until the RT throttle stops it' } : setThreadFifo(prio) });
   }
   const rig = new RigKinematics(data.geometry);
   const n = rig.actuatorCount;

@@ -11,7 +11,7 @@
  *
  * With MCU-timed playout (PROTOCOL.md §7) the MCU plays each frame at its tick's instant plus
  * the playout delay, so lateness below that delay costs nothing at the actuator and spinning
- * buys nothing: `setPlayoutDelay(ms > 0)` makes the loop sleep to each deadline and never spin
+ * buys nothing: `setPlayoutDelay(ms ≥ 1)` makes the loop sleep to each deadline and never spin
  * (the CPU the spin cost goes back), and counts a tick late only past the delay.
  *
  * A tick whose frame went out later than its tolerance after its deadline is counted late
@@ -23,6 +23,9 @@
  *
  * This is the only clock the control loop reads. Allocation-free.
  */
+/** The least playout delay (ms) for which the loop stops spinning. */
+export const PLAYOUT_NO_SPIN_MIN_MS = 1;
+
 export class DeadlineScheduler {
   readonly periodMs: number;
   /** µs histogram of tick lateness (start − deadline), one count per tick. */
@@ -81,7 +84,9 @@ export class DeadlineScheduler {
    * time itself). Allocation-free; the worker sets it every tick from the session.
    */
   setPlayoutDelay(ms: number): void {
-    this.playout = ms > 0;
+    // A delay shorter than a typical wake-up (0.1–1.6 ms p99 here) would not cover sleeping
+    // to the deadline: below 1 ms the loop keeps time itself, as without playout.
+    this.playout = ms >= PLAYOUT_NO_SPIN_MIN_MS;
     this.thresholds[0] = ms > this.thresholds[1]! ? ms : this.thresholds[1]!;
   }
 
@@ -152,7 +157,8 @@ export class DeadlineScheduler {
     const overflow = Math.ceil((firstLateMs - lastUs / 1000) / period);
     if (overflow > 0) {
       j = overflow < behind ? overflow : behind;
-      this.record(lastUs / 1000, j);
+      // Into the last bin, judged late by the least lateness among them.
+      this.record(firstLateMs - (j - 1) * period, j);
     }
     for (; j < behind; j++) this.record(firstLateMs - j * period, 1);
   }

@@ -117,6 +117,7 @@ describe('motion-rig fit', () => {
       [['fit', '--rig', RIG, '--input', input, '--out', 'x.yaml', '--evals', '0'], /--evals wants a whole number/],
       [['fit', '--rig', RIG, '--input', input, '--out', 'x.yaml', '--seconds=-1'], /--seconds wants a positive number/],
       [['fit', '--rig', RIG, '--input', input, '--out', 'x.yaml', '--max-compressed', 'five'], /--max-compressed wants a percentage/],
+      [['fit', '--rig', RIG, '--input', input, '--out', 'x.yaml', '--max-compressed='], /--max-compressed wants a percentage/],
     ] as const) {
       const r = runCli([...args], 30_000);
       expect(r.status).toBe(2);

@@ -53,6 +53,17 @@ describe('DeadlineScheduler', () => {
     });
   }
 
+  it('skipped ticks past the histogram\'s end are judged late by their own lateness, not the clamped bin', () => {
+    const lateness = new Int32Array(3000); // 3 ms: shorter than the playout delay below
+    const sched = new DeadlineScheduler(1000, lateness, 300, 2);
+    sched.setPlayoutDelay(3.5);
+    sched.next();
+    stall(10.5);
+    sched.next();
+    // Skipped ticks 1.. were about 9.5, 8.5, … ms late: those over 3.5 ms count, though their bin is 2999 (2.999 ms).
+    expect(sched.lateTicks).toBeGreaterThanOrEqual(5);
+  });
+
   it('a stall longer than the histogram: the skipped ticks past its end go to its last bin, none are lost', () => {
     const lateness = new Int32Array(3000); // 3 ms
     const sched = new DeadlineScheduler(1000, lateness, 300, 2);
