@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../src/config/profiles.js';
@@ -32,4 +33,20 @@ describe('profiles/alternatives/uncompressed.yaml', () => {
     }
     expect(report.workspace.ikScaledPct).toBe(0);
   }, 60_000);
+});
+
+describe('profiles/fitted: one per example rig that has one', () => {
+  const dir = join(REPO_ROOT, 'profiles', 'fitted');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+
+  it('each loads as the service loads a profile, names a rig file that exists, and that rig file names it back', () => {
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      loadProfileFile(join(dir, f), 1000);
+      const rigFile = join(REPO_ROOT, 'profiles', 'rigs', f);
+      loadRigFile(rigFile);
+      expect(readFileSync(rigFile, 'utf8')).toContain(`# Profile: profiles/fitted/${f}`);
+      expect(readFileSync(join(dir, f), 'utf8')).toContain(`(profiles/rigs/${f});`);
+    }
+  });
 });
