@@ -124,6 +124,7 @@ export class DeadlineScheduler {
     while (now < deadline) now = performance.now();
     const late = now - deadline;
     if (late > t[3]!) t[3] = late;
+    if (late > this.thresholds[0]!) c[1] = c[1]! + 1;
     this.record(late, 1);
     t[2] = now;
     c[0] = k + 1;
@@ -154,17 +155,22 @@ export class DeadlineScheduler {
     const lastUs = this.lateness.length - 1;
     let j = 0;
     if (firstLateMs > this.times[3]!) this.times[3] = firstLateMs;
+    // Late: skipped tick j is firstLateMs − j·period late; those over the threshold, counted exactly.
+    const over = firstLateMs - this.thresholds[0]!;
+    if (over > 0) {
+      const n = Math.ceil(over / period);
+      this.counts[1] = this.counts[1]! + (n < behind ? n : behind);
+    }
     const overflow = Math.ceil((firstLateMs - lastUs / 1000) / period);
     if (overflow > 0) {
       j = overflow < behind ? overflow : behind;
-      // Into the last bin, judged late by the least lateness among them.
-      this.record(firstLateMs - (j - 1) * period, j);
+      this.record(lastUs / 1000, j);
     }
     for (; j < behind; j++) this.record(firstLateMs - j * period, 1);
   }
 
+  /** Into the lateness histogram (the last bin holds everything past its end). */
   private record(lateMs: number, count: number): void {
-    if (lateMs > this.thresholds[0]!) this.counts[1] = this.counts[1]! + count;
     let us = Math.round(lateMs * 1000);
     if (us >= this.lateness.length) us = this.lateness.length - 1;
     Atomics.add(this.lateness, us, count);

@@ -186,7 +186,13 @@ describe.skipIf(need && process.env.CI !== 'true')('web page (Chromium → servi
     expect(run.out).toContain('"event":"profile-applied"');
     // Through hold: the worker takes the new profile at engagement 0, then comes back online.
     // (When the drive was holding or parked already, it is applied there: no new hold.)
-    if (stateAtSave === 'online') await waitFor(() => run.states().slice(statesBefore).some((s) => s.state === 'hold'), 10_000, 'hold after the save');
+    if (stateAtSave === 'online') {
+      // Failed once in CI (not reproduced): say what the states and the log were, for next time.
+      await waitFor(() => run.states().slice(statesBefore).some((s) => s.state === 'hold'), 20_000, 'hold after the save').catch((err: Error) => {
+        const events = run.out.split('\n').filter((l) => /"event":"(state|profile-applied|profile-refused|telemetry)/.test(l)).slice(-15);
+        throw new Error(`${err.message}; states before ${statesBefore}, now ${JSON.stringify(run.states().slice(statesBefore - 2))}\n${events.join('\n')}`);
+      });
+    }
     await run.waitState('online', 30_000);
   }, 90_000);
 
