@@ -35,8 +35,10 @@ export class DeadlineScheduler {
   /** [next tick index, late ticks, skipped ticks, ticks that ran over half a period]. */
   private readonly counts = new Float64Array(4);
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
-  /** [late threshold ms, the spinning threshold (10 % of a period)]. */
-  private readonly thresholds = new Float64Array(2);
+  /** [late threshold ms]: 10 % of a period, or the playout delay when longer. */
+  private readonly lateMs = new Float64Array(1);
+  /** 10 % of a period: the late threshold without playout, and its floor with it. */
+  private readonly periodLateMs: number;
 
   private readonly maxSpinMs: number;
   private readonly neverSleep: boolean;
@@ -48,7 +50,8 @@ export class DeadlineScheduler {
     this.maxSpinMs = Math.max(0.03, maxSpinUs / 1000);
     this.neverSleep = this.maxSpinMs >= this.periodMs;
     this.lateness = lateness;
-    this.thresholds[0] = this.thresholds[1] = this.periodMs * 0.1;
+    this.periodLateMs = this.periodMs * 0.1;
+    this.lateMs[0] = this.periodLateMs;
     this.times[0] = performance.now() + startDelayMs;
     this.times[1] = Math.min(0.15, this.maxSpinMs);
   }
@@ -87,7 +90,7 @@ export class DeadlineScheduler {
     // A delay shorter than a typical wake-up (0.1–1.6 ms p99 here) would not cover sleeping
     // to the deadline: below 1 ms the loop keeps time itself, as without playout.
     this.playout = ms >= PLAYOUT_NO_SPIN_MIN_MS;
-    this.thresholds[0] = ms > this.thresholds[1]! ? ms : this.thresholds[1]!;
+    this.lateMs[0] = ms > this.periodLateMs ? ms : this.periodLateMs;
   }
 
   /** Waits for the next tick's deadline; returns its index k. */
@@ -117,22 +120,22 @@ export class DeadlineScheduler {
         Atomics.wait(this.sleeper, 0, 0, deadline - now);
         now = performance.now();
       }
-    } else {
-      this.sleepThenSpin(deadline, now);
-      now = performance.now();
-    }
+    } else now = this.sleepThenSpin(deadline, now);
     while (now < deadline) now = performance.now();
     const late = now - deadline;
     if (late > t[3]!) t[3] = late;
-    if (late > this.thresholds[0]!) c[1] = c[1]! + 1;
+    if (late > this.lateMs[0]!) c[1] = c[1]! + 1;
     this.record(late, 1);
     t[2] = now;
     c[0] = k + 1;
     return k;
   }
 
-  /** Sleeps until the spin margin before `deadline` and adapts the margin to the oversleep seen. */
-  private sleepThenSpin(deadline: number, now: number): void {
+  /**
+   * Sleeps until the spin margin before `deadline` and adapts the margin to the oversleep seen;
+   * returns the clock as it last read it (the caller spins the rest).
+   */
+  private sleepThenSpin(deadline: number, now: number): number {
     const t = this.times;
     const wakeAt = deadline - t[1]!;
     if (now < wakeAt && !this.neverSleep) {
@@ -144,6 +147,7 @@ export class DeadlineScheduler {
       margin = margin < 0.03 ? 0.03 : margin > this.maxSpinMs ? this.maxSpinMs : margin;
       t[1] = margin;
     }
+    return now;
   }
 
   /**
@@ -156,7 +160,7 @@ export class DeadlineScheduler {
     let j = 0;
     if (firstLateMs > this.times[3]!) this.times[3] = firstLateMs;
     // Late: skipped tick j is firstLateMs − j·period late; those over the threshold, counted exactly.
-    const over = firstLateMs - this.thresholds[0]!;
+    const over = firstLateMs - this.lateMs[0]!;
     if (over > 0) {
       const n = Math.ceil(over / period);
       this.counts[1] = this.counts[1]! + (n < behind ? n : behind);
