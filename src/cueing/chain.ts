@@ -71,6 +71,13 @@ function channelLimit(own: number, budget: number | undefined, knee: number): So
   return limit > 0 ? new SoftLimit(limit, knee) : undefined;
 }
 
+/** A channel the rig does not follow (no limit): no motion, and no compression to score. */
+function channelOff(out: Float64Array, comp: Float64Array, i: number): void {
+  out[i] = 0;
+  comp[2 * i] = NOT_SCORED;
+  comp[2 * i + 1] = NOT_SCORED;
+}
+
 class TranslationalChannel {
   readonly mix: Mix;
   private readonly position: Biquad;
@@ -86,12 +93,7 @@ class TranslationalChannel {
   }
   /** out[i] ← limited position for this tick's signals. */
   apply(signals: Float64Array, out: Float64Array, i: number): void {
-    if (this.limit === undefined) {
-      out[i] = 0;
-      this.comp[2 * i] = NOT_SCORED;
-      this.comp[2 * i + 1] = NOT_SCORED;
-      return;
-    }
+    if (this.limit === undefined) return channelOff(out, this.comp, i);
     mixInto(this.mix, signals, out, i, this.comp);
     this.position.apply(out, i);
     if (this.washout !== undefined) this.washout.apply(out, i);
@@ -115,12 +117,7 @@ class RotationalChannel {
   }
   /** out[i] ← limited (washed-out angle + tilt[tiltIndex]); tiltIndex −1 for none. */
   apply(signals: Float64Array, tilt: Float64Array, tiltIndex: number, out: Float64Array, i: number): void {
-    if (this.limit === undefined) {
-      out[i] = 0;
-      this.comp[2 * i] = NOT_SCORED;
-      this.comp[2 * i + 1] = NOT_SCORED;
-      return;
-    }
+    if (this.limit === undefined) return channelOff(out, this.comp, i);
     mixInto(this.mix, signals, out, i, this.comp);
     this.angle.apply(out, i);
     if (tiltIndex >= 0) out[i] = out[i]! + tilt[tiltIndex]!;
