@@ -39,6 +39,9 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
       await run.waitState('online', 10_000);
     }
     expect(run.status()!.telemetry.profile).toBe('example override (stiffer surge, softer pitch)');
+    // Enough frames to judge below: the drive goes on (drive:30), so wait for them rather than
+    // stop at the last hold (about 20,000 then, fewer when the VM made the loop skip ticks).
+    for (const t0 = Date.now(); run.pty.simLog().split(' rx SETPOINT').length - 1 <= 20_500 && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 250));
     expect(await run.stop()).toBe(0);
     expect(run.out).toContain('stopped, rig parked');
     // The control thread asks for SCHED_FIFO (loop.realtimePriority 10): granted as root, else a warning.
