@@ -1,18 +1,22 @@
+import { close as closeFile } from 'node:fs';
+import type { ReadStream } from 'node:tty';
 import { FD_NONE, Port } from '../runtime/slots.js';
 import type { SeqlockSlot } from '../runtime/shared-slot.js';
 import { FrameParser } from './riglink/parser.js';
 import { MCU_STATE_NAMES, McuState, MessageType } from './riglink/protocol.js';
-import { closeTty, drainTty, flushTty, openTty, readTty, setTtyLines } from './tty.js';
+import { closeTty, drainTty, flushTty, openTty, openTtyReadSide, setTtyLines, ttyReader } from './tty.js';
 
 /**
  * The serial port of a rig, kept open: the half of RigLink that is not per tick. It runs on
  * its own thread (runtime/serial-thread.ts) so that nothing on the main thread can delay it.
  *   - opens the port without resetting the board (DTR/RTS held, hupcl off, exclusive lock,
  *     optional low latency) and publishes its file descriptor with a new generation;
- *   - reads everything the MCU sends (a non-blocking read every millisecond: at 1 Mbaud that
- *     is at most 100 bytes waiting), parses it and publishes STATUS, HELLO_ACK, ACK, refusals
- *     and the playout extension's CAPS and PLAYOUT_STATUS in the port slot;
- *   - when the control side gives the session up (Control.lostGeneration) or the port fails:
+ *   - reads everything the MCU sends as it arrives (Node's tty stream on a read-only second
+ *     descriptor: the thread sleeps until the MCU speaks, instead of polling every millisecond,
+ *     which cost 11 % of a core on this VM), parses it and publishes STATUS, HELLO_ACK, ACK,
+ *     refusals and the playout extension's CAPS and PLAYOUT_STATUS in the port slot;
+ *   - when the control side gives the session up (Control.lostGeneration, with Atomics.notify)
+ *     or the port fails:
  *     unpublishes the descriptor first, discards what is still queued for the MCU (tcflush, so
  *     no stale frame goes out later and close() does not wait for a drain), closes, and opens
  *     again with backoff.
@@ -43,8 +47,7 @@ export type LinkEvent =
 
 export class SerialLink {
   private fd = FD_NONE;
-  private readonly rx = new Uint8Array(4096);
-  private reader: NodeJS.Timeout | undefined;
+  private reader: ReadStream | undefined;
   private readonly values = new Float64Array(Port.length);
   private readonly parser: FrameParser;
   private readonly opts: Required<Omit<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>> & Pick<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>;
@@ -52,7 +55,6 @@ export class SerialLink {
   private wanted = false;
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly watch: NodeJS.Timeout;
   private badStatusLogged = false;
 
   constructor(
@@ -70,10 +72,6 @@ export class SerialLink {
       frame: (type, _seq, p) => this.onFrame(type, p),
       error: () => this.count(Port.badFrames),
     });
-    // The control side's verdict on the session; checked often, it is the only thing to react to.
-    this.watch = setInterval(() => {
-      if (this.fd !== FD_NONE && Atomics.load(this.control, this.lostWord) === this.values[Port.generation]) void this.drop('the control step gave the session up');
-    }, 2);
   }
 
   get generation(): number {
@@ -83,12 +81,13 @@ export class SerialLink {
   /** Opens (and keeps reopening); resolves with whether the first attempt opened the port. */
   start(): Promise<boolean> {
     this.wanted = true;
+    void this.watchLoss();
     return this.connect();
   }
 
   async close(): Promise<void> {
     this.wanted = false;
-    clearInterval(this.watch);
+    Atomics.notify(this.control, this.lostWord);
     clearTimeout(this.reconnectTimer);
     // A normal stop: the last frames (PARK) must go out, so drain (bounded) instead of discarding.
     await this.drop('closing', false);
@@ -97,14 +96,15 @@ export class SerialLink {
   private async connect(): Promise<boolean> {
     if (!this.wanted) return false;
     const first = this.attempts++ === 0;
-    let fd: number;
+    let port: { fd: number; readFd: number };
+    let reader: ReadStream;
     try {
       // Bounded: these run on libuv's shared thread pool, where a close stuck in the kernel can
       // hold a thread; a late open is closed when it finally answers.
-      const opening = openTty(this.opts.path, { baudRate: this.opts.baud, hupcl: false });
+      const opening = openPort(this.opts.path, this.opts.baud);
       let late = false;
-      opening.then((lateFd) => late && void closeTty(lateFd).catch(() => undefined), () => undefined);
-      fd = await Promise.race([
+      opening.then((lateFds) => late && closePort(lateFds), () => undefined);
+      port = await Promise.race([
         opening,
         new Promise<never>((_, reject) =>
           setTimeout(() => {
@@ -113,13 +113,21 @@ export class SerialLink {
           }, 2000),
         ),
       ]);
-      await bounded(setTtyLines(fd, { dtr: this.opts.dtr ?? false, rts: this.opts.rts ?? false, lowLatency: this.opts.lowLatency ?? false }), 500);
+      try {
+        reader = ttyReader(port.readFd);
+      } catch (err) {
+        closePort(port);
+        throw err;
+      }
+      await bounded(setTtyLines(port.fd, { dtr: this.opts.dtr ?? false, rts: this.opts.rts ?? false, lowLatency: this.opts.lowLatency ?? false }), 500);
     } catch (err) {
       this.onEvent({ event: 'open-failed', error: (err as Error).message, first });
       this.scheduleReconnect();
       return false;
     }
+    const fd = port.fd;
     if (!this.wanted) {
+      reader.destroy();
       await closeTty(fd).catch(() => undefined);
       return false;
     }
@@ -133,17 +141,32 @@ export class SerialLink {
     v[Port.generation] = generation;
     v[Port.fd] = fd;
     this.slot.write(v);
-    this.reader = setInterval(() => this.read(), 1);
+    this.listen(reader);
     this.onEvent({ event: 'port-open', generation });
     return true;
   }
 
-  private read(): void {
-    for (;;) {
-      const n = readTty(this.fd, this.rx);
-      if (n < 0) return void this.drop('port gone (unplugged?)');
-      if (n === 0) return;
-      if (this.opts.feedback) this.parser.push(this.rx.subarray(0, n));
+  /** What the MCU sends, as it arrives; an output without feedback is read and dropped. */
+  private listen(reader: ReadStream): void {
+    this.reader = reader;
+    const gone = () => this.reader === reader && void this.drop('port gone (unplugged?)');
+    reader.on('data', (bytes: Buffer) => this.reader === reader && this.opts.feedback && this.parser.push(bytes));
+    reader.on('error', gone);
+    reader.on('end', gone);
+    reader.on('close', gone);
+  }
+
+  /**
+   * The control side's verdict on the session, the only thing to react to: it stores the lost
+   * generation and notifies. Waits without polling; the 100 ms timeout is a backstop for a
+   * store without a notify.
+   */
+  private async watchLoss(): Promise<void> {
+    while (this.wanted) {
+      const lost = Atomics.load(this.control, this.lostWord);
+      if (this.fd !== FD_NONE && lost === this.generation) void this.drop('the control step gave the session up');
+      const wait = Atomics.waitAsync(this.control, this.lostWord, lost, 100);
+      if (wait.async) await wait.value;
     }
   }
 
@@ -152,7 +175,8 @@ export class SerialLink {
     const fd = this.fd;
     if (fd === FD_NONE) return;
     this.fd = FD_NONE;
-    clearInterval(this.reader);
+    const reader = this.reader;
+    this.reader = undefined;
     this.values[Port.fd] = FD_NONE;
     this.slot.write(this.values);
     this.onEvent({ event: 'port-closed', generation: this.generation, reason });
@@ -163,6 +187,9 @@ export class SerialLink {
     // frames (PARK) go out first; a lost session discards them.
     if (discard) await bounded(flushTty(fd), 200);
     else await bounded(drainTty(fd), 500);
+    // The read side first: it is not the last descriptor, so its close (on this thread) cannot
+    // wait in the kernel for output to drain; the last one's close runs bounded on the pool.
+    reader?.destroy();
     await bounded(closeTty(fd), 500);
     this.scheduleReconnect();
   }
@@ -240,6 +267,22 @@ export class SerialLink {
 
 const u32 = (p: Uint8Array, at: number) => (p[at]! | (p[at + 1]! << 8) | (p[at + 2]! << 16) | (p[at + 3]! << 24)) >>> 0;
 const i16 = (p: Uint8Array, at: number) => ((p[at]! | (p[at + 1]! << 8)) << 16) >> 16;
+
+/** The port's two descriptors: the read side (openTtyReadSide) first, as the write side locks the port. */
+async function openPort(path: string, baud: number): Promise<{ fd: number; readFd: number }> {
+  const readFd = await openTtyReadSide(path);
+  try {
+    return { fd: await openTty(path, { baudRate: baud, hupcl: false }), readFd };
+  } catch (err) {
+    closeFile(readFd, () => undefined);
+    throw err;
+  }
+}
+
+function closePort(p: { fd: number; readFd: number }): void {
+  closeFile(p.readFd, () => undefined);
+  void closeTty(p.fd).catch(() => undefined);
+}
 
 /** Waits for a promise (its failure too), at most ms. */
 function bounded(p: Promise<unknown>, ms: number): Promise<void> {

@@ -1,4 +1,5 @@
-import { readSync } from 'node:fs';
+import { constants, open as openFile } from 'node:fs';
+import { ReadStream } from 'node:tty';
 import { asyncClose, asyncDrain, asyncFlush, asyncOpen, asyncSet } from '@serialport/bindings-cpp/dist/load-bindings.js';
 
 /**
@@ -6,7 +7,8 @@ import { asyncClose, asyncDrain, asyncFlush, asyncOpen, asyncSet } from '@serial
  * termios settings and an exclusive lock, modem lines, tcflush, close). These run as N-API
  * async work, which is safe on a worker thread; serialport's stream layer is not (its poller
  * lives on the main thread's event loop and crashes a worker that reads with it). So the
- * serial thread opens the port here and reads the descriptor itself (readTty).
+ * serial thread opens the port here and reads it through Node's own tty stream (ttyReader),
+ * which waits on the thread's event loop: it wakes when the MCU sends, not every millisecond.
  */
 export interface TtyOptions {
   baudRate: number;
@@ -46,15 +48,23 @@ export function closeTty(fd: number): Promise<void> {
 }
 
 /**
- * Reads what is waiting without blocking: the byte count, 0 when nothing is there, −1 when
- * the port is gone (hang-up, EIO, closed descriptor).
+ * A second, read-only descriptor of the port, for ttyReader. Opened before openTty: its
+ * exclusive lock refuses any later open but root's. Node closes a stream's descriptor by
+ * itself when the port fails, at once and on this thread; with its own descriptor that cannot
+ * close the one the control thread is writing to (whose number could then be reused by any
+ * file the process opens next).
  */
-export function readTty(fd: number, into: Uint8Array): number {
-  try {
-    const n = readSync(fd, into, 0, into.length, null);
-    return n === 0 ? -1 : n;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR' ? 0 : -1;
-  }
+export function openTtyReadSide(path: string): Promise<number> {
+  return new Promise((resolve, reject) => openFile(path, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+/**
+ * Node's tty stream on the read-side descriptor (libuv's uv_tty: epoll on this thread's event
+ * loop). It owns the descriptor from here on: destroy() closes it. As root libuv first reopens
+ * the tty by name (to own its O_NONBLOCK flag): an open raises DTR on Linux, so make the
+ * reader before setting the modem lines, as the first open raised it anyway. Throws when the
+ * descriptor is not a tty.
+ */
+export function ttyReader(readFd: number): ReadStream {
+  return new ReadStream(readFd);
 }

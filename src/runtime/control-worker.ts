@@ -158,7 +158,10 @@ export function runControlWorker(data: ControlWorkerData): void {
     step.tick(k, port);
     // Playout on: the MCU keeps the time, so the loop stops spinning for it (scheduler.ts).
     sched.setPlayoutDelay(session.playout ? playoutDelayMs : 0);
-    if (session.lostNow) Atomics.store(control, Control.lostGeneration, session.generation);
+    if (session.lostNow) {
+      Atomics.store(control, Control.lostGeneration, session.generation);
+      Atomics.notify(control, Control.lostGeneration);
+    }
 
     if (sup.changes !== nums[4]) {
       nums[4] = sup.changes;
