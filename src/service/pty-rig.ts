@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RigKinematics } from '../kinematics/rig.js';
@@ -126,6 +126,12 @@ export class PtyRig {
       s.once('exit', () => resolve());
       s.kill('SIGKILL');
     });
+    // A pulled cable takes its device node with it. socat killed by SIGKILL leaves its links,
+    // naming pty numbers the next socat may hand to the other end: the MCU simulator reopening
+    // its stale link then sat on the host's new pty and never heard a HELLO (seen once in 8
+    // runs), and startSocat took the stale links for the new ones.
+    rmSync(this.host, { force: true });
+    rmSync(this.mcu, { force: true });
   }
 
   async startSim(): Promise<void> {
