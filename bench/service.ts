@@ -1,6 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/paths.js';
 import { histogramCount, histogramPercentile } from '../src/runtime/slots.js';
 import { round } from './measure.js';
 import { startBenchService } from './service-start.js';
@@ -22,9 +24,14 @@ import { startBenchService } from './service-start.js';
  * `--output riglink` the simulator also counts the frames that really arrived late for its
  * 2 ms delay (that includes socat's and the simulator's own wake-ups, which an MCU's UART
  * interrupt does not have).
+ * `--source console` (the default) runs the console simulator as its own process
+ * (`motion-rig simulate-console` on 127.0.0.2, which sends to port 33740 like a PS5) and the
+ * service with `source.type: gt7`, as on a rig: the CPU figures are then the service's alone
+ * (the simulator's is printed beside them). `--source simulator` runs it inside the service
+ * (`source.type: simulator`, what `npm start` does), which counts its packet encryption too.
  * `--output virtual` leaves socat and mcu_sim out: on a real rig the MCU does their work, and on
  * a 2-vCPU machine their 1000 wake-ups a second compete with the control worker.
- *   node dist/bench/service.js [--seconds 30] [--rates 500,1000] [--max-spin-us 300] [--output riglink|virtual] [--playout-delay-ms 2]
+ *   node dist/bench/service.js [--seconds 30] [--rates 500,1000] [--max-spin-us 300] [--output riglink|virtual] [--playout-delay-ms 2] [--source console|simulator]
  *                              [--realtime-priority 10]   (0: the control thread stays SCHED_OTHER)
  */
 const arg = (name: string, def: string) => {
@@ -37,12 +44,17 @@ const maxSpinUs = Number(arg('max-spin-us', '300'));
 const wantOutput = arg('output', 'riglink');
 const playoutDelayMs = Number(arg('playout-delay-ms', '2'));
 const realtimePriority = Number(arg('realtime-priority', '10'));
+const wantSource = arg('source', 'console');
 if (wantOutput !== 'riglink' && wantOutput !== 'virtual') throw new Error(`--output riglink|virtual, not ${wantOutput}`);
+if (wantSource !== 'console' && wantSource !== 'simulator') throw new Error(`--source console|simulator, not ${wantSource}`);
+const CONSOLE_ADDRESS = '127.0.0.2';
 
 async function runAt(rateHz: number) {
   const dir = mkdtempSync(join(tmpdir(), 'motion-rig-bench-'));
+  const console_ = wantSource === 'console' ? spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js'), 'simulate-console', '--host', CONSOLE_ADDRESS, '--phases', 'drive:100000'], { stdio: 'ignore' }) : undefined;
+  const source = console_ ? `{ type: gt7, gt7: { console: "${CONSOLE_ADDRESS}" } }` : '{ type: simulator, simulator: { phases: "drive:100000" } }';
   const text = (output: string, path: string) => `
-source: { type: simulator, simulator: { phases: "drive:100000" } }
+source: ${source}
 loop: { rateHz: ${rateHz}, maxSpinUs: ${maxSpinUs}, realtimePriority: ${realtimePriority} }
 rig: profiles/rigs/stewart-linear.yaml
 output: { type: ${output}, serial: { path: ${JSON.stringify(path)}, baud: 1000000, lowLatency: false }, playoutDelayMs: ${playoutDelayMs} }
@@ -58,6 +70,8 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
   latency.fill(0);
   const before = service.status();
   const cpu = process.cpuUsage();
+  const threadsBefore = threadTimes();
+  const consoleBefore = processTicks(console_);
   const wall = performance.now();
   const rss: number[] = [];
   while (performance.now() - wall < seconds * 1000) {
@@ -66,11 +80,14 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
   }
   const used = process.cpuUsage(cpu);
   const elapsed = performance.now() - wall;
+  const threads = threadCpu(threadsBefore, threadTimes(), elapsed);
+  const consoleCpu = console_ ? round(((processTicks(console_) - consoleBefore) * 1000) / elapsed, 1) : undefined;
   const after = service.status();
   const ticks = histogramCount(lateness);
   const miss = missPerMillion(lateness, after.loop.skippedTicks - before.loop.skippedTicks);
   await service.stop();
   await pty?.stop();
+  console_?.kill('SIGINT');
   const mb = (b: number) => round(b / 2 ** 20, 1);
   const third = Math.max(1, Math.floor(rss.length / 3));
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -79,6 +96,7 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
     maxSpinUs,
     realtimePriority,
     playout: after.link.playout.on,
+    source: console_ ? `GT7 over loopback UDP from simulate-console (its own process, ${consoleCpu} % CPU, not counted below)` : 'console simulator inside the service (counted below)',
     output: pty ? 'riglink over socat pty → mcu_sim' : 'in-process virtual rig',
     seconds: round(elapsed / 1000, 1),
     state: after.state,
@@ -93,6 +111,7 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
     mcuPlayout: pty ? { delayMs: playoutDelayMs, ...after.link.playout, lateDuringRun: after.link.playout.late - before.link.playout.late, acceptedDuringRun: after.link.playout.accepted - before.link.playout.accepted } : 'no MCU (virtual rig)',
     packetToFrameUs: { p50: histogramPercentile(latency, 50), p99: histogramPercentile(latency, 99), samples: histogramCount(latency) },
     cpuPercentOfOneCore: round(((used.user + used.system) / 1000 / elapsed) * 100, 1),
+    threadCpuPercent: threads,
     rssMB: { first: mb(rss[0]!), last: mb(rss.at(-1)!), max: mb(Math.max(...rss)), firstThirdAvg: mb(avg(rss.slice(0, third))), lastThirdAvg: mb(avg(rss.slice(-third))) },
   };
 }
@@ -113,6 +132,52 @@ function missPerMillion(lateness: Int32Array, skipped: number) {
   };
   const perMillion = (n: number) => round((n / ticks) * 1e6, 1);
   return { minLatenessUs: min, ticks, ticksSkipped: skipped, startedLater1ms: over(1000), startedLater2ms: over(2000), d1ms: perMillion(over(1000)), d2ms: perMillion(over(2000)) };
+}
+
+/** A child process's user+system CPU in clock ticks (100 per second), 0 when there is none. */
+function processTicks(child: ChildProcess | undefined): number {
+  if (!child?.pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Each thread's user+system CPU in clock ticks (/proc/self/task/TID/stat fields 14 and 15) and
+ * its name, with " fifo" for a SCHED_FIFO thread (field 41): the control thread, when it got it.
+ */
+function threadTimes(): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  const policies = ['', ' fifo', ' rr'];
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // The name is in parentheses and may hold spaces; the fields after it are space-separated.
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name: `${name}${policies[Number(f[38])] ?? ''}`, ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU % of one core per thread over the run (USER_HZ = 100 on Linux: 10 ms resolution, 0.03 %
+ * over 30 s), the threads over 0.5 %, busiest first, as "name tid policy". Node 20 names
+ * every thread "node"; the main thread's tid is the pid, the control thread is the fifo one,
+ * the serial thread the other worker.
+ */
+function threadCpu(before: Map<string, { name: string; ticks: number }>, after: Map<string, { name: string; ticks: number }>, elapsedMs: number) {
+  const rows: Record<string, number> = {};
+  const list = [...after].map(([tid, t]) => ({ key: `${t.name} ${tid}`, pct: ((t.ticks - (before.get(tid)?.ticks ?? 0)) * 10 * 100) / elapsedMs }));
+  for (const r of list.sort((a, b) => b.pct - a.pct)) if (r.pct >= 0.5) rows[r.key] = round(r.pct, 1);
+  return rows;
 }
 
 const results = [];
