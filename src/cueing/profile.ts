@@ -82,19 +82,19 @@ export const cueSchema = z
         blendMs: positive.default(60),
       })
       .prefault({}),
-    surge: translational({ signal: 'fx', gain: 0.005, omegaN: 1.719, zeta: 1, omegaB: 0.5, limit: 0.03, saturation: 25 }),
-    sway: translational({ signal: 'fy', gain: 0.03162, omegaN: 10, zeta: 1, omegaB: 0.5, limit: 0.03, saturation: 25 }),
-    heave: translational({ signal: 'fz', gain: 0.2, omegaN: 15, zeta: 1, omegaB: 1, limit: 0.02, saturation: 25 }),
+    surge: translational({ signal: 'fx', gain: 0.005, omegaN: 4.2, zeta: 1, omegaB: 0.5, limit: 0.03, saturation: 80 }),
+    sway: translational({ signal: 'fy', gain: 0.01994, omegaN: 10, zeta: 1, omegaB: 0.5, limit: 0.03, saturation: 80 }),
+    heave: translational({ signal: 'fz', gain: 0.07953, omegaN: 15, zeta: 1, omegaB: 1, limit: 0.02, saturation: 80 }),
     tilt: z
       .strictObject({
         lowpass: z.strictObject({ omegaN: positive.default(11.56), zeta: positive.default(0.8) }).prefault({}),
-        rateLimitDegPerS: nonNegative.default(30),
-        accelLimitDegPerS2: nonNegative.default(2000),
+        rateLimitDegPerS: nonNegative.default(15.85),
+        accelLimitDegPerS2: nonNegative.default(1299),
         maxDeg: positive.max(30).default(10),
-        pitchGain: z.number().default(1.5),
-        rollGain: z.number().default(1.375),
+        pitchGain: z.number().default(1.4),
+        rollGain: z.number().default(1),
         /** Fraction of the sustained specific force cued by tilt: tilt = asin(gain · f / g), before pitchGain/rollGain. */
-        gain: z.number().min(0).max(1).default(0.03),
+        gain: z.number().min(0).max(1).default(0.01193),
       })
       .prefault({}),
     /**
@@ -109,9 +109,9 @@ export const cueSchema = z
         marginPct: nonNegative.max(20).default(2),
       })
       .prefault({}),
-    roll: rotational({ signal: 'p', gain: 0.03431, omega: 12, order: 2, limitDeg: 10, saturation: 3 }),
+    roll: rotational({ signal: 'p', gain: 0.5097, omega: 3.626, order: 2, limitDeg: 10, saturation: 3 }),
     pitch: rotational({ signal: 'q', gain: 1.5, omega: 12, order: 2, limitDeg: 10, saturation: 3 }),
-    yaw: rotational({ signal: 'r', gain: 0.1, omega: 0.3, order: 1, limitDeg: 15, saturation: 3 }),
+    yaw: rotational({ signal: 'r', gain: 0.05829, omega: 0.2349, order: 1, limitDeg: 15, saturation: 3 }),
   })
   .prefault({});
 

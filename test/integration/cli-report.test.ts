@@ -83,8 +83,11 @@ describe('motion-rig report', () => {
         expect(x.compressedPct).toBeLessThanOrEqual(x.saturationPct + x.limitPct + 1e-9);
         expect(x.maxPct).toBeGreaterThanOrEqual(0);
         expect(x.maxPct).toBeLessThan(100);
-        // The fitted default drives every channel, on real driving nearly every tick is scored.
-        expect(x.scoredPct).toBeGreaterThan(90);
+        // The default drives every channel, on real driving nearly every tick is scored. Heave on
+        // replay-A least (89.3 %): a tick is scored when either soft limit's input passes 1 % of
+        // it, and the default's heave saturation is 80 m/s² (floor 0.8 m/s² of fz, σ 2.6 there) and
+        // its gain 0.08; with the previous default's 25 m/s² and 0.2 it was over 90 %.
+        expect(x.scoredPct).toBeGreaterThan(85);
       }
       expect(rec.score.total).toBeGreaterThanOrEqual(0);
       expect(rec.score.total).toBeLessThanOrEqual(100);

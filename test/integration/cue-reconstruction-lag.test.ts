@@ -80,7 +80,9 @@ describe.skipIf(!haveSharedData)('reconstruction lag on real GT7 recordings (60 
     // What docs/cueing.md says: on real signals predict is no faster than interpolate by more
     // than a few ms (the sine's 1 ms does not carry over) ...
     within(all.predict.signals, 11, 18);
-    // ... while on the pose, after the washout's smoothing, it leads interpolate clearly.
-    within(all.predict.pose, -4, 8);
+    // ... while on the pose, after the washout's smoothing, it leads interpolate clearly (surge,
+    // sway, yaw 0–3 ms with the default of 2026-12-01); least on heave, whose 15 rad/s washout
+    // smooths little (6–9 ms; 8 with the previous default, whose saturation 25 m/s² clipped fz).
+    within(all.predict.pose, -4, 10);
   });
 });
