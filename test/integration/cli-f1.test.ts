@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCueProfile } from '../../src/cueing/profile.js';
 import { freeUdpPort } from '../helpers/ports.js';
 import { CLI, buildCli, runCli } from '../helpers/cli.js';
 import { dataPath, haveSharedData } from '../helpers/shared-data.js';
@@ -73,13 +74,17 @@ describe('motion-rig CLI (F1)', () => {
   it.skipIf(!haveSharedData)('cue over replayed real braking packets: nose down, platform surges back; for the lightest and the hardest braker', () => {
     const packet = readFileSync(dataPath('f1', '2018', '00-motion.bin'));
     // Car 4 brakes at 0.69 g, car 11 at 4.28 g (their longitudinal g in this packet).
+    const { tilt } = defaultCueProfile();
     for (const car of [4, 11]) {
       const file = join(dir, `brake-${car}.lpr`);
       writeFileSync(file, lprOfRepeated(packet, 180, car));
       const r = run(['cue', '--input', file, '--rate', '500']);
       expect(r.status, r.stderr).toBe(0);
       const rows = csvRows(r.stdout);
-      expect(at(rows, 2.5)[5]).toBeGreaterThan(0.02); // pitch, rad, + nose down
+      // Pitch (rad, + nose down) once the tilt has settled: the default's tilt for the lightest
+      // braker's 0.69 g is pitchGain·asin(gain·0.69) (0.0115 rad with gain 0.01193 and pitchGain
+      // 1.4); the hardest gets more, up to the rig's budget. At least 80 % of it for both.
+      expect(at(rows, 2.5)[5]).toBeGreaterThan(0.8 * tilt.pitchGain * Math.asin(tilt.gain * 0.69));
       expect(at(rows, 0.5)[1]).toBeLessThan(-0.001); // surge, m, backward (over 1 mm with the fitted default's surge gain 0.005)
       for (const row of rows) for (const v of row) expect(Number.isFinite(v)).toBe(true);
     }
