@@ -31,6 +31,11 @@ export interface FitOptions {
   step?: number;
   minStep?: number;
   onEvaluation?: (e: Evaluation, values: number[]) => void;
+  /**
+   * Scores of a candidate per recording, instead of scoreProfile on `inputs` in this thread:
+   * parallel-scores.ts runs the same on a worker per recording. Must give scoreProfile's scores.
+   */
+  score?: (profile: CueProfile) => number[];
 }
 
 export interface FittedKey {
@@ -94,19 +99,20 @@ export function fitProfile(inputs: readonly (readonly TimedSample[])[], opts: Fi
     return parameters.reduce((prof, p, i) => withKey(prof, p.path, v[i]!), base);
   };
 
+  const scoreAll = opts.score ?? ((p: CueProfile) => scoreProfile(p, inputs, rig, rateHz, opts.maxCompressedPct));
   let baseScores: number[] | undefined;
   const scoresAt = new Map<string, number[]>();
   const objective = (u: readonly number[]): number => {
     const candidate = profileAt(u);
     if (baseScores === undefined) {
       // The base: a recording it cannot score is the user's to know about, not -Infinity.
-      baseScores = scoreProfile(candidate, inputs, rig, rateHz, opts.maxCompressedPct);
+      baseScores = scoreAll(candidate);
       scoresAt.set(u.join(','), baseScores);
       return mean(baseScores);
     }
     if (!schema.safeParse(candidate).success) return -Infinity;
     try {
-      const s = scoreProfile(candidate, inputs, rig, rateHz, opts.maxCompressedPct);
+      const s = scoreAll(candidate);
       scoresAt.set(u.join(','), s);
       return mean(s);
     } catch {
