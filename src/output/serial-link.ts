@@ -9,8 +9,9 @@ import { closeTty, drainTty, flushTty, openTty, openTtyReadSide, setTtyLines, tt
 /**
  * The serial port of a rig, kept open: the half of RigLink that is not per tick. It runs on
  * its own thread (runtime/serial-thread.ts) so that nothing on the main thread can delay it.
- *   - opens the port without resetting the board (DTR/RTS held, hupcl off, exclusive lock,
- *     optional low latency) and publishes its file descriptor with a new generation;
+ *   - opens the port (DTR/RTS set as configured right after the open, flock(LOCK_EX), optional
+ *     low latency; tty.ts says what Linux does to DTR) and publishes its file descriptor with
+ *     a new generation;
  *   - reads everything the MCU sends as it arrives (Node's tty stream on a read-only second
  *     descriptor: the thread sleeps until the MCU speaks, instead of polling every millisecond,
  *     which cost 11 % of a core on this VM), parses it and publishes STATUS, HELLO_ACK, ACK,
@@ -36,6 +37,8 @@ export interface SerialLinkOptions {
   feedback: boolean;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** How often the lost-session word is looked at without a notify (a backstop; default 100 ms). */
+  lostBackstopMs?: number;
 }
 
 export type LinkEvent =
@@ -48,6 +51,9 @@ export type LinkEvent =
 export class SerialLink {
   private fd = FD_NONE;
   private reader: ReadStream | undefined;
+  /** An open or a drop under way: close() waits for them, so neither leaves a descriptor behind. */
+  private connecting: Promise<boolean> | undefined;
+  private dropping: Promise<void> | undefined;
   private readonly values = new Float64Array(Port.length);
   private readonly parser: FrameParser;
   private readonly opts: Required<Omit<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>> & Pick<SerialLinkOptions, 'dtr' | 'rts' | 'lowLatency'>;
@@ -64,7 +70,7 @@ export class SerialLink {
     options: SerialLinkOptions,
     private readonly onEvent: (e: LinkEvent) => void,
   ) {
-    this.opts = { reconnectMinMs: 100, reconnectMaxMs: 2000, ...options };
+    this.opts = { reconnectMinMs: 100, reconnectMaxMs: 2000, lostBackstopMs: 100, ...options };
     this.backoff = this.opts.reconnectMinMs;
     this.values[Port.fd] = FD_NONE;
     this.slot.write(this.values);
@@ -82,15 +88,24 @@ export class SerialLink {
   start(): Promise<boolean> {
     this.wanted = true;
     void this.watchLoss();
-    return this.connect();
+    return this.open();
   }
 
   async close(): Promise<void> {
     this.wanted = false;
     Atomics.notify(this.control, this.lostWord);
     clearTimeout(this.reconnectTimer);
+    await this.connecting;
+    await this.dropping;
     // A normal stop: the last frames (PARK) must go out, so drain (bounded) instead of discarding.
     await this.drop('closing', false);
+  }
+
+  private open(): Promise<boolean> {
+    const p = this.connect();
+    this.connecting = p;
+    void p.finally(() => this.connecting === p && (this.connecting = undefined));
+    return p;
   }
 
   private async connect(): Promise<boolean> {
@@ -158,22 +173,29 @@ export class SerialLink {
 
   /**
    * The control side's verdict on the session, the only thing to react to: it stores the lost
-   * generation and notifies. Waits without polling; the 100 ms timeout is a backstop for a
-   * store without a notify.
+   * generation and notifies. Waits without polling; the timeout (lostBackstopMs) is a backstop
+   * for a store without a notify.
    */
   private async watchLoss(): Promise<void> {
     while (this.wanted) {
       const lost = Atomics.load(this.control, this.lostWord);
       if (this.fd !== FD_NONE && lost === this.generation) void this.drop('the control step gave the session up');
-      const wait = Atomics.waitAsync(this.control, this.lostWord, lost, 100);
+      const wait = Atomics.waitAsync(this.control, this.lostWord, lost, this.opts.lostBackstopMs);
       if (wait.async) await wait.value;
     }
   }
 
+  private drop(reason: string, discard = true): Promise<void> {
+    if (this.fd === FD_NONE) return this.dropping ?? Promise.resolve();
+    const p = this.dropNow(reason, discard);
+    this.dropping = p;
+    void p.finally(() => this.dropping === p && (this.dropping = undefined));
+    return p;
+  }
+
   /** Unpublish first (the control step stops writing), then discard the queue, close, reopen later. */
-  private async drop(reason: string, discard = true): Promise<void> {
+  private async dropNow(reason: string, discard: boolean): Promise<void> {
     const fd = this.fd;
-    if (fd === FD_NONE) return;
     this.fd = FD_NONE;
     const reader = this.reader;
     this.reader = undefined;
@@ -197,7 +219,7 @@ export class SerialLink {
   private scheduleReconnect(): void {
     if (!this.wanted) return;
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), this.backoff);
+    this.reconnectTimer = setTimeout(() => void this.open(), this.backoff);
     this.backoff = Math.min(this.opts.reconnectMaxMs, this.backoff * 2);
   }
 
@@ -268,7 +290,7 @@ export class SerialLink {
 const u32 = (p: Uint8Array, at: number) => (p[at]! | (p[at + 1]! << 8) | (p[at + 2]! << 16) | (p[at + 3]! << 24)) >>> 0;
 const i16 = (p: Uint8Array, at: number) => ((p[at]! | (p[at + 1]! << 8)) << 16) >> 16;
 
-/** The port's two descriptors: the read side (openTtyReadSide) first, as the write side locks the port. */
+/** The port's two descriptors: the read side (openTtyReadSide) and the one the control thread writes to. */
 async function openPort(path: string, baud: number): Promise<{ fd: number; readFd: number }> {
   const readFd = await openTtyReadSide(path);
   try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,20 @@ import { waitFor } from '../helpers/wait.js';
 const socat = haveSocat();
 if (!socat && process.env.CI === 'true') throw new Error('socat is required under CI=true (apt-get install -y socat)');
 if (!socat) console.warn('socat not installed: serial integration tests skipped (apt-get install -y socat)');
+
+/** This process's open descriptors that are ptys (the link's: nothing else here opens one). */
+function ptyDescriptors(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith('/dev/pts/')) out.push(`${fd} → ${target}`);
+    } catch {
+      // closed between the listing and the look
+    }
+  }
+  return out;
+}
 
 const AXES = 6;
 const BAUD = 1_000_000;
@@ -51,7 +65,9 @@ class Host {
   private readonly sink = { fd: FD_NONE, write: (f: Uint8Array, n: number) => writeFrame(this.sink.fd, f, n) };
 
   constructor(path: string, playoutDelayMs = 0) {
-    this.link = new SerialLink(this.slot, this.control, Control.lostGeneration, { path, baud: BAUD, axes: AXES, feedback: true }, (e) => this.events.push(e));
+    // As the control worker does, the lost session is stored and notified; the link's backstop
+    // is a minute here, so a drop that waited for it would fail the tests that need a new session.
+    this.link = new SerialLink(this.slot, this.control, Control.lostGeneration, { path, baud: BAUD, axes: AXES, feedback: true, lostBackstopMs: 60_000 }, (e) => this.events.push(e));
     this.session = new RigSession(this.sink, { axes: AXES, rateHz: 1000, feedback: true, playoutDelayMs, baud: BAUD });
   }
 
@@ -78,6 +94,7 @@ class Host {
       this.lostSeq = s.nextSeq;
       this.lostReason = s.loss;
       Atomics.store(this.control, Control.lostGeneration, s.generation);
+      Atomics.notify(this.control, Control.lostGeneration);
     }
     if (this.command !== undefined && s.linkUp) {
       s.sendCommand(this.command);
@@ -268,6 +285,9 @@ describe.skipIf(!socat)('RigLink session over a socat pty pair to the MCU simula
     expect(h.session.sessions).toBeGreaterThanOrEqual(2);
     await new Promise((r) => setTimeout(r, 200));
     await h.close();
+    // Every session's descriptors closed: none of this process's open files is a pty any more
+    // (libuv's tty reopen left one per session behind until ttyReader closed it).
+    expect(ptyDescriptors()).toEqual([]);
     await rig!.stop();
     expect(count(/ rx HELLO /)).toBeGreaterThanOrEqual(2);
     // One counter across sessions: the only gaps are across the reopen, and only of frames the
