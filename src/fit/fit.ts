@@ -64,6 +64,9 @@ export interface FitResult {
   maxCompressedPct?: number;
 }
 
+/** The scoring itself failed (a thread of parallel-scores.ts ended): not a bad candidate, the fit ends. */
+export class FitThreadError extends Error {}
+
 /**
  * Scores of a profile on each recording (report.score.total, less compressionPenalty when
  * maxCompressedPct is given); throws what the report throws.
@@ -115,7 +118,8 @@ export function fitProfile(inputs: readonly (readonly TimedSample[])[], opts: Fi
       const s = scoreAll(candidate);
       scoresAt.set(u.join(','), s);
       return mean(s);
-    } catch {
+    } catch (err) {
+      if (err instanceof FitThreadError) throw err;
       return -Infinity; // a profile the chain cannot run: never the best
     }
   };

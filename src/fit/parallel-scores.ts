@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, Worker, isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { loadRigFile } from '../config/rig-file.js';
 import type { CueProfile } from '../cueing/profile.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
-import { scoreProfile } from './fit.js';
+import { FitThreadError, scoreProfile } from './fit.js';
+import { GONE, IDLE, PENDING } from './score-thread.js';
 
 /**
  * A fit's evaluation is one report per recording, each independent of the others, and the
@@ -12,7 +13,10 @@ import { scoreProfile } from './fit.js';
  * recording's time, not the sum. The search stays sequential and synchronous (fitProfile is
  * pure; it gets `score` as its scorer): the main thread posts the candidate and blocks on
  * Atomics.wait until every worker has answered. The workers run scoreProfile on the same files,
- * rig file and rate, so the scores are those of the in-process path (test/unit/fit-parallel).
+ * rig file and rate, so the scores are those of the in-process path (test/integration/fit-parallel).
+ * A report's error (a candidate the chain cannot run) is thrown as it is; a thread that ends or
+ * does not answer within ANSWER_LIMIT_MS is a FitThreadError, which ends the fit (it is not a
+ * bad candidate), and the scorer refuses every later candidate.
  */
 export interface ParallelScorer {
   /** Scores per recording, in the order of the paths; throws what a report throws. */
@@ -34,42 +38,57 @@ interface ScoreJob {
 
 type Answer = { scores: number[] } | { error: string };
 
-const PENDING = 0;
-const ANSWERED = 1;
-const GONE = 2;
+/** A thread that has not answered one candidate in this long is taken for dead. */
+export const ANSWER_LIMIT_MS = 600_000;
 
 /** Undefined when it would not help: one recording, or one core. */
 export function openParallelScorer(paths: readonly string[], rigFile: string, rateHz: number, maxCompressedPct?: number): ParallelScorer | undefined {
   const threads = Math.min(paths.length, availableParallelism());
   if (threads < 2) return undefined;
   const flags = new SharedArrayBuffer(4 * threads);
-  const flag = new Int32Array(flags);
+  const flag = new Int32Array(flags).fill(IDLE);
   // Recording i goes to worker i mod threads; its scores come back in that worker's order.
   const share = Array.from({ length: threads }, (_, w) => paths.map((_p, i) => i).filter((i) => i % threads === w));
   const workers = share.map((indices, slot) => {
     const { port1, port2 } = new MessageChannel();
     const job: ScoreJob = { fitScoreWorker: true, paths: indices.map((i) => paths[i]!), rigFile, rateHz, maxCompressedPct, flags, slot, port: port2 };
-    const worker = new Worker(new URL('./parallel-scores.js', import.meta.url), { workerData: job, transferList: [port2] });
+    const worker = new Worker(new URL('./score-thread.js', import.meta.url), { workerData: job, transferList: [port2] });
     return { worker, port: port1, indices };
   });
+  let broken: string | undefined;
+  const fail = (why: string): never => {
+    broken = why;
+    throw new FitThreadError(why);
+  };
   return {
     threads,
     score(profile) {
+      if (broken !== undefined) throw new FitThreadError(broken);
+      // Every slot idle before anything is posted; taken with compare-and-swap, so a thread that
+      // ends in between is seen (its GONE is not overwritten with PENDING).
       for (let w = 0; w < threads; w++) {
-        if (Atomics.load(flag, w) === GONE) throw new Error('a fit worker thread ended');
-        Atomics.store(flag, w, PENDING);
+        if (Atomics.load(flag, w) === IDLE) continue;
+        const last = receiveMessageOnPort(workers[w]!.port)?.message as Answer | undefined;
+        fail(last && 'error' in last ? last.error : 'a fit thread ended');
+      }
+      for (let w = 0; w < threads; w++) {
+        if (Atomics.compareExchange(flag, w, IDLE, PENDING) !== IDLE) fail('a fit thread ended');
         workers[w]!.port.postMessage(profile);
       }
       const scores = new Array<number>(paths.length);
-      // Every worker's answer is taken before any error is thrown: one left in its port would
+      // Every thread's answer is taken before any error is thrown: one left in its port would
       // be read as the answer to the next candidate.
       let error: string | undefined;
       for (let w = 0; w < threads; w++) {
-        Atomics.wait(flag, w, PENDING);
+        const since = performance.now();
+        while (Atomics.wait(flag, w, PENDING, 1000) === 'timed-out') {
+          if (performance.now() - since > ANSWER_LIMIT_MS) fail(`a fit thread did not answer in ${ANSWER_LIMIT_MS / 1000} s`);
+        }
         const answer = receiveMessageOnPort(workers[w]!.port)?.message as Answer | undefined;
-        if (!answer) error ??= Atomics.load(flag, w) === GONE ? 'a fit worker thread ended' : 'a fit worker thread did not answer';
+        if (!answer) fail('a fit thread ended');
         else if ('error' in answer) error ??= answer.error;
         else workers[w]!.indices.forEach((i, j) => (scores[i] = answer.scores[j]!));
+        if (Atomics.load(flag, w) === GONE) fail(answer && 'error' in answer ? answer.error : 'a fit thread ended');
       }
       if (error !== undefined) throw new Error(error);
       return scores;
@@ -81,18 +100,15 @@ export function openParallelScorer(paths: readonly string[], rigFile: string, ra
   };
 }
 
-function serve(job: ScoreJob): void {
+/** The scoring thread's loop (entered from score-thread.ts, which reports the thread's end). */
+export function serve(job: ScoreJob): void {
   const flag = new Int32Array(job.flags);
   const answer = (a: Answer) => {
+    // The answer is in the port before the word says so: receiveMessageOnPort will see it.
     job.port.postMessage(a);
-    Atomics.store(flag, job.slot, ANSWERED);
+    Atomics.store(flag, job.slot, IDLE);
     Atomics.notify(flag, job.slot);
   };
-  // An ending thread (an error nothing caught) must not leave the search waiting for ever.
-  process.on('exit', () => {
-    Atomics.store(flag, job.slot, GONE);
-    Atomics.notify(flag, job.slot);
-  });
   let setup: { inputs: ReturnType<typeof readMotionFile>[]; rig: ReturnType<typeof loadRigFile> } | { error: string };
   try {
     setup = { inputs: job.paths.map((p) => readMotionFile(p)), rig: loadRigFile(job.rigFile) };
@@ -108,5 +124,3 @@ function serve(job: ScoreJob): void {
     }
   });
 }
-
-if (!isMainThread && (workerData as { fitScoreWorker?: boolean } | undefined)?.fitScoreWorker) serve(workerData as ScoreJob);

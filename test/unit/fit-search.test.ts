@@ -5,7 +5,7 @@ import { defaultCueProfile, cueSchemaAt } from '../../src/cueing/profile.js';
 import { LOOP_RATE_MIN_HZ } from '../../src/cueing/rate.js';
 import { FIT_PARAMETERS, getKey, toUnit, toValue, withKey } from '../../src/fit/params.js';
 import { compassSearch } from '../../src/fit/search.js';
-import { compressionPenalty, fitProfile, scoreProfile } from '../../src/fit/fit.js';
+import { FitThreadError, compressionPenalty, fitProfile, scoreProfile } from '../../src/fit/fit.js';
 import { loadRigFile } from '../../src/config/rig-file.js';
 import { SyntheticDrive } from '../../src/telemetry/gt7/synthetic-drive.js';
 import { gt7ToMotionSample } from '../../src/telemetry/gt7/motion.js';
@@ -187,5 +187,30 @@ describe('fitProfile on the report (12 s of the synthetic lap)', () => {
     expect(flat.improved).toBe(false);
     expect(flat.profile).toEqual(base);
     expect(flat.scoreAfter).toBe(flat.scoreBefore);
+  });
+
+  it('a candidate its scorer cannot score is never the best and the search goes on; a scorer whose thread ended ends the fit', () => {
+    const row = { path: ['surge', 'gain'], min: 0.005, max: 0.2, scale: 'log', note: 'test' } as const;
+    let calls = 0;
+    const bad = fitProfile([lap], {
+      base, rig, rateHz: 1000, parameters: [row], maxEvaluations: 4,
+      score: () => {
+        if (calls++ === 0) return [1];
+        throw new Error('the chain cannot run this one');
+      },
+    });
+    expect(bad.evaluations).toBe(4);
+    expect(bad.improved).toBe(false);
+    calls = 0;
+    expect(() =>
+      fitProfile([lap], {
+        base, rig, rateHz: 1000, parameters: [row], maxEvaluations: 4,
+        score: () => {
+          if (calls++ === 0) return [1];
+          throw new FitThreadError('a fit thread ended');
+        },
+      }),
+    ).toThrow(FitThreadError);
+    expect(calls).toBe(2);
   });
 });
