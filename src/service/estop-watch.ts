@@ -12,7 +12,9 @@ import { Control } from '../runtime/slots.js';
  * - The e-stop file: its existence is the trigger. inotify on the folder (a file watch does
  *   not see a file appear) reacts in about a millisecond. A file created and removed between
  *   two looks still counts: an event for the name with the file absent before and after is a
- *   pulse (Control.estopPulses), which latches the e-stop like a file that stayed. Where
+ *   pulse (Control.estopPulses), which latches the e-stop like a file that stayed; so is every
+ *   file seen appearing, which the control step might otherwise never see if it goes before
+ *   the next tick. Where
  *   inotify is not available (some network file systems) a 20 ms stat poll stands in, and
  *   then a file shorter than that can be missed.
  * - `safety.estop` in the config file: any value but `false` (or none) is a stop, read with
@@ -91,6 +93,10 @@ export class EstopWatch {
     if (now !== this.present) {
       this.present = now;
       Atomics.store(this.control, Control.estopFile, now ? 1 : 0);
+      // A file seen is also a pulse: removed again before the control step's next tick (both
+      // events handled within a millisecond, the file present at the first look), the word
+      // alone would be back at 0 unread, and the stop lost (seen once in CI). The pulse latches.
+      if (now) Atomics.add(this.control, Control.estopPulses, 1);
       this.onEvent({ event: 'estop-file', present: now, pulse: false });
     } else if (fromEvent && !now) {
       // Something happened to the name while it was absent before and after: created and removed in between.
