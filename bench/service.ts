@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { procStat } from '../src/runtime/thread-scheduling.js';
 import { histogramCount, histogramPercentile } from '../src/runtime/slots.js';
 import { round } from './measure.js';
 import { startBenchService } from './service-start.js';
@@ -136,14 +137,8 @@ function missPerMillion(lateness: Int32Array, skipped: number) {
 
 /** A child process's user+system CPU in clock ticks (100 per second), 0 when there is none. */
 function processTicks(child: ChildProcess | undefined): number {
-  if (!child?.pid) return 0;
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
+  const stat = child?.pid ? procStat(`/proc/${child.pid}/stat`) : undefined;
+  return stat ? stat.field(14) + stat.field(15) : 0;
 }
 
 /**
@@ -154,15 +149,9 @@ function threadTimes(): Map<string, { name: string; ticks: number }> {
   const out = new Map<string, { name: string; ticks: number }>();
   const policies = ['', ' fifo', ' rr'];
   for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      // The name is in parentheses and may hold spaces; the fields after it are space-separated.
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name: `${name}${policies[Number(f[38])] ?? ''}`, ticks: Number(f[11]) + Number(f[12]) });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
+    // Undefined: the thread ended between the listing and the read.
+    const stat = procStat(`/proc/self/task/${tid}/stat`);
+    if (stat) out.set(tid, { name: `${stat.name}${policies[stat.field(41)] ?? ''}`, ticks: stat.field(14) + stat.field(15) });
   }
   return out;
 }

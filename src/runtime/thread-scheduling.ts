@@ -67,14 +67,27 @@ export interface ThreadPolicy {
 }
 
 export function threadPolicy(tid = threadId()): ThreadPolicy | undefined {
+  const stat = procStat(`/proc/${tid}/stat`);
+  return stat && { priority: stat.field(40), policy: stat.field(41) };
+}
+
+/**
+ * A /proc/…/stat file (proc(5)) as its command name and its numeric fields from 3 on, by their
+ * 1-based number in proc(5) (4 ppid, 14 utime, 15 stime, 40 rt_priority, 41 policy), or undefined when it
+ * cannot be read (the process or thread is gone, not Linux).
+ */
+export function procStat(path: string): { name: string; field: (n: number) => number } | undefined {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${tid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, rt_priority 40, policy 41.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { priority: Number(f[37]), policy: Number(f[38]) };
+    stat = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
+  // The name is in parentheses and may hold spaces and parentheses: the fields follow the last ')'.
+  const close = stat.lastIndexOf(')');
+  const f = stat.slice(close + 2).split(' ');
+  // f[0] is field 3 (state).
+  return { name: stat.slice(stat.indexOf('(') + 1, close), field: (n) => Number(f[n - 3]) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { setThreadTimerSlack, threadPolicy } from '../../src/runtime/thread-scheduling.js';
+import { procStat, setThreadTimerSlack, threadPolicy } from '../../src/runtime/thread-scheduling.js';
 
 const linux = existsSync('/proc/thread-self');
 
@@ -66,5 +66,15 @@ describe('thread scheduling', () => {
     expect(tid).not.toBe(Number(readlinkSync('/proc/thread-self').split('/').pop()));
     // This thread was not touched.
     expect(threadPolicy()).toEqual({ policy: 0, priority: 0 });
+  });
+});
+
+describe.skipIf(!linux)('procStat', () => {
+  it('reads fields by their proc(5) number, after a name: this process\'s ppid (field 4) and name as Node and the kernel say; a gone file is undefined', () => {
+    const stat = procStat('/proc/self/stat')!;
+    expect(stat.field(4)).toBe(process.ppid);
+    expect(stat.name).toBe(readFileSync('/proc/self/comm', 'utf8').trim());
+    expect(stat.field(14) + stat.field(15)).toBeGreaterThanOrEqual(0);
+    expect(procStat('/proc/self/task/0/stat')).toBeUndefined();
   });
 });
