@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { loadRigFile } from '../config/rig-file.js';
 import type { CueProfile } from '../cueing/profile.js';
 import { readMotionFile } from '../telemetry/sample-file.js';
 import { FitThreadError, scoreProfile } from './fit.js';
-import { GONE, IDLE, PENDING } from './score-thread.js';
+import { GONE, IDLE, PENDING, type ThreadData } from './score-thread.js';
 
 /**
  * A fit's evaluation is one report per recording, each independent of the others, and the
@@ -25,15 +25,11 @@ export interface ParallelScorer {
   readonly threads: number;
 }
 
-interface ScoreJob {
-  fitScoreWorker: true;
+interface ScoreJob extends ThreadData {
   paths: string[];
   rigFile: string;
   rateHz: number;
   maxCompressedPct: number | undefined;
-  flags: SharedArrayBuffer;
-  slot: number;
-  port: MessagePort;
 }
 
 type Answer = { scores: number[] } | { error: string };

@@ -13,7 +13,8 @@ export const IDLE = 1;
 export const PENDING = 0;
 export const GONE = 2;
 
-interface ThreadData {
+/** What every scoring thread is started with (parallel-scores.ts adds the scoring job). */
+export interface ThreadData {
   fitScoreWorker: true;
   flags: SharedArrayBuffer;
   slot: number;
