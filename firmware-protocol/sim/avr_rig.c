@@ -2,7 +2,7 @@
  * avr-rig: the RigLink AVR firmware in simavr, in real time, wired to a simulated rig.
  *
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
- *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--plant-log FILE]
+ *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
  *           [--pot-lost-mid-pair 0|1]
  *
@@ -13,6 +13,9 @@
  * slot's STEP pin rising edges move a step counter by ±1 (DIR pin), and its home switch
  * input is closed (low) while the counter is <= 0; the e-stop input is held low while FILE
  * exists (checked every millisecond of wall time); the drive-enable output gates every motor.
+ * --dc-start: where the DC rams rest at power-up, a fraction of travel (0.3); the firmware
+ * parks them from there at boot (from 0.6 that takes 2.4 s, so a host that connects at once
+ * talks to a firmware still parking). --start-steps: the step counter at power-up.
  * --pot-lost-file / --jam-file: while the file exists, DC axis 0's pot is disconnected / its
  * motor is jammed (fault injection). The pot-lost file's content says what the wiper reads
  * then: empty or "0" = 0 V (a broken wiper wire with the pull-down docs/firmware.md asks for),
@@ -383,6 +386,7 @@ int main(int argc, char **argv) {
   const char *fw = NULL, *link = NULL, *stats = NULL, *mcu = "atmega2560", *plog = NULL, *prof_path = NULL;
   int n_dc = 2, n_step = 1, trace = 0;
   long start_steps = 3000;
+  double dc_start = 0.3; /* DC rams part-way out at power-up */
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--firmware")) fw = v;
@@ -393,6 +397,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--axes-dc")) n_dc = atoi(v);
     else if (!strcmp(k, "--axes-step")) n_step = atoi(v);
     else if (!strcmp(k, "--start-steps")) start_steps = atol(v);
+    else if (!strcmp(k, "--dc-start")) dc_start = atof(v);
     else if (!strcmp(k, "--plant-log")) plog = v;
     else if (!strcmp(k, "--pot-lost-file")) pot_lost_file = v;
     else if (!strcmp(k, "--jam-file")) jam_file = v;
@@ -402,9 +407,9 @@ int main(int argc, char **argv) {
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
   }
   pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;
-  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1) {
+  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1 || !(dc_start >= 0 && dc_start <= 1)) {
     fprintf(stderr, "usage: avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p] [--axes-dc N] [--axes-step N]\n"
-                    "               [--start-steps N] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
+                    "               [--start-steps N] [--dc-start 0..1] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
     return 2;
   }
   /* End with the parent: PDEATHSIG for the usual case, getppid() below for a parent that died before this line. */
@@ -430,7 +435,7 @@ int main(int argc, char **argv) {
 
   if (prof_path) profile = calloc(PROF_MAX, sizeof *profile);
   if (profile) trace = 1;
-  plant_init(&pl, n_dc, n_step, start_steps);
+  plant_init(&pl, n_dc, n_step, start_steps, dc_start);
   n_axes = n_dc + n_step;
   rl_parser_init(&rx_parser);
   rl_parser_init(&tx_parser);
