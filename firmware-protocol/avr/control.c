@@ -79,9 +79,15 @@ static uint16_t adc_sum;
 static uint8_t adc_ch, adc_n;
 static uint8_t adc_rail; /* this pair: 1 a conversion below POT_LOST_LO, 2 above POT_LOST_HI */
 static volatile uint8_t adc_ready; /* a whole pass has completed since boot */
+static volatile uint8_t adc_busy;  /* a pass is running: its state (adc_ch, _n, _sum, _rail) is the handler's alone */
 
-/* Not a nesting handler: nothing in it can be hurt by the tick's body running inside it (the
- * next conversion starts at its end; the body reads adc_block twice until it agrees). */
+/* Not a nesting handler, so the tick's body can run inside it, anywhere: the pass state above
+ * is therefore the handler's alone, and the tick only starts a pass that has ended (adc_busy).
+ * The tick used to reset that state itself: when a pass ran late and its last conversion's
+ * handler was interrupted by the tick between loading adc_ch and storing adc_ch + 1, the stale
+ * store moved adc_ch past the pots, and the next pair was written to adc_block[N_DC], which is
+ * the low half of dc[0].ref: the reference jumped 2,880 wire units and the ram ran at -90 %
+ * during the Uno's boot park (simavr, the host talking while the firmware parked; issue 16). */
 ISR(ADC_vect, ISR_NOBLOCK) {
   uint16_t v = ADC;
   adc_sum += v;
@@ -93,7 +99,9 @@ ISR(ADC_vect, ISR_NOBLOCK) {
     adc_sum = 0;
     adc_n = 0;
     if (++adc_ch >= N_DC) { /* pass done: the next tick starts another */
+      adc_ch = 0;
       adc_ready = 1;
+      adc_busy = 0; /* last: from here the tick may start the next pass */
       return;
     }
     ADMUX = (1 << REFS0) | adc_ch;
@@ -101,11 +109,12 @@ ISR(ADC_vect, ISR_NOBLOCK) {
   ADCSRA |= 1 << ADSC;
 }
 
+/* A pass still running (it overran the tick) is left to end; the next tick starts one, and
+ * this tick's readings are one tick old. While idle no conversion runs, so no handler can
+ * come between these writes. */
 static void adc_start_pass(void) {
-  adc_ch = 0;
-  adc_n = 0;
-  adc_sum = 0;
-  adc_rail = 0;
+  if (adc_busy) return;
+  adc_busy = 1;
   ADMUX = 1 << REFS0;
   ADCSRA |= 1 << ADSC;
 }

@@ -49,9 +49,9 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     }
   });
 
-  async function online(phases: string, mcu: AvrMcu = 'atmega2560'): Promise<{ run: ServiceRun; avr: AvrRig }> {
+  async function online(phases: string, mcu: AvrMcu = 'atmega2560', avrArgs: string[] = []): Promise<{ run: ServiceRun; avr: AvrRig }> {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-'));
-    const avr = new AvrRig(dir, process.env.AVR_PROFILE ? ['--profile', process.env.AVR_PROFILE] : [], mcu);
+    const avr = new AvrRig(dir, [...(process.env.AVR_PROFILE ? ['--profile', process.env.AVR_PROFILE] : []), ...avrArgs], mcu);
     const rigFile = mcu === 'atmega328p' ? AVR_UNO_RIG_FILE : AVR_RIG_FILE;
     // Nice -5: as systemd/motion-rig.service runs it (the control thread then takes -10).
     const run = new ServiceRun(mcuSim, phases, [], { rigEnd: avr, rigFile, baud: 500_000, rateHz: 500, nice: -5 });
@@ -195,10 +195,17 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     for (let i = 0; i < 3; i++) expect(heldRange[i]).toBeLessThan(300); // 0.5 % of travel
   }, 150_000);
 
-  it('the Uno image (ATmega328P, 2 DC): handshake, unpark, tracking, SIGTERM park', async () => {
-    const { run, avr } = await online('drive:600', 'atmega328p');
+  it('the Uno image (ATmega328P, 2 DC): handshake while it parks at boot, unpark, tracking, SIGTERM park', async () => {
+    // The rams start at 0.6 of travel, so the boot park (2.4 s) is still running when the
+    // service connects, and the firmware parks while it answers the host and plays its frames
+    // out. That is how a race in the ADC pass showed (the tick restarting a pass whose last
+    // handler it had interrupted wrote a reading over the first ram's reference: it ran at
+    // -90 % duty, 953-1,128 wire units per 10 ms, in each of 5 runs; docs/firmware.md).
+    const { run, avr } = await online('drive:600', 'atmega328p', ['--dc-start', '0.6']);
     expect(run.out).toContain('riglink-avr 1.0 uno328p');
     expect(avr.events().map((e) => e.state).slice(0, 3)).toEqual([State.parking, State.parked, State.enabled]);
+    const parkedAt = avr.events().find((e) => e.state === State.parked)!;
+    expect(parkedAt.lastRxMs, 'the host talked to the firmware before its boot park ended').toBeGreaterThan(0);
     // Boot: the DC rams go to park at the parking speed (0.25 travel/s = 164 wire units per 10 ms), not at full duty.
     const all = avr.samples();
     const from = all.findIndex((x) => x.state === State.parking);
