@@ -68,22 +68,40 @@ typedef struct {
 } dc_axis;
 static dc_axis dc[N_DC];
 /* ADC: each tick starts one pass over the pots, 2 conversions each (104 µs apiece), summed
- * and scaled ×2 to a 12-bit value (the pot's noise dithers); the pass ends before the next tick. */
+ * and scaled ×2 to a 12-bit value (the pot's noise dithers); the pass ends before the next tick.
+ * A conversion at a rail makes the whole pair read that rail (0 or 0xFFFF): summed with the
+ * other one, taken while the wiper still followed the ram, it is a valid-looking position far
+ * from the ram (a wiper lost between the two at park, pulled to 5 V: 37,847 wire units, and
+ * the PI drove the ram at -90 % for a tick toward it: it ran 170-174 wire units in simavr,
+ * issue 16). Costs the handler ~22 cycles (longest 108 -> 130, avr-rig --isr-stats 1). */
 static volatile uint16_t adc_block[N_DC];
 static uint16_t adc_sum;
 static uint8_t adc_ch, adc_n;
+static uint8_t adc_rail; /* this pair: 1 a conversion below POT_LOST_LO, 2 above POT_LOST_HI */
 static volatile uint8_t adc_ready; /* a whole pass has completed since boot */
+static volatile uint8_t adc_busy;  /* a pass is running: its state (adc_ch, _n, _sum, _rail) is the handler's alone */
 
-/* Not a nesting handler: nothing in it can be hurt by the tick's body running inside it (the
- * next conversion starts at its end; the body reads adc_block twice until it agrees). */
+/* Not a nesting handler, so the tick's body can run inside it, anywhere: the pass state above
+ * is therefore the handler's alone, and the tick only starts a pass that has ended (adc_busy).
+ * The tick used to reset that state itself: when a pass ran late and its last conversion's
+ * handler was interrupted by the tick between loading adc_ch and storing adc_ch + 1, the stale
+ * store moved adc_ch past the pots, and the next pair was written to adc_block[N_DC], which is
+ * the low half of dc[0].ref: the reference jumped 2,880 wire units and the ram ran at -90 %
+ * during the Uno's boot park (simavr, the host talking while the firmware parked; issue 16). */
 ISR(ADC_vect, ISR_NOBLOCK) {
-  adc_sum += ADC;
+  uint16_t v = ADC;
+  adc_sum += v;
+  if (v < POT_LOST_LO) adc_rail = 1;
+  else if (v > POT_LOST_HI) adc_rail = 2;
   if (++adc_n >= 2) {
-    adc_block[adc_ch] = adc_sum * 2;
+    adc_block[adc_ch] = adc_rail == 1 ? 0 : adc_rail == 2 ? 0xFFFF : adc_sum * 2;
+    adc_rail = 0;
     adc_sum = 0;
     adc_n = 0;
     if (++adc_ch >= N_DC) { /* pass done: the next tick starts another */
+      adc_ch = 0;
       adc_ready = 1;
+      adc_busy = 0; /* last: from here the tick may start the next pass */
       return;
     }
     ADMUX = (1 << REFS0) | adc_ch;
@@ -91,10 +109,12 @@ ISR(ADC_vect, ISR_NOBLOCK) {
   ADCSRA |= 1 << ADSC;
 }
 
+/* A pass still running (it overran the tick) is left to end; the next tick starts one, and
+ * this tick's readings are one tick old. While idle no conversion runs, so no handler can
+ * come between these writes. */
 static void adc_start_pass(void) {
-  adc_ch = 0;
-  adc_n = 0;
-  adc_sum = 0;
+  if (adc_busy) return;
+  adc_busy = 1;
   ADMUX = 1 << REFS0;
   ADCSRA |= 1 << ADSC;
 }
@@ -134,11 +154,11 @@ static void dc_compute(uint8_t i, uint8_t off) {
   uint16_t raw;
   do raw = adc_block[i];
   while (raw != adc_block[i]); /* a 16-bit value the ADC handler may be writing */
-  /* Out of range: the wiper at a rail (no ram gets there: POT_LOST_* lie outside the travel).
-   * The fault waits POT_LOST_TICKS (a noise spike is no fault), but the motor is never driven
-   * on such a reading, and it is not taken as the position: the PI would run the ram toward
-   * the far end at full duty meanwhile (measured in simavr: 565 wire units from park in those
-   * 5 ticks, before this). The reference, integrator and speed history keep their last good
+  /* Out of range: the wiper at a rail (no ram gets there: POT_LOST_* lie outside the travel),
+   * in either conversion of the pair (adc_rail above). The fault waits POT_LOST_TICKS (a noise
+   * spike is no fault), but the motor is never driven on such a reading, and it is not taken
+   * as the position: the PI would run the ram toward the far end at full duty meanwhile
+   * (measured in simavr: 565 wire units from park in those 5 ticks, before this). The reference, integrator and speed history keep their last good
    * values, so a single spike costs one tick of coasting. */
   if (raw < 4 * POT_LOST_LO || raw > 4 * POT_LOST_HI) {
     if (++a->lost >= POT_LOST_TICKS) fault(FAULT_FEEDBACK, i);

@@ -31,7 +31,9 @@ extern volatile uint32_t ms_now;
  * suspend that handler's work (a received byte not yet stored while later bytes are, a step
  * edge not yet counted). Each such handler sets its bit while it runs; the tick's stub applies
  * the outputs on time regardless, but when a bit is set it only marks the body pending, and
- * the last handler to leave runs it (tick_deferred()).
+ * the last handler to leave runs it (tick_deferred()). The ADC handler is the exception: it
+ * also re-enables interrupts, but the body does run inside it, so nothing the body writes
+ * may be state the handler is part-way through (control.c: the pass state is the handler's).
  */
 #define NEST_RX 0
 #define NEST_STEP0 1

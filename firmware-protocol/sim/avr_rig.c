@@ -2,8 +2,9 @@
  * avr-rig: the RigLink AVR firmware in simavr, in real time, wired to a simulated rig.
  *
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
- *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--plant-log FILE]
+ *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
+ *           [--pot-lost-mid-pair 0|1]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
  * wall clock. UART0 goes to a pty (simavr's uart_pty part); PATH becomes a symlink to it.
@@ -12,11 +13,18 @@
  * slot's STEP pin rising edges move a step counter by ±1 (DIR pin), and its home switch
  * input is closed (low) while the counter is <= 0; the e-stop input is held low while FILE
  * exists (checked every millisecond of wall time); the drive-enable output gates every motor.
+ * --dc-start: where the DC rams rest at power-up, a fraction of travel (0.3); the firmware
+ * parks them from there at boot (from 0.6 that takes 2.4 s, so a host that connects at once
+ * talks to a firmware still parking). --start-steps: the step counter at power-up.
  * --pot-lost-file / --jam-file: while the file exists, DC axis 0's pot is disconnected / its
  * motor is jammed (fault injection). The pot-lost file's content says what the wiper reads
  * then: empty or "0" = 0 V (a broken wiper wire with the pull-down docs/firmware.md asks for),
  * a number = that many mV ("5000": pulled to 5 V, e.g. the pot's ground end broken), "hold" =
  * the last voltage, frozen (the pot's coupling slipped: the reading stops following the ram).
+ * --pot-lost-mid-pair 1: a pot-lost file that appears takes effect not at once but between the
+ * two ADC conversions the firmware sums per pot (avr/control.c), at the start of the second
+ * conversion of axis 0's next pair: the first reads the ram, the second the lost level (the
+ * instant a wire may break at any time; chosen here so the test is the same every run).
  * --plant-log: one line every 10 ms of simulated time (and one at exit),
  * "SIM_MS MONO_MS ENABLE STATE x0 x1 .. | t0 t1 .. | r0 r1 .. | d0 d1 ..": the plant's
  * positions, the last SETPOINT targets the firmware received, the positions its last STATUS
@@ -27,7 +35,11 @@
  * state (lastRx: when the last valid frame reached the firmware), and "# estop-pin P sim
  * SIM_MS mono MONO_MS behind MS" when the e-stop input changes (behind: how far simulated
  * time trailed the wall clock then), "# inject KIND ON sim SIM_MS mono MONO_MS behind MS"
- * when a fault injection file appears (1) or goes (0) (KIND pot-lost or jam). Both directions are
+ * when a fault injection file appears (1) or goes (0) (KIND pot-lost or jam), followed by
+ * "x X v V duty D en E": DC axis 0's plant position (wire units) and speed (wire units/s) as of
+ * its last step, its duty (per mille, signed) and the drive enable then; and for 20 ms of
+ * simulated time after an injection, "# drive 0 D en E sim SIM_MS" at each plant step (every
+ * 0.1 ms) where axis 0's duty or the drive enable changed. Both directions are
  * decoded with the reference parser (riglink.c).
  * --stats: JSON at exit: with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
@@ -114,6 +126,9 @@ static int enable_level = 1;
 static int step_dir_level[3];
 static double t_mono0;
 static int duty_pm[3]; /* each DC axis's signed duty, per mille, at the last plant step */
+static double drive_log_until = -1; /* sim ms: log axis 0's drive changes until then (after an injection) */
+static int drive_last_duty, drive_last_en;
+static int lost_mid_pair, lost_pending, adc0_count; /* --pot-lost-mid-pair; a pending injection; mux-0 conversions started */
 
 static double mono_ms(void) {
   struct timespec ts;
@@ -253,6 +268,12 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
     plant_dc_step(&pl, i, dir ? -duty : duty, enable_level, PLANT_DT_CYCLES / 16e6);
     avr_raise_irq(adc_irq[i], (uint32_t)(plant_pot_mv(&pl, i) + 0.5));
   }
+  if (plant_log && pl.n_dc > 0 && when / 16000.0 <= drive_log_until && (duty_pm[0] != drive_last_duty || enable_level != drive_last_en)) {
+    drive_last_duty = duty_pm[0];
+    drive_last_en = enable_level;
+    fprintf(plant_log, "# drive 0 %d en %d sim %.1f\n", duty_pm[0], enable_level, when / 16000.0);
+    fflush(plant_log);
+  }
   if (plant_log && ++log_div >= 100) {
     log_div = 0;
     log_sample(when);
@@ -283,8 +304,36 @@ static double pot_lost_level(const char *path) {
 
 static void log_inject(const char *kind, int on, double now) {
   if (!plant_log) return;
-  fprintf(plant_log, "# inject %s %d sim %.3f mono %.3f behind %.3f\n", kind, on, avr->cycle / 16000.0, now, (now - t_mono0) - avr->cycle / 16000.0);
+  double sim = avr->cycle / 16000.0;
+  fprintf(plant_log, "# inject %s %d sim %.3f mono %.3f behind %.3f x %.2f v %.1f duty %d en %d\n", kind, on, sim, now, (now - t_mono0) - sim,
+          plant_wire(&pl, 0), pl.a[0].v * 65535.0, duty_pm[0], enable_level);
   fflush(plant_log);
+  drive_log_until = sim + 20;
+  drive_last_duty = duty_pm[0];
+  drive_last_en = enable_level;
+}
+
+/* The pot-lost injection now: the plant's wiper reads the file's level from this instant. */
+static void pot_lost_apply(double now) {
+  pl.a[0].pot_lost_mv = pot_lost_level(pot_lost_file);
+  pl.a[0].pot_lost = 1;
+  log_inject("pot-lost", 1, now);
+  avr_raise_irq(adc_irq[0], (uint32_t)(plant_pot_mv(&pl, 0) + 0.5));
+}
+
+/* A conversion starts (ADSC): with --pot-lost-mid-pair, a pending injection lands at the start
+ * of the second conversion of axis 0's pair (simavr samples the input when the firmware reads
+ * ADCL, at the end of the conversion). The firmware converts each pot twice in a row, axis 0
+ * first, so every even-numbered mux-0 conversion (from 1) is a pair's second. */
+static void on_adc_trigger(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  avr_adc_mux_t m = {0}; /* simavr raises it as a union with a uint32_t: the low 32 bits */
+  memcpy(&m, &value, sizeof m < sizeof value ? sizeof m : sizeof value);
+  if (m.kind != ADC_MUX_SINGLE || m.src != 0) return;
+  if (++adc0_count % 2 == 0 && lost_pending) {
+    lost_pending = 0;
+    pot_lost_apply(mono_ms());
+  }
 }
 
 static void write_stats(const char *path, double wall_s) {
@@ -337,6 +386,7 @@ int main(int argc, char **argv) {
   const char *fw = NULL, *link = NULL, *stats = NULL, *mcu = "atmega2560", *plog = NULL, *prof_path = NULL;
   int n_dc = 2, n_step = 1, trace = 0;
   long start_steps = 3000;
+  double dc_start = 0.3; /* DC rams part-way out at power-up */
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--firmware")) fw = v;
@@ -347,17 +397,19 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--axes-dc")) n_dc = atoi(v);
     else if (!strcmp(k, "--axes-step")) n_step = atoi(v);
     else if (!strcmp(k, "--start-steps")) start_steps = atol(v);
+    else if (!strcmp(k, "--dc-start")) dc_start = atof(v);
     else if (!strcmp(k, "--plant-log")) plog = v;
     else if (!strcmp(k, "--pot-lost-file")) pot_lost_file = v;
     else if (!strcmp(k, "--jam-file")) jam_file = v;
+    else if (!strcmp(k, "--pot-lost-mid-pair")) lost_mid_pair = atoi(v);
     else if (!strcmp(k, "--profile")) prof_path = v;
     else if (!strcmp(k, "--isr-stats")) trace = atoi(v);
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
   }
   pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;
-  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1) {
+  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1 || !(dc_start >= 0 && dc_start <= 1)) {
     fprintf(stderr, "usage: avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p] [--axes-dc N] [--axes-step N]\n"
-                    "               [--start-steps N] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
+                    "               [--start-steps N] [--dc-start 0..1] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
     return 2;
   }
   /* End with the parent: PDEATHSIG for the usual case, getppid() below for a parent that died before this line. */
@@ -383,7 +435,7 @@ int main(int argc, char **argv) {
 
   if (prof_path) profile = calloc(PROF_MAX, sizeof *profile);
   if (profile) trace = 1;
-  plant_init(&pl, n_dc, n_step, start_steps);
+  plant_init(&pl, n_dc, n_step, start_steps, dc_start);
   n_axes = n_dc + n_step;
   rl_parser_init(&rx_parser);
   rl_parser_init(&tx_parser);
@@ -404,6 +456,7 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(pin_irq(pm->sdir_port[i], pm->sdir_bit[i]), on_sdir, (void *)(intptr_t)i);
   }
   for (int i = 0; i < n_dc; i++) adc_irq[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), on_adc_trigger, NULL);
   avr_irq_register_notify(pin_irq(pm->en_port, pm->en_bit), on_enable, NULL);
   enable_level = 0;
   avr_irq_register_notify(pin_irq(pm->tp_port, pm->tp_bit), on_tp, NULL);
@@ -469,10 +522,15 @@ int main(int argc, char **argv) {
       }
       if (n_dc > 0) {
         int lost = exists(pot_lost_file), jam = exists(jam_file);
-        if (lost && !pl.a[0].pot_lost) pl.a[0].pot_lost_mv = pot_lost_level(pot_lost_file);
-        if (lost != pl.a[0].pot_lost) log_inject("pot-lost", lost, now);
+        if (lost && !pl.a[0].pot_lost && !lost_pending) {
+          if (lost_mid_pair) lost_pending = 1; /* on_adc_trigger applies it */
+          else pot_lost_apply(now);
+        } else if (!lost && (pl.a[0].pot_lost || lost_pending)) {
+          lost_pending = 0;
+          pl.a[0].pot_lost = 0;
+          log_inject("pot-lost", 0, now);
+        }
         if (jam != pl.a[0].jammed) log_inject("jam", jam, now);
-        pl.a[0].pot_lost = lost;
         pl.a[0].jammed = jam;
       }
       if (getppid() != ppid) stop = 1;

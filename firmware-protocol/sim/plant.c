@@ -1,11 +1,11 @@
 #include "plant.h"
 
-void plant_init(plant *p, int n_dc, int n_step, long start_steps) {
+void plant_init(plant *p, int n_dc, int n_step, long start_steps, double dc_start) {
   p->n_dc = n_dc;
   p->n_step = n_step;
   p->noise = 12345;
   for (int i = 0; i < PLANT_MAX_AXES; i++) {
-    p->a[i].x = 0.3; /* DC rams rest part-way out at power-up */
+    p->a[i].x = dc_start; /* where the DC rams rest at power-up (travel 0..1) */
     p->a[i].v = 0;
     p->a[i].jammed = 0;
     p->a[i].pot_lost = 0;

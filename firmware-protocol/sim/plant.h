@@ -34,7 +34,7 @@ typedef struct {
 #define PLANT_POT_NOISE 3.0   /* mV, uniform ± */
 #define PLANT_STEPS_TRAVEL 10000
 
-void plant_init(plant *p, int n_dc, int n_step, long start_steps);
+void plant_init(plant *p, int n_dc, int n_step, long start_steps, double dc_start);
 /* Advance a DC axis by dt with duty -1..1 (sign: direction pin), drive enabled or not. */
 void plant_dc_step(plant *p, int i, double duty, int enabled, double dt);
 /* The pot's voltage (mV) for a DC axis. */

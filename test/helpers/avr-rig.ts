@@ -58,6 +58,31 @@ export interface StateEvent {
   faults: number;
 }
 
+export interface Injection {
+  on: number;
+  simMs: number;
+  monoMs: number;
+  behindMs: number;
+  x: number;
+  v: number;
+  duty: number;
+  enable: number;
+}
+
+/** The simulated DC ram's constants (firmware-protocol/sim/plant.h), read from the header the harness is built from. */
+export function plantConstants(): { vmaxWireS: number; tauS: number; load: number; dtMs: number } {
+  const h = readFileSync(join(FIRMWARE_DIR, 'sim', 'plant.h'), 'utf8');
+  const get = (name: string) => {
+    const m = new RegExp(`#define PLANT_${name}\\s+([0-9.]+)`).exec(h);
+    if (!m) throw new Error(`PLANT_${name} not in sim/plant.h`);
+    return Number(m[1]);
+  };
+  // avr_rig.c steps the plant every PLANT_DT_CYCLES (1,600 cycles at 16 MHz).
+  const dt = /#define PLANT_DT_CYCLES\s+(\d+)/.exec(readFileSync(join(FIRMWARE_DIR, 'sim', 'avr_rig.c'), 'utf8'));
+  if (!dt) throw new Error('PLANT_DT_CYCLES not in sim/avr_rig.c');
+  return { vmaxWireS: get('VMAX') * 65535, tauS: get('TAU'), load: get('LOAD'), dtMs: Number(dt[1]) / 16000 };
+}
+
 /** Which image runs: the Mega's default build (2 DC + 1 step/dir) or the Uno's (2 DC). */
 export type AvrMcu = 'atmega2560' | 'atmega328p';
 
@@ -191,11 +216,20 @@ export class AvrRig {
     return this.marked('estop-pin').map((f) => ({ pressed: Number(f[2]), simMs: Number(f[4]), monoMs: Number(f[6]), behindMs: Number(f[8]) }));
   }
 
-  /** Fault injections (pot-lost, jam): when the file appeared (1) or went (0), in simulated time. */
-  injections(kind: 'pot-lost' | 'jam'): { on: number; simMs: number; monoMs: number; behindMs: number }[] {
+  /**
+   * Fault injections (pot-lost, jam): when the file appeared (1) or went (0), in simulated time,
+   * and DC axis 0 then: plant position (wire units) and speed (wire units/s) as of its last plant
+   * step, duty (per mille, signed) and drive enable.
+   */
+  injections(kind: 'pot-lost' | 'jam'): Injection[] {
     return this.marked('inject')
       .filter((f) => f[2] === kind)
-      .map((f) => ({ on: Number(f[3]), simMs: Number(f[5]), monoMs: Number(f[7]), behindMs: Number(f[9]) }));
+      .map((f) => ({ on: Number(f[3]), simMs: Number(f[5]), monoMs: Number(f[7]), behindMs: Number(f[9]), x: Number(f[11]), v: Number(f[13]), duty: Number(f[15]), enable: Number(f[17]) }));
+  }
+
+  /** For 20 ms (simulated) after each injection: the plant steps (0.1 ms apart) where DC axis 0's duty or the drive enable changed. */
+  drives(): { duty: number; enable: number; simMs: number }[] {
+    return this.marked('drive').map((f) => ({ duty: Number(f[3]), enable: Number(f[5]), simMs: Number(f[7]) }));
   }
 
   /** Waits (wall clock, up to timeoutMs) until the plant log has reached `simMs` of simulated time. */
