@@ -41,7 +41,8 @@
  * simulated time after an injection (--drive-log-ms), "# drive 0 D en E sim SIM_MS" at each plant step (every
  * 0.1 ms) where axis 0's duty or the drive enable changed. Both directions are
  * decoded with the reference parser (riglink.c).
- * --stats: JSON at exit: with --isr-stats 1 (slower: every instruction is inspected),
+ * --stats: JSON at exit: the STATUS frames the firmware sent and the longest interval between
+ * two of them in simulated time (status.count, status.maxGapMs); with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
@@ -208,6 +209,8 @@ static void on_enable(struct avr_irq_t *irq, uint32_t value, void *param) { (voi
 /* Both directions of UART0 through the reference parser, for the plant log: what the
  * firmware was told (targets) and what it reported (state, positions). */
 static rl_parser rx_parser, tx_parser;
+static uint64_t status_count;
+static double status_last_ms = -1, status_max_gap_ms; /* simulated: the firmware's own STATUS rate */
 static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
@@ -216,6 +219,10 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   uart_tx_bytes++;
   if (rl_parser_feed(&tx_parser, (uint8_t)value) != RL_FRAME || tx_parser.frame.type != RL_STATUS) return;
   const uint8_t *p = tx_parser.frame.payload;
+  double sim_ms = avr->cycle / 16000.0;
+  if (status_last_ms >= 0 && sim_ms - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_ms - status_last_ms;
+  status_last_ms = sim_ms;
+  status_count++;
   for (int i = 0; i < p[5] && i < PLANT_MAX_AXES; i++) last_reported[i] = rl_get_u16(p + 6 + 2 * i);
   if (p[0] != mcu_state) {
     mcu_state = p[0];
@@ -344,6 +351,7 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "{\"mcu\":\"%s\",\"cycles\":%llu,\"simSeconds\":%.3f,\"wallSeconds\":%.3f,\"idleShare\":%.4f,\"maxBehindMs\":%.3f,",
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
+  fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
