@@ -49,12 +49,12 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     }
   });
 
-  async function online(phases: string, mcu: AvrMcu = 'atmega2560', avrArgs: string[] = []): Promise<{ run: ServiceRun; avr: AvrRig }> {
+  async function online(phases: string, mcu: AvrMcu = 'atmega2560', avrArgs: string[] = [], rateHz = 500): Promise<{ run: ServiceRun; avr: AvrRig }> {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-'));
     const avr = new AvrRig(dir, [...(process.env.AVR_PROFILE ? ['--profile', process.env.AVR_PROFILE] : []), ...avrArgs], mcu);
     const rigFile = mcu === 'atmega328p' ? AVR_UNO_RIG_FILE : AVR_RIG_FILE;
     // Nice -5: as systemd/motion-rig.service runs it (the control thread then takes -10).
-    const run = new ServiceRun(mcuSim, phases, [], { rigEnd: avr, rigFile, baud: 500_000, rateHz: 500, nice: -5 });
+    const run = new ServiceRun(mcuSim, phases, [], { rigEnd: avr, rigFile, baud: 500_000, rateHz, nice: -5 });
     runs.push({ run, avr });
     await run.start();
     try {
@@ -235,6 +235,24 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       return s.length > 0 && s.at(-1)!.simMs - (s[k]?.simMs ?? s[0]!.simMs) >= ms;
     }, 60_000, `${ms} ms (simulated) of enabled`);
   }
+
+  it('STATUS every 20 ms (simulated) while the service streams at its default 1 kHz to the Mega (3 axes)', async () => {
+    // At 1 kHz with 3 axes the firmware has ~10 % of its CPU to spare, so a burst of frames (a
+    // host tick that ran late, then caught up) took its main loop 100-200 ms to work through,
+    // and STATUS, sent only after that loop, waited: the host gives a session up after 200 ms
+    // without one (19 sessions in 15 s of the firmware bench). STATUS is now also sent from
+    // inside the byte loop. Judged in simulated time (the firmware's own rate, whatever the host).
+    const { run, avr } = await online('drive:600', 'atmega2560', [], 1000);
+    await steadilyEnabled(avr, 5000);
+    await run.stop(); // avr-rig writes its stats at exit
+    const status = avr.statsJson().status as { count: number; maxGapMs: number };
+    const simS = (avr.statsJson().simSeconds as number) ?? 0;
+    process.stdout.write(`AVR STATUS at 1 kHz: ${status.count} in ${round(simS)} s simulated, longest gap ${round(status.maxGapMs)} ms\n`);
+    expect(status.count).toBeGreaterThan(250); // ≥ 5 s of STATUS at 50 Hz
+    // 20 ms, plus the one frame or PLAYOUT_STATUS exchange under way when it falls due (< 1 ms
+    // each here) and the STATUS bytes on the wire: 25 is a quarter over.
+    expect(status.maxGapMs).toBeLessThanOrEqual(25);
+  }, 150_000);
 
   it('SIGKILL of the service: the firmware holds 100 ms after the last frame, parks at 500 ms (positions from the plant)', async () => {
     const { run, avr } = await online('drive:600');
