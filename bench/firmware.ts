@@ -108,6 +108,7 @@ status: { file: ${status} }
     idleShare: number;
     maxBehindMs: number;
     uart: { rxBytes: number; txBytes: number };
+    status: { count: number; maxGapMs: number };
     isr: Record<string, { count: number; maxCycles: number; maxOwnCycles: number; cpuShare: number }>;
     tick: Record<string, number>;
   };
@@ -127,6 +128,8 @@ status: { file: ${status} }
     playout: { on: after.on, delayMs: 2, accepted, late, latePerMillion: accepted ? Math.round((late / accepted) * 1e6) : null, stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
     link: { sessions: linkStatus.sessions, lastLoss: linkStatus.loss, reanchors: after.reanchors },
+    // The firmware's STATUS in simulated time (the host gives a session up after 200 ms without one).
+    status: { count: s.status.count, maxGapMs: round(s.status.maxGapMs, 1), targetMs: 20 },
   });
 } finally {
   await stop(service);
