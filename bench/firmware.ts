@@ -61,7 +61,10 @@ const wait = async (cond: () => boolean, ms: number, what: string) => {
 };
 const readStatus = () => {
   try {
-    return JSON.parse(readFileSync(status, 'utf8')) as { state: string; link: { playout: { on: boolean; accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number } } };
+    return JSON.parse(readFileSync(status, 'utf8')) as {
+      state: string;
+      link: { sessions: number; loss: string; playout: { on: boolean; accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number; reanchors: number } };
+    };
   } catch {
     return undefined;
   }
@@ -95,7 +98,8 @@ status: { file: ${status} }
   service = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: 'ignore' });
   await wait(() => readStatus()?.state === 'online', 30_000, 'service online');
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const after = readStatus()!.link.playout;
+  const linkStatus = readStatus()!.link;
+  const after = linkStatus.playout;
   await stop(service);
   await stop(rig);
   const s = JSON.parse(readFileSync(stats, 'utf8')) as {
@@ -104,6 +108,7 @@ status: { file: ${status} }
     idleShare: number;
     maxBehindMs: number;
     uart: { rxBytes: number; txBytes: number };
+    status: { count: number; maxGapMs: number };
     isr: Record<string, { count: number; maxCycles: number; maxOwnCycles: number; cpuShare: number }>;
     tick: Record<string, number>;
   };
@@ -121,6 +126,10 @@ status: { file: ${status} }
     uart: { baud: BAUD, rxBytesPerS: Math.round(rxPerS), lineLoadPct: round((100 * rxPerS * 10) / BAUD, 1), rxIsrCpuPct: isr.USART0_RX?.cpuPct },
     tickJitter: { edges: s.tick.edges, medianLatencyCycles: s.tick.medianLatencyCycles, p50: s.tick.p50JitterCycles, p99: s.tick.p99JitterCycles, p999: s.tick.p999JitterCycles, p9999: s.tick.p9999JitterCycles, max: s.tick.maxJitterCycles, unit: 'cycles (16 = 1 µs)', targetP9999: 16 },
     playout: { on: after.on, delayMs: 2, accepted, late, latePerMillion: accepted ? Math.round((late / accepted) * 1e6) : null, stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
+    // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
+    link: { sessions: linkStatus.sessions, lastLoss: linkStatus.loss, reanchors: after.reanchors },
+    // The firmware's STATUS in simulated time (the host gives a session up after 200 ms without one).
+    status: { count: s.status.count, maxGapMs: round(s.status.maxGapMs, 1), targetMs: 20 },
   });
 } finally {
   await stop(service);

@@ -4,7 +4,7 @@
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
  *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
- *           [--pot-lost-mid-pair 0|1]
+ *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
  * wall clock. UART0 goes to a pty (simavr's uart_pty part); PATH becomes a symlink to it.
@@ -38,10 +38,11 @@
  * when a fault injection file appears (1) or goes (0) (KIND pot-lost or jam), followed by
  * "x X v V duty D en E": DC axis 0's plant position (wire units) and speed (wire units/s) as of
  * its last step, its duty (per mille, signed) and the drive enable then; and for 20 ms of
- * simulated time after an injection, "# drive 0 D en E sim SIM_MS" at each plant step (every
+ * simulated time after an injection (--drive-log-ms), "# drive 0 D en E sim SIM_MS" at each plant step (every
  * 0.1 ms) where axis 0's duty or the drive enable changed. Both directions are
  * decoded with the reference parser (riglink.c).
- * --stats: JSON at exit: with --isr-stats 1 (slower: every instruction is inspected),
+ * --stats: JSON at exit: the STATUS frames the firmware sent and the longest interval between
+ * two of them in simulated time (status.count, status.maxGapMs); with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
@@ -127,6 +128,7 @@ static int step_dir_level[3];
 static double t_mono0;
 static int duty_pm[3]; /* each DC axis's signed duty, per mille, at the last plant step */
 static double drive_log_until = -1; /* sim ms: log axis 0's drive changes until then (after an injection) */
+static double drive_log_ms = 20;    /* for this long after each injection */
 static int drive_last_duty, drive_last_en;
 static int lost_mid_pair, lost_pending, adc0_count; /* --pot-lost-mid-pair; a pending injection; mux-0 conversions started */
 
@@ -207,6 +209,8 @@ static void on_enable(struct avr_irq_t *irq, uint32_t value, void *param) { (voi
 /* Both directions of UART0 through the reference parser, for the plant log: what the
  * firmware was told (targets) and what it reported (state, positions). */
 static rl_parser rx_parser, tx_parser;
+static uint64_t status_count;
+static double status_last_ms = -1, status_max_gap_ms; /* simulated: the firmware's own STATUS rate */
 static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
@@ -215,6 +219,10 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   uart_tx_bytes++;
   if (rl_parser_feed(&tx_parser, (uint8_t)value) != RL_FRAME || tx_parser.frame.type != RL_STATUS) return;
   const uint8_t *p = tx_parser.frame.payload;
+  double sim_ms = avr->cycle / 16000.0;
+  if (status_last_ms >= 0 && sim_ms - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_ms - status_last_ms;
+  status_last_ms = sim_ms;
+  status_count++;
   for (int i = 0; i < p[5] && i < PLANT_MAX_AXES; i++) last_reported[i] = rl_get_u16(p + 6 + 2 * i);
   if (p[0] != mcu_state) {
     mcu_state = p[0];
@@ -308,7 +316,7 @@ static void log_inject(const char *kind, int on, double now) {
   fprintf(plant_log, "# inject %s %d sim %.3f mono %.3f behind %.3f x %.2f v %.1f duty %d en %d\n", kind, on, sim, now, (now - t_mono0) - sim,
           plant_wire(&pl, 0), pl.a[0].v * 65535.0, duty_pm[0], enable_level);
   fflush(plant_log);
-  drive_log_until = sim + 20;
+  drive_log_until = sim + drive_log_ms;
   drive_last_duty = duty_pm[0];
   drive_last_en = enable_level;
 }
@@ -343,6 +351,7 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "{\"mcu\":\"%s\",\"cycles\":%llu,\"simSeconds\":%.3f,\"wallSeconds\":%.3f,\"idleShare\":%.4f,\"maxBehindMs\":%.3f,",
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
+  fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
@@ -402,6 +411,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--pot-lost-file")) pot_lost_file = v;
     else if (!strcmp(k, "--jam-file")) jam_file = v;
     else if (!strcmp(k, "--pot-lost-mid-pair")) lost_mid_pair = atoi(v);
+    else if (!strcmp(k, "--drive-log-ms")) drive_log_ms = atof(v);
     else if (!strcmp(k, "--profile")) prof_path = v;
     else if (!strcmp(k, "--isr-stats")) trace = atoi(v);
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }

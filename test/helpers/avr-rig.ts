@@ -227,7 +227,7 @@ export class AvrRig {
       .map((f) => ({ on: Number(f[3]), simMs: Number(f[5]), monoMs: Number(f[7]), behindMs: Number(f[9]), x: Number(f[11]), v: Number(f[13]), duty: Number(f[15]), enable: Number(f[17]) }));
   }
 
-  /** For 20 ms (simulated) after each injection: the plant steps (0.1 ms apart) where DC axis 0's duty or the drive enable changed. */
+  /** For 20 ms (simulated; --drive-log-ms) after each injection: the plant steps (0.1 ms apart) where DC axis 0's duty or the drive enable changed. */
   drives(): { duty: number; enable: number; simMs: number }[] {
     return this.marked('drive').map((f) => ({ duty: Number(f[3]), enable: Number(f[5]), simMs: Number(f[7]) }));
   }
