@@ -109,6 +109,7 @@ status: { file: ${status} }
     maxBehindMs: number;
     uart: { rxBytes: number; txBytes: number };
     status: { count: number; maxGapMs: number };
+    playoutAtDelivery: { accepted: number; late: number; stale: number; outside: number; overflow: number };
     isr: Record<string, { count: number; maxCycles: number; maxOwnCycles: number; cpuShare: number }>;
     tick: Record<string, number>;
   };
@@ -126,6 +127,9 @@ status: { file: ${status} }
     uart: { baud: BAUD, rxBytesPerS: Math.round(rxPerS), lineLoadPct: round((100 * rxPerS * 10) / BAUD, 1), rxIsrCpuPct: isr.USART0_RX?.cpuPct },
     tickJitter: { edges: s.tick.edges, medianLatencyCycles: s.tick.medianLatencyCycles, p50: s.tick.p50JitterCycles, p99: s.tick.p99JitterCycles, p999: s.tick.p999JitterCycles, p9999: s.tick.p9999JitterCycles, max: s.tick.maxJitterCycles, unit: 'cycles (16 = 1 µs)', targetP9999: 16 },
     playout: { on: after.on, delayMs: 2, accepted, late, latePerMillion: accepted ? Math.round((late / accepted) * 1e6) : null, stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
+    // The same engine fed each frame when its last byte reached the UART (avr-rig), not when the
+    // firmware's main loop handled it: the difference is the frames' wait in the firmware's receive ring.
+    playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: s.playoutAtDelivery.accepted ? Math.round((s.playoutAtDelivery.late / s.playoutAtDelivery.accepted) * 1e6) : null },
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
     link: { sessions: linkStatus.sessions, lastLoss: linkStatus.loss, reanchors: after.reanchors },
     // The firmware's STATUS in simulated time (the host gives a session up after 200 ms without one).

@@ -42,7 +42,9 @@
  * 0.1 ms) where axis 0's duty or the drive enable changed. Both directions are
  * decoded with the reference parser (riglink.c).
  * --stats: JSON at exit: the STATUS frames the firmware sent and the longest interval between
- * two of them in simulated time (status.count, status.maxGapMs); with --isr-stats 1 (slower: every instruction is inspected),
+ * two of them in simulated time (status.count, status.maxGapMs); the shared playout engine's
+ * counts when fed each SETPOINT_TIMED at its delivery on the wire (playoutAtDelivery: see
+ * on_uart_in; since the last SET_PLAYOUT, as the firmware's); with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
@@ -80,6 +82,7 @@
 #include "uart_pty.h"
 
 #include "plant.h"
+#include "playout.h"
 #include "riglink.h"
 
 typedef struct {
@@ -232,12 +235,20 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
     }
   }
 }
+/* The shared playout engine (c/playout.c, what the firmware runs) fed with each frame at its
+ * delivery: when its last byte entered the UART, in simulated µs. The firmware stamps a frame
+ * when its main loop handles it, later by however long the bytes queued in its ring; the two
+ * sets of counts tell that queueing apart from the host's and simavr's own lateness. */
+static rl_playout shadow;
 static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
   uart_rx_bytes++;
   if (rl_parser_feed(&rx_parser, (uint8_t)value) != RL_FRAME) return;
   const rl_frame *f = &rx_parser.frame;
   last_rx_ms = avr->cycle / 16000.0;
+  if (f->type == RL_HELLO) (void)rl_playout_configure(&shadow, 0, 0); /* as the firmware: HELLO turns playout off */
+  else if (f->type == RL_SET_PLAYOUT) (void)rl_playout_configure(&shadow, rl_get_u32(f->payload), rl_get_u16(f->payload + 4));
+  else if (f->type == RL_SETPOINT_TIMED) (void)rl_playout_offer(&shadow, (uint32_t)(avr->cycle / 16), f->payload);
   int off = f->type == RL_SETPOINT ? 2 : f->type == RL_SETPOINT_TIMED ? 6 : -1;
   if (off < 0 || f->payload[1] != n_axes) return;
   for (int i = 0; i < n_axes; i++) last_targets[i] = rl_get_u16(f->payload + off + 2 * i);
@@ -281,6 +292,12 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
     drive_last_en = enable_level;
     fprintf(plant_log, "# drive 0 %d en %d sim %.1f\n", duty_pm[0], enable_level, when / 16000.0);
     fflush(plant_log);
+  }
+  static int shadow_div;
+  if (++shadow_div >= 10) { /* each simulated ms, as the firmware's tick asks its engine */
+    uint16_t t[RL_PLAYOUT_MAX_AXES];
+    shadow_div = 0;
+    (void)rl_playout_target(&shadow, (uint32_t)(when / 16), t);
   }
   if (plant_log && ++log_div >= 100) {
     log_div = 0;
@@ -352,6 +369,8 @@ static void write_stats(const char *path, double wall_s) {
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
   fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
+  fprintf(f, "\"playoutAtDelivery\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu},", (unsigned long)shadow.rep.accepted,
+          (unsigned long)shadow.rep.late, (unsigned long)shadow.rep.stale, (unsigned long)shadow.rep.outside, (unsigned long)shadow.rep.overflow);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
@@ -446,6 +465,7 @@ int main(int argc, char **argv) {
   if (prof_path) profile = calloc(PROF_MAX, sizeof *profile);
   if (profile) trace = 1;
   plant_init(&pl, n_dc, n_step, start_steps, dc_start);
+  rl_playout_init(&shadow, (uint8_t)(n_dc + n_step));
   n_axes = n_dc + n_step;
   rl_parser_init(&rx_parser);
   rl_parser_init(&tx_parser);
