@@ -44,7 +44,8 @@
  * --stats: JSON at exit: the STATUS frames the firmware sent and the longest interval between
  * two of them in simulated time (status.count, status.maxGapMs); the shared playout engine's
  * counts when fed each SETPOINT_TIMED at its delivery on the wire (playoutAtDelivery: see
- * on_uart_in; since the last SET_PLAYOUT, as the firmware's); with --isr-stats 1 (slower: every instruction is inspected),
+ * on_uart_in; since the last SET_PLAYOUT, as the firmware's, and over the whole run in
+ * playoutAtDelivery.wholeRun); with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
@@ -240,14 +241,23 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
  * when its main loop handles it, later by however long the bytes queued in its ring; the two
  * sets of counts tell that queueing apart from the host's and simavr's own lateness. */
 static rl_playout shadow;
+static rl_playout_report shadow_before; /* counts of the sessions before the last SET_PLAYOUT / HELLO */
+static void shadow_configure(uint32_t period_ns, uint16_t delay_us) {
+  shadow_before.accepted += shadow.rep.accepted;
+  shadow_before.late += shadow.rep.late;
+  shadow_before.stale += shadow.rep.stale;
+  shadow_before.outside += shadow.rep.outside;
+  shadow_before.overflow += shadow.rep.overflow;
+  (void)rl_playout_configure(&shadow, period_ns, delay_us);
+}
 static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
   uart_rx_bytes++;
   if (rl_parser_feed(&rx_parser, (uint8_t)value) != RL_FRAME) return;
   const rl_frame *f = &rx_parser.frame;
   last_rx_ms = avr->cycle / 16000.0;
-  if (f->type == RL_HELLO) (void)rl_playout_configure(&shadow, 0, 0); /* as the firmware: HELLO turns playout off */
-  else if (f->type == RL_SET_PLAYOUT) (void)rl_playout_configure(&shadow, rl_get_u32(f->payload), rl_get_u16(f->payload + 4));
+  if (f->type == RL_HELLO) shadow_configure(0, 0); /* as the firmware: HELLO turns playout off */
+  else if (f->type == RL_SET_PLAYOUT) shadow_configure(rl_get_u32(f->payload), rl_get_u16(f->payload + 4));
   else if (f->type == RL_SETPOINT_TIMED) (void)rl_playout_offer(&shadow, (uint32_t)(avr->cycle / 16), f->payload);
   int off = f->type == RL_SETPOINT ? 2 : f->type == RL_SETPOINT_TIMED ? 6 : -1;
   if (off < 0 || f->payload[1] != n_axes) return;
@@ -369,8 +379,11 @@ static void write_stats(const char *path, double wall_s) {
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
   fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
-  fprintf(f, "\"playoutAtDelivery\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu},", (unsigned long)shadow.rep.accepted,
-          (unsigned long)shadow.rep.late, (unsigned long)shadow.rep.stale, (unsigned long)shadow.rep.outside, (unsigned long)shadow.rep.overflow);
+  const rl_playout_report *r = &shadow.rep, *b = &shadow_before;
+  fprintf(f, "\"playoutAtDelivery\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,", (unsigned long)r->accepted,
+          (unsigned long)r->late, (unsigned long)r->stale, (unsigned long)r->outside, (unsigned long)r->overflow);
+  fprintf(f, "\"wholeRun\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu}},", (unsigned long)(b->accepted + r->accepted),
+          (unsigned long)(b->late + r->late), (unsigned long)(b->stale + r->stale), (unsigned long)(b->outside + r->outside), (unsigned long)(b->overflow + r->overflow));
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
