@@ -74,7 +74,14 @@ static dc_axis dc[N_DC];
  * from the ram (a wiper lost between the two at park, pulled to 5 V: 37,847 wire units, and
  * the PI drove the ram at -90 % for a tick toward it: it ran 170-174 wire units in simavr,
  * issue 16). Costs the handler ~22 cycles (longest 108 -> 130, avr-rig --isr-stats 1). */
-static volatile uint16_t adc_block[N_DC];
+/* Two slots per pot: the handler writes the one the tick is not pointed at, then points it
+ * there (one byte, atomic). The tick body runs inside the handler, so a 16-bit store it came
+ * between would read as the new high byte with the old low one, twice alike (0x0000 over a
+ * valid reading tore to 0x00LL, which passes the rail check; review of issue 16's ADC fix).
+ * Interrupts off around the store did it too, but moved the tick's jitter p99.99 from 12 to 16
+ * cycles. */
+static volatile uint16_t adc_block[N_DC][2];
+static volatile uint8_t adc_slot[N_DC];
 static uint16_t adc_sum;
 static uint8_t adc_ch, adc_n;
 static uint8_t adc_rail; /* this pair: 1 a conversion below POT_LOST_LO, 2 above POT_LOST_HI */
@@ -94,13 +101,16 @@ ISR(ADC_vect, ISR_NOBLOCK) {
   if (v < POT_LOST_LO) adc_rail = 1;
   else if (v > POT_LOST_HI) adc_rail = 2;
   if (++adc_n >= 2) {
-    adc_block[adc_ch] = adc_rail == 1 ? 0 : adc_rail == 2 ? 0xFFFF : adc_sum * 2;
+    uint8_t k = adc_slot[adc_ch] ^ 1;
+    adc_block[adc_ch][k] = adc_rail == 1 ? 0 : adc_rail == 2 ? 0xFFFF : adc_sum * 2;
+    adc_slot[adc_ch] = k; /* after the store: both are volatile, so it stays after */
     adc_rail = 0;
     adc_sum = 0;
     adc_n = 0;
     if (++adc_ch >= N_DC) { /* pass done: the next tick starts another */
       adc_ch = 0;
       adc_ready = 1;
+      __asm__ volatile("" ::: "memory"); /* the pass state's stores (not volatile) come before */
       adc_busy = 0; /* last: from here the tick may start the next pass */
       return;
     }
@@ -152,8 +162,7 @@ static void dc_compute(uint8_t i, uint8_t off) {
     return;
   }
   uint16_t raw;
-  do raw = adc_block[i];
-  while (raw != adc_block[i]); /* a 16-bit value the ADC handler may be writing */
+  raw = adc_block[i][adc_slot[i]]; /* the handler, if it runs meanwhile, writes the other slot */
   /* Out of range: the wiper at a rail (no ram gets there: POT_LOST_* lie outside the travel),
    * in either conversion of the pair (adc_rail above). The fault waits POT_LOST_TICKS (a noise
    * spike is no fault), but the motor is never driven on such a reading, and it is not taken

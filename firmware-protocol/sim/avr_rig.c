@@ -378,6 +378,9 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "{\"mcu\":\"%s\",\"cycles\":%llu,\"simSeconds\":%.3f,\"wallSeconds\":%.3f,\"idleShare\":%.4f,\"maxBehindMs\":%.3f,",
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
+  /* The stretch since the last STATUS counts too: a firmware that stopped sending would
+   * otherwise show only the gaps before it stopped. */
+  if (status_last_ms >= 0 && sim_s * 1000 - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_s * 1000 - status_last_ms;
   fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
   const rl_playout_report *r = &shadow.rep, *b = &shadow_before;
   fprintf(f, "\"playoutAtDelivery\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,", (unsigned long)r->accepted,
