@@ -68,13 +68,15 @@ typedef struct {
 } dc_axis;
 static dc_axis dc[N_DC];
 /* ADC: each tick starts one pass over the pots, 2 conversions each (104 µs apiece), summed
- * and scaled ×2 to a 12-bit value (the pot's noise dithers); the pass ends before the next tick.
+ * and scaled ×2 to a 12-bit value (the pot's noise dithers); the pass ends before the next tick
+ * as a rule (one that overruns is left to end: adc_start_pass).
  * A conversion at a rail makes the whole pair read that rail (0 or 0xFFFF): summed with the
  * other one, taken while the wiper still followed the ram, it is a valid-looking position far
  * from the ram (a wiper lost between the two at park, pulled to 5 V: 37,847 wire units, and
  * the PI drove the ram at -90 % for a tick toward it: it ran 170-174 wire units in simavr,
- * issue 16). Costs the handler ~22 cycles (longest 108 -> 130, avr-rig --isr-stats 1). */
-/* Two slots per pot: the handler writes the one the tick is not pointed at, then points it
+ * issue 16). The rail check took the handler's longest from 108 to 130 cycles, the two slots
+ * below to 161 (avr-rig --isr-stats 1, bench/firmware).
+ * Two slots per pot: the handler writes the one the tick is not pointed at, then points it
  * there (one byte, atomic). The tick body runs inside the handler, so a 16-bit store it came
  * between would read as the new high byte with the old low one, twice alike (0x0000 over a
  * valid reading tore to 0x00LL, which passes the rail check; review of issue 16's ADC fix).
@@ -161,14 +163,14 @@ static void dc_compute(uint8_t i, uint8_t off) {
     dc_set_out(i, 0);
     return;
   }
-  uint16_t raw;
-  raw = adc_block[i][adc_slot[i]]; /* the handler, if it runs meanwhile, writes the other slot */
+  uint16_t raw = adc_block[i][adc_slot[i]]; /* the handler, if it runs meanwhile, writes the other slot */
   /* Out of range: the wiper at a rail (no ram gets there: POT_LOST_* lie outside the travel),
    * in either conversion of the pair (adc_rail above). The fault waits POT_LOST_TICKS (a noise
    * spike is no fault), but the motor is never driven on such a reading, and it is not taken
    * as the position: the PI would run the ram toward the far end at full duty meanwhile
-   * (measured in simavr: 565 wire units from park in those 5 ticks, before this). The reference, integrator and speed history keep their last good
-   * values, so a single spike costs one tick of coasting. */
+   * (measured in simavr: 565 wire units from park in those 5 ticks, before this). The
+   * reference, integrator and speed history keep their last good values, so a single spike
+   * costs one tick of coasting. */
   if (raw < 4 * POT_LOST_LO || raw > 4 * POT_LOST_HI) {
     if (++a->lost >= POT_LOST_TICKS) fault(FAULT_FEEDBACK, i);
     a->stall_ticks = 0;
