@@ -59,6 +59,8 @@ const wait = async (cond: () => boolean, ms: number, what: string) => {
     await new Promise((r) => setTimeout(r, 20));
   }
 };
+/** Late frames per million accepted (null before any). */
+const latePerMillion = (c: { accepted: number; late: number }) => (c.accepted ? Math.round((c.late / c.accepted) * 1e6) : null);
 const readStatus = () => {
   try {
     return JSON.parse(readFileSync(status, 'utf8')) as {
@@ -116,9 +118,6 @@ status: { file: ${status} }
   const names: Record<string, string> = { '5': 'INT4 (e-stop)', '13': 'TIMER2_COMPA (control tick)', '25': 'USART0_RX', '29': 'ADC', '32': 'TIMER3_COMPA (step)' };
   const isr = Object.fromEntries(Object.entries(s.isr).map(([v, x]) => [names[v] ?? `vector ${v}`, { count: x.count, maxCycles: x.maxCycles, maxOwnCycles: x.maxOwnCycles, cpuPct: round(100 * x.cpuShare, 2) }]));
   const rxPerS = s.uart.rxBytes / s.simSeconds;
-  // The firmware's counters since the service's last SET_PLAYOUT (a new session zeroes them).
-  const accepted = after.accepted;
-  const late = after.late;
   out({
     images,
     run: { seconds: round(s.simSeconds, 1), avrIdlePct: round(100 * s.idleShare, 1), simBehindWallMaxMs: round(s.maxBehindMs, 1) },
@@ -126,10 +125,11 @@ status: { file: ${status} }
     note: 'the tick body runs after the stub in whichever handler leaves last (rig.h): its cycles are counted under that vector',
     uart: { baud: BAUD, rxBytesPerS: Math.round(rxPerS), lineLoadPct: round((100 * rxPerS * 10) / BAUD, 1), rxIsrCpuPct: isr.USART0_RX?.cpuPct },
     tickJitter: { edges: s.tick.edges, medianLatencyCycles: s.tick.medianLatencyCycles, p50: s.tick.p50JitterCycles, p99: s.tick.p99JitterCycles, p999: s.tick.p999JitterCycles, p9999: s.tick.p9999JitterCycles, max: s.tick.maxJitterCycles, unit: 'cycles (16 = 1 µs)', targetP9999: 16 },
-    playout: { on: after.on, delayMs: 2, accepted, late, latePerMillion: accepted ? Math.round((late / accepted) * 1e6) : null, stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
+    // The firmware's counters since the service's last SET_PLAYOUT (a new session zeroes them).
+    playout: { on: after.on, delayMs: 2, accepted: after.accepted, late: after.late, latePerMillion: latePerMillion(after), stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
     // The same engine fed each frame when its last byte reached the UART (avr-rig), not when the
     // firmware's main loop handled it: the difference is the frames' wait in the firmware's receive ring.
-    playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: s.playoutAtDelivery.accepted ? Math.round((s.playoutAtDelivery.late / s.playoutAtDelivery.accepted) * 1e6) : null },
+    playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: latePerMillion(s.playoutAtDelivery) },
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
     link: { sessions: linkStatus.sessions, lastLoss: linkStatus.loss, reanchors: after.reanchors },
     // The firmware's STATUS in simulated time (the host gives a session up after 200 ms without one).

@@ -38,9 +38,9 @@
  * when a fault injection file appears (1) or goes (0) (KIND pot-lost or jam), followed by
  * "x X v V duty D en E": DC axis 0's plant position (wire units) and speed (wire units/s) as of
  * its last step, its duty (per mille, signed) and the drive enable then; and for 20 ms of
- * simulated time after an injection (--drive-log-ms), "# drive 0 D en E sim SIM_MS" at each plant step (every
- * 0.1 ms) where axis 0's duty or the drive enable changed. Both directions are
- * decoded with the reference parser (riglink.c).
+ * simulated time after an injection (--drive-log-ms), "# drive 0 D en E sim SIM_MS" at each
+ * plant step (every 0.1 ms) where axis 0's duty or the drive enable changed. Both directions
+ * are decoded with the reference parser (riglink.c).
  * --stats: JSON at exit: the STATUS frames the firmware sent and the longest interval between
  * two of them in simulated time (status.count, status.maxGapMs); the shared playout engine's
  * counts when fed each SETPOINT_TIMED at its delivery on the wire (playoutAtDelivery: see
@@ -215,6 +215,10 @@ static void on_enable(struct avr_irq_t *irq, uint32_t value, void *param) { (voi
 static rl_parser rx_parser, tx_parser;
 static uint64_t status_count;
 static double status_last_ms = -1, status_max_gap_ms; /* simulated: the firmware's own STATUS rate */
+/* The interval from the last STATUS to `sim_ms` enters the longest one. */
+static void status_gap_to(double sim_ms) {
+  if (status_last_ms >= 0 && sim_ms - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_ms - status_last_ms;
+}
 static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
@@ -224,7 +228,7 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   if (rl_parser_feed(&tx_parser, (uint8_t)value) != RL_FRAME || tx_parser.frame.type != RL_STATUS) return;
   const uint8_t *p = tx_parser.frame.payload;
   double sim_ms = avr->cycle / 16000.0;
-  if (status_last_ms >= 0 && sim_ms - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_ms - status_last_ms;
+  status_gap_to(sim_ms);
   status_last_ms = sim_ms;
   status_count++;
   for (int i = 0; i < p[5] && i < PLANT_MAX_AXES; i++) last_reported[i] = rl_get_u16(p + 6 + 2 * i);
@@ -242,12 +246,15 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
  * sets of counts tell that queueing apart from the host's and simavr's own lateness. */
 static rl_playout shadow;
 static rl_playout_report shadow_before; /* counts of the sessions before the last SET_PLAYOUT / HELLO */
+static void counts_add(rl_playout_report *to, const rl_playout_report *r) {
+  to->accepted += r->accepted;
+  to->late += r->late;
+  to->stale += r->stale;
+  to->outside += r->outside;
+  to->overflow += r->overflow;
+}
 static void shadow_configure(uint32_t period_ns, uint16_t delay_us) {
-  shadow_before.accepted += shadow.rep.accepted;
-  shadow_before.late += shadow.rep.late;
-  shadow_before.stale += shadow.rep.stale;
-  shadow_before.outside += shadow.rep.outside;
-  shadow_before.overflow += shadow.rep.overflow;
+  counts_add(&shadow_before, &shadow.rep);
   (void)rl_playout_configure(&shadow, period_ns, delay_us);
 }
 static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
@@ -371,6 +378,11 @@ static void on_adc_trigger(struct avr_irq_t *irq, uint32_t value, void *param) {
   }
 }
 
+static void write_counts(FILE *f, const rl_playout_report *r) {
+  fprintf(f, "\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu", (unsigned long)r->accepted, (unsigned long)r->late,
+          (unsigned long)r->stale, (unsigned long)r->outside, (unsigned long)r->overflow);
+}
+
 static void write_stats(const char *path, double wall_s) {
   FILE *f = fopen(path, "w");
   if (!f) return;
@@ -380,13 +392,15 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
   /* The stretch since the last STATUS counts too: a firmware that stopped sending would
    * otherwise show only the gaps before it stopped. */
-  if (status_last_ms >= 0 && sim_s * 1000 - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_s * 1000 - status_last_ms;
+  status_gap_to(sim_s * 1000);
   fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
-  const rl_playout_report *r = &shadow.rep, *b = &shadow_before;
-  fprintf(f, "\"playoutAtDelivery\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,", (unsigned long)r->accepted,
-          (unsigned long)r->late, (unsigned long)r->stale, (unsigned long)r->outside, (unsigned long)r->overflow);
-  fprintf(f, "\"wholeRun\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu}},", (unsigned long)(b->accepted + r->accepted),
-          (unsigned long)(b->late + r->late), (unsigned long)(b->stale + r->stale), (unsigned long)(b->outside + r->outside), (unsigned long)(b->overflow + r->overflow));
+  rl_playout_report whole = shadow_before;
+  counts_add(&whole, &shadow.rep);
+  fprintf(f, "\"playoutAtDelivery\":{");
+  write_counts(f, &shadow.rep);
+  fprintf(f, ",\"wholeRun\":{");
+  write_counts(f, &whole);
+  fprintf(f, "}},");
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");

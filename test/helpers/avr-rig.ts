@@ -232,6 +232,11 @@ export class AvrRig {
     return this.marked('drive').map((f) => ({ duty: Number(f[3]), enable: Number(f[5]), simMs: Number(f[7]) }));
   }
 
+  /** DC axis 0's drive as the H-bridge got it from an injection on: then, and at each later change (drives()). */
+  drivesFrom(inj: Injection): { duty: number; enable: number; simMs: number }[] {
+    return [{ duty: inj.duty, enable: inj.enable, simMs: inj.simMs }, ...this.drives().filter((d) => d.simMs >= inj.simMs)];
+  }
+
   /** Waits (wall clock, up to timeoutMs) until the plant log has reached `simMs` of simulated time. */
   async reachSim(simMs: number, timeoutMs = 20_000): Promise<void> {
     await waitFor(() => (this.last()?.simMs ?? -1) >= simMs, timeoutMs, `simulated time ${simMs} ms in the plant log`);

@@ -252,8 +252,9 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     expect(po.accepted).toBeGreaterThan(0);
     expect(po.stale).toBe(0);
     await run.stop(); // avr-rig writes its stats at exit
-    const status = avr.statsJson().status as { count: number; maxGapMs: number };
-    const simS = (avr.statsJson().simSeconds as number) ?? 0;
+    const stats = avr.statsJson();
+    const status = stats.status as { count: number; maxGapMs: number };
+    const simS = (stats.simSeconds as number) ?? 0;
     const states = avr.events().map((e) => `${e.state}@${Math.round(e.simMs)}`).join(' ');
     process.stdout.write(`AVR STATUS at 1 kHz: ${status.count} in ${round(simS)} s simulated, longest gap ${round(status.maxGapMs)} ms (firmware states: ${states})\n`);
     expect(status.count).toBeGreaterThan(250); // ≥ 5 s of STATUS at 50 Hz
@@ -265,7 +266,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     // loaded CI host can make it, zeroes the since-SET_PLAYOUT counts) it saw the steady stream.
     // A check on the harness, not the firmware: the two late counts, side by side, are what
     // docs/firmware.md splits the lateness with.
-    const atDelivery = (avr.statsJson().playoutAtDelivery as { wholeRun: { accepted: number; late: number } }).wholeRun;
+    const atDelivery = (stats.playoutAtDelivery as { wholeRun: { accepted: number; late: number } }).wholeRun;
     const sessions = run.out.match(/open \(session \d+\)/g)?.length ?? 0;
     process.stdout.write(`AVR playout at delivery (1 kHz): ${atDelivery.late} late of ${atDelivery.accepted} accepted over the run (${sessions} sessions)\n`);
     expect(atDelivery.accepted).toBeGreaterThan(4000); // ≥ 4 of the 5 s of steady 1 kHz frames
@@ -420,7 +421,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     // enable going off ended. A 10 ms sample could miss a dip that restarts the firmware's count
     // (one run measured 100 ms that way).
     const inj = avr.injections('pot-lost')[0]!;
-    const log = [{ simMs: inj.simMs, duty: inj.duty, enable: inj.enable }, ...avr.drives().filter((d) => d.simMs > inj.simMs)];
+    const log = avr.drivesFrom(inj);
     const off = log.findIndex((d) => d.enable === 0);
     expect(off, 'the drive enable going off within the 3 s duty log').toBeGreaterThan(0);
     const sign = Math.sign(log[off - 1]!.duty);
@@ -461,7 +462,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       const after = avr.samples().find((x) => x.simMs >= ev.simMs + 200)!;
       // The drive as the H-bridge got it: at the injection, then every plant step it changed.
       const plant = plantConstants();
-      const drives = [{ duty: lost.duty, enable: lost.enable, simMs: lost.simMs }, ...avr.drives().filter((d) => d.simMs >= lost.simMs)];
+      const drives = avr.drivesFrom(lost);
       const driveAt = (t: number) => drives.findLast((d) => d.simMs <= t + 1e-6)!;
       // Not driven on the rail: the next tick's body reads the pair, the tick after applies its
       // outputs (≤ 2 ms after the injection, + one plant step to see it); from then axis 0's duty
