@@ -19,10 +19,13 @@ import { round } from './measure.js';
  *   playout: frames accepted and late (played at once, not on time) per million, from the
  *     service's status file (the firmware's PLAYOUT_STATUS);
  *   CPU idle share of the AVR, and how far simavr fell behind the wall clock.
- *   node dist/bench/firmware.js [--seconds 20]
+ *   node dist/bench/firmware.js [--seconds 20] [--profile FILE]
+ * --profile: avr-rig's cycles per flash address (its --profile) to FILE, for finding where the
+ * firmware's time goes (bucket the addresses with avr-nm -S).
  */
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 20) || 20;
+const profile = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
 const FW = join(PACKAGE_ROOT, 'firmware-protocol');
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const BAUD = 500_000;
@@ -78,7 +81,7 @@ const stop = (p: ChildProcess | undefined) =>
     p.kill('SIGTERM');
   });
 
-const rig = spawn(join(FW, 'build', 'avr-rig'), ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', link, '--stats', stats, '--isr-stats', '1'], { stdio: 'ignore' });
+const rig = spawn(join(FW, 'build', 'avr-rig'), ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', link, '--stats', stats, '--isr-stats', '1', ...(profile ? ['--profile', profile] : [])], { stdio: 'ignore' });
 try {
   if (rig.pid !== undefined) setPriority(rig.pid, -10); // a stand-in for an MCU: as test/helpers/avr-rig.ts
 } catch {
@@ -111,6 +114,7 @@ status: { file: ${status} }
     maxBehindMs: number;
     uart: { rxBytes: number; txBytes: number };
     status: { count: number; maxGapMs: number };
+    playoutAtPty: { accepted: number; late: number; stale: number; outside: number; overflow: number };
     playoutAtDelivery: { accepted: number; late: number; stale: number; outside: number; overflow: number };
     isr: Record<string, { count: number; maxCycles: number; maxOwnCycles: number; cpuShare: number }>;
     tick: Record<string, number>;
@@ -127,8 +131,11 @@ status: { file: ${status} }
     tickJitter: { edges: s.tick.edges, medianLatencyCycles: s.tick.medianLatencyCycles, p50: s.tick.p50JitterCycles, p99: s.tick.p99JitterCycles, p999: s.tick.p999JitterCycles, p9999: s.tick.p9999JitterCycles, max: s.tick.maxJitterCycles, unit: 'cycles (16 = 1 µs)', targetP9999: 16 },
     // The firmware's counters since the service's last SET_PLAYOUT (a new session zeroes them).
     playout: { on: after.on, delayMs: 2, accepted: after.accepted, late: after.late, latePerMillion: latePerMillion(after), stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
-    // The same engine fed each frame when its last byte reached the UART (avr-rig), not when the
-    // firmware's main loop handled it: the difference is the frames' wait in the firmware's receive ring.
+    // The same engine (avr-rig) fed each frame when its last byte reached the pty on the wall
+    // clock (what the host and this VM delivered) and when it reached the UART in simulated time
+    // (plus the bytes' queue at the baud rate), not when the firmware's main loop handled it: the
+    // differences are the UART's share and the frames' wait in the firmware's receive ring.
+    playoutAtPty: { ...s.playoutAtPty, latePerMillion: latePerMillion(s.playoutAtPty) },
     playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: latePerMillion(s.playoutAtDelivery) },
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
     link: { sessions: linkStatus.sessions, lastLoss: linkStatus.loss, reanchors: after.reanchors },

@@ -7,7 +7,8 @@
  *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
- * wall clock. UART0 goes to a pty (simavr's uart_pty part); PATH becomes a symlink to it.
+ * wall clock. UART0 goes to a pty (pty_link.c: each byte enters the UART at the simulated
+ * instant it reached the pty on the wall clock); PATH becomes a symlink to it.
  * Pins (avr/board.h): each DC slot's PWM (Timer1 OCR and its COM bits) and direction pin
  * drive a DC motor model whose position sets the pot's voltage on its ADC pin; each step
  * slot's STEP pin rising edges move a step counter by ±1 (DIR pin), and its home switch
@@ -43,9 +44,9 @@
  * are decoded with the reference parser (riglink.c).
  * --stats: JSON at exit: the STATUS frames the firmware sent and the longest interval between
  * two of them in simulated time (status.count, status.maxGapMs); the shared playout engine's
- * counts when fed each SETPOINT_TIMED at its delivery on the wire (playoutAtDelivery: see
- * on_uart_in; since the last SET_PLAYOUT, as the firmware's, and over the whole run in
- * playoutAtDelivery.wholeRun); with --isr-stats 1 (slower: every instruction is inspected),
+ * counts when fed each SETPOINT_TIMED as its last byte reached the pty (playoutAtPty, wall
+ * clock) and the UART (playoutAtDelivery, simulated time): see at_uart; since the last
+ * SET_PLAYOUT, as the firmware's, and over the whole run in .wholeRun; with --isr-stats 1 (slower: every instruction is inspected),
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
@@ -58,7 +59,7 @@
  * step is an exact position change; no following error, no lost steps, no minimum pulse
  * width or DIR setup checks); UART bit timing, framing and overrun errors (simavr queues
  * received bytes with flow control, so the firmware never overruns; bytes arrive at the
- * baud rate's byte time); the USB-serial chip (no 1 ms USB frames, no DTR auto-reset);
+ * baud rate's byte time); the USB-serial chip (no USB frames or latency, no DTR auto-reset);
  * brown-out, the AVR watchdog, EEPROM; pull-ups (the harness drives every input it owns);
  * switch bounce. The AVR core itself is cycle-counted by simavr.
  */
@@ -80,9 +81,9 @@
 #include "sim_avr.h"
 #include "sim_elf.h"
 #include "sim_irq.h"
-#include "uart_pty.h"
 
 #include "plant.h"
+#include "pty_link.h"
 #include "playout.h"
 #include "riglink.h"
 
@@ -123,7 +124,7 @@ static void on_signal(int s) { (void)s; stop = 1; }
 static avr_t *avr;
 static const pinmap *pm;
 static plant pl;
-static uart_pty_t pty;
+static char slavename[64];
 static const char *estop_file, *pot_lost_file, *jam_file;
 static FILE *plant_log;
 static avr_irq_t *adc_irq[3];
@@ -240,12 +241,17 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
     }
   }
 }
-/* The shared playout engine (c/playout.c, what the firmware runs) fed with each frame at its
- * delivery: when its last byte entered the UART, in simulated µs. The firmware stamps a frame
- * when its main loop handles it, later by however long the bytes queued in its ring; the two
- * sets of counts tell that queueing apart from the host's and simavr's own lateness. */
-static rl_playout shadow;
-static rl_playout_report shadow_before; /* counts of the sessions before the last SET_PLAYOUT / HELLO */
+/* The shared playout engine (c/playout.c, what the firmware runs) fed with each frame at two
+ * points before the firmware: at_uart when its last byte entered the UART, in simulated µs;
+ * at_pty when that byte reached the pty, on the wall clock (pty_link's stamp). The firmware
+ * stamps a frame when its main loop handles it. So the three sets of counts tell apart the
+ * host's (and this VM's) lateness, the UART's (bytes queued at the baud rate), and the
+ * firmware's receive ring. */
+typedef struct {
+  rl_playout e;
+  rl_playout_report before; /* counts of the sessions before the last SET_PLAYOUT / HELLO */
+} tap_engine;
+static tap_engine at_uart, at_pty;
 static void counts_add(rl_playout_report *to, const rl_playout_report *r) {
   to->accepted += r->accepted;
   to->late += r->late;
@@ -253,9 +259,12 @@ static void counts_add(rl_playout_report *to, const rl_playout_report *r) {
   to->outside += r->outside;
   to->overflow += r->overflow;
 }
-static void shadow_configure(uint32_t period_ns, uint16_t delay_us) {
-  counts_add(&shadow_before, &shadow.rep);
-  (void)rl_playout_configure(&shadow, period_ns, delay_us);
+static void tap_configure(uint32_t period_ns, uint16_t delay_us) {
+  tap_engine *t[2] = {&at_uart, &at_pty};
+  for (int i = 0; i < 2; i++) {
+    counts_add(&t[i]->before, &t[i]->e.rep);
+    (void)rl_playout_configure(&t[i]->e, period_ns, delay_us);
+  }
 }
 static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
@@ -263,9 +272,17 @@ static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
   if (rl_parser_feed(&rx_parser, (uint8_t)value) != RL_FRAME) return;
   const rl_frame *f = &rx_parser.frame;
   last_rx_ms = avr->cycle / 16000.0;
-  if (f->type == RL_HELLO) shadow_configure(0, 0); /* as the firmware: HELLO turns playout off */
-  else if (f->type == RL_SET_PLAYOUT) shadow_configure(rl_get_u32(f->payload), rl_get_u16(f->payload + 4));
-  else if (f->type == RL_SETPOINT_TIMED) (void)rl_playout_offer(&shadow, (uint32_t)(avr->cycle / 16), f->payload);
+  if (f->type == RL_HELLO) tap_configure(0, 0); /* as the firmware: HELLO turns playout off */
+  else if (f->type == RL_SET_PLAYOUT) tap_configure(rl_get_u32(f->payload), rl_get_u16(f->payload + 4));
+  else if (f->type == RL_SETPOINT_TIMED) {
+    (void)rl_playout_offer(&at_uart.e, (uint32_t)(avr->cycle / 16), f->payload);
+    /* Its clock is the wall clock's, which the simulation may trail: ask it for a target at
+     * each arrival (as the firmware's tick would, on a clock that only goes forward). */
+    uint32_t pty_us = (uint32_t)((pty_link_last_stamp() - t_mono0) * 1000.0);
+    uint16_t t[RL_PLAYOUT_MAX_AXES];
+    (void)rl_playout_offer(&at_pty.e, pty_us, f->payload);
+    (void)rl_playout_target(&at_pty.e, pty_us, t);
+  }
   int off = f->type == RL_SETPOINT ? 2 : f->type == RL_SETPOINT_TIMED ? 6 : -1;
   if (off < 0 || f->payload[1] != n_axes) return;
   for (int i = 0; i < n_axes; i++) last_targets[i] = rl_get_u16(f->payload + off + 2 * i);
@@ -310,11 +327,11 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
     fprintf(plant_log, "# drive 0 %d en %d sim %.1f\n", duty_pm[0], enable_level, when / 16000.0);
     fflush(plant_log);
   }
-  static int shadow_div;
-  if (++shadow_div >= 10) { /* each simulated ms, as the firmware's tick asks its engine */
+  static int tap_div;
+  if (++tap_div >= 10) { /* each simulated ms, as the firmware's tick asks its engine */
     uint16_t t[RL_PLAYOUT_MAX_AXES];
-    shadow_div = 0;
-    (void)rl_playout_target(&shadow, (uint32_t)(when / 16), t);
+    tap_div = 0;
+    (void)rl_playout_target(&at_uart.e, (uint32_t)(when / 16), t);
   }
   if (plant_log && ++log_div >= 100) {
     log_div = 0;
@@ -383,6 +400,17 @@ static void write_counts(FILE *f, const rl_playout_report *r) {
           (unsigned long)r->stale, (unsigned long)r->outside, (unsigned long)r->overflow);
 }
 
+/* "name":{counts since the last SET_PLAYOUT,"wholeRun":{counts over the whole run}}, */
+static void write_tap(FILE *f, const char *name, const tap_engine *t) {
+  rl_playout_report whole = t->before;
+  counts_add(&whole, &t->e.rep);
+  fprintf(f, "\"%s\":{", name);
+  write_counts(f, &t->e.rep);
+  fprintf(f, ",\"wholeRun\":{");
+  write_counts(f, &whole);
+  fprintf(f, "}},");
+}
+
 static void write_stats(const char *path, double wall_s) {
   FILE *f = fopen(path, "w");
   if (!f) return;
@@ -394,13 +422,8 @@ static void write_stats(const char *path, double wall_s) {
    * otherwise show only the gaps before it stopped. */
   status_gap_to(sim_s * 1000);
   fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
-  rl_playout_report whole = shadow_before;
-  counts_add(&whole, &shadow.rep);
-  fprintf(f, "\"playoutAtDelivery\":{");
-  write_counts(f, &shadow.rep);
-  fprintf(f, ",\"wholeRun\":{");
-  write_counts(f, &whole);
-  fprintf(f, "}},");
+  write_tap(f, "playoutAtPty", &at_pty);
+  write_tap(f, "playoutAtDelivery", &at_uart);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
@@ -495,16 +518,16 @@ int main(int argc, char **argv) {
   if (prof_path) profile = calloc(PROF_MAX, sizeof *profile);
   if (profile) trace = 1;
   plant_init(&pl, n_dc, n_step, start_steps, dc_start);
-  rl_playout_init(&shadow, (uint8_t)(n_dc + n_step));
+  rl_playout_init(&at_uart.e, (uint8_t)(n_dc + n_step));
+  rl_playout_init(&at_pty.e, (uint8_t)(n_dc + n_step));
   n_axes = n_dc + n_step;
   rl_parser_init(&rx_parser);
   rl_parser_init(&tx_parser);
   if (plog) plant_log = fopen(plog, "w");
 
-  uart_pty_init(avr, &pty);
-  uart_pty_connect(&pty, '0');
+  if (pty_link_open(avr, '0', slavename) != 0) { fprintf(stderr, "avr-rig: cannot open a pty: %s\n", strerror(errno)); return 1; }
   unlink(link);
-  if (symlink(pty.pty.slavename, link) != 0) { fprintf(stderr, "avr-rig: cannot link %s: %s\n", link, strerror(errno)); return 1; }
+  if (symlink(slavename, link) != 0) { fprintf(stderr, "avr-rig: cannot link %s: %s\n", link, strerror(errno)); return 1; }
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_out, NULL);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), on_uart_in, NULL);
 
@@ -522,10 +545,11 @@ int main(int argc, char **argv) {
   avr_irq_register_notify(pin_irq(pm->tp_port, pm->tp_bit), on_tp, NULL);
   avr_cycle_timer_register(avr, PLANT_DT_CYCLES, plant_timer, NULL);
 
-  printf("avr-rig: %s on %s, %d DC + %d step axes, link %s -> %s\n", fw, pm->name, n_dc, n_step, link, pty.pty.slavename);
+  printf("avr-rig: %s on %s, %d DC + %d step axes, link %s -> %s\n", fw, pm->name, n_dc, n_step, link, slavename);
   fflush(stdout);
 
   t_mono0 = mono_ms();
+  pty_link_set_epoch(t_mono0);
   double next_check = t_mono0;
   int estop_now = exists(estop_file);
   const avr_flashaddr_t vec_end = (avr_flashaddr_t)(pm->vectors * avr->vector_size);
@@ -609,7 +633,6 @@ int main(int argc, char **argv) {
     log_sample(avr->cycle); /* where everything ended: the last periodic line may be up to 10 ms older */
     fclose(plant_log);
   }
-  /* Not uart_pty_stop(): in simavr 1.6 its thread does not always leave select(), and the
-   * join then hangs; the process exit ends the thread and closes the pty. */
+  /* The process exit ends pty_link's reader thread and closes the pty. */
   return state == cpu_Crashed ? 1 : 0;
 }
