@@ -6,10 +6,10 @@ import { REPO_ROOT } from './shared-data.js';
 export const FIRMWARE_DIR = join(REPO_ROOT, 'firmware-protocol');
 export const C_BUILD = join(FIRMWARE_DIR, 'c', 'build');
 
-export function buildFirmwareHostPrograms(): { vectorRunner: string; fuzz: string; mcuSim: string; playoutRunner: string } {
+export function buildFirmwareHostPrograms(): { vectorRunner: string; vectorRunnerCrcTable: string; fuzz: string; mcuSim: string; playoutRunner: string } {
   const r = spawnSync('make', ['-s', '-C', join(FIRMWARE_DIR, 'c')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`make -C firmware-protocol/c failed (is a C compiler installed?):\n${r.stdout}${r.stderr}`);
-  return { vectorRunner: join(C_BUILD, 'vector_runner'), fuzz: join(C_BUILD, 'fuzz'), mcuSim: join(C_BUILD, 'mcu_sim'), playoutRunner: join(C_BUILD, 'playout_runner') };
+  return { vectorRunner: join(C_BUILD, 'vector_runner'), vectorRunnerCrcTable: join(C_BUILD, 'vector_runner_crc_table'), fuzz: join(C_BUILD, 'fuzz'), mcuSim: join(C_BUILD, 'mcu_sim'), playoutRunner: join(C_BUILD, 'playout_runner') };
 }
 
 /**
