@@ -46,6 +46,7 @@ typedef struct {
   uint32_t k_a, t_a;         /* anchor: tick k_a's nominal send time is t_a */
   uint32_t last_accept_us;   /* when a frame was last accepted */
   int32_t pending_us;        /* offset still to be applied to t_a (slewed) */
+  int32_t slew_us;           /* at most this much of it per frame: 1 % of the corrected period */
   int32_t win_min1, win_min2; /* min (arrival - corrected s(k)) in this window's halves */
   uint16_t win_n;
   uint8_t head, count;
