@@ -175,11 +175,13 @@ int main(void) {
   sei();
   for (;;) {
     uint8_t b;
-    while (uart_read(&b))
+    while (uart_read(&b)) {
+      (void)uart_tx_poll();
       if (rl_parser_feed(&parser, b) == RL_FRAME) {
         handle(&parser.frame);
         status_if_due();
       }
+    }
     uint32_t now = millis();
     uint8_t st = rig_state;
     uint32_t silent = now - last_valid_ms;
@@ -194,6 +196,7 @@ int main(void) {
       set_state(0, RL_STATE_PARKED);
     }
     status_if_due();
+    if (uart_tx_poll()) continue; /* bytes to send: come back for them instead of sleeping */
     /* Sleep until the next interrupt (a byte, a tick), unless a byte came meanwhile. The test
      * runs with interrupts off (a byte stored between it and the sleep would wait for the next
      * interrupt), so it is kept to 5 instructions: this window was the control tick's longest

@@ -61,7 +61,10 @@ uint8_t estop_pressed(void);
 
 void uart_init(void);
 uint8_t uart_read(uint8_t *b);
+/* Queues n bytes (waits only while the 64-byte ring is full); uart_tx_poll sends them. */
 void uart_write(const uint8_t *p, uint8_t n);
+/* Sends the next queued byte if the UART can take it; 1 while bytes remain queued. */
+uint8_t uart_tx_poll(void);
 extern volatile uint8_t uart_dropped;
 extern volatile uint8_t rx_head, rx_tail;
 /* Inline: it runs in the main loop's interrupts-off window before sleeping (main.c). */
