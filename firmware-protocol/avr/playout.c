@@ -32,9 +32,15 @@ static uint8_t cmd_result;
 static rl_playout_report report_box;
 static volatile uint8_t on;
 
+/* The next tick answers: sleep until an interrupt meanwhile (SE stays set: main.c). A report
+ * asked for and not yet answered is answered first. */
+static void wait_answered(void) {
+  while (cmd != CMD_NONE) sleep_cpu();
+}
 static void command(uint8_t c) {
+  wait_answered();
   cmd = c;
-  while (cmd != CMD_NONE) sleep_cpu(); /* the next tick answers: sleep until an interrupt meanwhile (SE stays set: main.c) */
+  wait_answered();
 }
 
 void playout_init(void) { rl_playout_init(&engine, AXES); }
@@ -64,10 +70,16 @@ void playout_accept(const uint8_t *payload, uint8_t len, uint32_t t_us) {
   arr_head = n;
 }
 
-void playout_report(rl_playout_report *r) {
-  command(CMD_REPORT);
+void playout_report_ask(void) {
+  wait_answered();
+  cmd = CMD_REPORT;
+}
+
+uint8_t playout_report_take(rl_playout_report *r) {
+  if (cmd != CMD_NONE) return 0;
   *r = report_box;
   r->overflow += arr_lost;
+  return 1;
 }
 
 /* From the tick (interrupts on, main loop suspended): commands, arrivals, then the target. */

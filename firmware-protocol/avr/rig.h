@@ -81,8 +81,10 @@ uint8_t playout_configure(uint32_t period_ns, uint16_t delay_us);
 void playout_accept(const uint8_t *payload, uint8_t len, uint32_t t_us);
 /* Empty the queue (core SETPOINT, leaving enabled). */
 void playout_flush(void);
-/* PLAYOUT_STATUS fields; starts a new min-lead interval. */
-void playout_report(rl_playout_report *r);
+/* PLAYOUT_STATUS fields in two steps, so the main loop need not wait for a tick: ask (the next
+ * tick takes them, starting a new min-lead interval), then take: 1 once they are there. */
+void playout_report_ask(void);
+uint8_t playout_report_take(rl_playout_report *r);
 /* From the control tick: the playout target at nominal time t_us, if one applies (returns 1). */
 uint8_t playout_tick(uint32_t t_us, uint16_t *out);
 
