@@ -68,6 +68,7 @@ const readStatus = () => {
   try {
     return JSON.parse(readFileSync(status, 'utf8')) as {
       state: string;
+      loop: { tick: number; lateTicks: number; skippedTicks: number; maxLatenessUs: number; latenessP50Us: number; latenessP99Us: number };
       link: { sessions: number; loss: string; playout: { on: boolean; accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number; reanchors: number } };
     };
   } catch {
@@ -103,7 +104,7 @@ status: { file: ${status} }
   service = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: 'ignore' });
   await wait(() => readStatus()?.state === 'online', 30_000, 'service online');
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const linkStatus = readStatus()!.link;
+  const { link: linkStatus, loop: hostLoop } = readStatus()!;
   const after = linkStatus.playout;
   await stop(service);
   await stop(rig);
@@ -113,6 +114,7 @@ status: { file: ${status} }
     idleShare: number;
     maxBehindMs: number;
     uart: { rxBytes: number; txBytes: number };
+    pty: { rxBytes: number; txBytes: number; txDropped: number; rxWaitMaxMs: number; readerRealtime: boolean };
     status: { count: number; maxGapMs: number };
     playoutAtPty: { accepted: number; late: number; stale: number; outside: number; overflow: number };
     playoutAtDelivery: { accepted: number; late: number; stale: number; outside: number; overflow: number };
@@ -128,6 +130,9 @@ status: { file: ${status} }
     isr,
     note: 'the tick body runs after the stub in whichever handler leaves last (rig.h): its cycles are counted under that vector',
     uart: { baud: BAUD, rxBytesPerS: Math.round(rxPerS), lineLoadPct: round((100 * rxPerS * 10) / BAUD, 1), rxIsrCpuPct: isr.USART0_RX?.cpuPct },
+    // avr-rig's stand-in for the wire (sim/pty_link.c): readerRealtime false means its stamps
+    // include this VM's scheduling delays too.
+    pty: { ...s.pty, rxWaitMaxMs: round(s.pty.rxWaitMaxMs, 2) },
     tickJitter: { edges: s.tick.edges, medianLatencyCycles: s.tick.medianLatencyCycles, p50: s.tick.p50JitterCycles, p99: s.tick.p99JitterCycles, p999: s.tick.p999JitterCycles, p9999: s.tick.p9999JitterCycles, max: s.tick.maxJitterCycles, unit: 'cycles (16 = 1 µs)', targetP9999: 16 },
     // The firmware's counters since the service's last SET_PLAYOUT (a new session zeroes them).
     playout: { on: after.on, delayMs: 2, accepted: after.accepted, late: after.late, latePerMillion: latePerMillion(after), stale: after.stale, outside: after.outside, overflow: after.overflow, since: 'the last SET_PLAYOUT' },
@@ -137,6 +142,8 @@ status: { file: ${status} }
     // differences are the UART's share and the frames' wait in the firmware's receive ring.
     playoutAtPty: { ...s.playoutAtPty, latePerMillion: latePerMillion(s.playoutAtPty) },
     playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: latePerMillion(s.playoutAtDelivery) },
+    // The service's own control loop meanwhile (its status file): how late its ticks started.
+    hostLoop,
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
     link: { sessions: linkStatus.sessions, lastLoss: linkStatus.loss, reanchors: after.reanchors },
     // The firmware's STATUS in simulated time (the host gives a session up after 200 ms without one).

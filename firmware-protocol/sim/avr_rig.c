@@ -50,7 +50,9 @@
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
- * far the simulation fell behind the wall clock, UART bytes.
+ * far the simulation fell behind the wall clock, UART bytes; pty_link's counts (pty: bytes
+ * each way, the firmware's bytes dropped because the host had not read 4 KB, and the longest a
+ * byte waited past its stamp for room in the UART, and whether its reader got real-time priority).
  * Ends on SIGTERM/SIGINT and when its parent process dies (it then removes PATH).
  *
  * Not modelled: the PWM waveform and OCR double buffering (the motor sees the duty as an
@@ -418,6 +420,10 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "{\"mcu\":\"%s\",\"cycles\":%llu,\"simSeconds\":%.3f,\"wallSeconds\":%.3f,\"idleShare\":%.4f,\"maxBehindMs\":%.3f,",
           pm->name, (unsigned long long)avr->cycle, sim_s, wall_s, (double)sleep_cycles / (double)avr->cycle, max_behind_ms);
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
+  pty_link_stats ps;
+  pty_link_get_stats(&ps);
+  fprintf(f, "\"pty\":{\"rxBytes\":%llu,\"txBytes\":%llu,\"txDropped\":%llu,\"rxWaitMaxMs\":%.3f,\"readerRealtime\":%s},", (unsigned long long)ps.rx_bytes,
+          (unsigned long long)ps.tx_bytes, (unsigned long long)ps.tx_dropped, ps.rx_wait_max_ms, ps.reader_realtime ? "true" : "false");
   /* The stretch since the last STATUS counts too: a firmware that stopped sending would
    * otherwise show only the gaps before it stopped. */
   status_gap_to(sim_s * 1000);

@@ -11,8 +11,8 @@
  * earliest, so those impossible early frames made the frames after them look late (bench, 20:34
  * and 21:10 UTC 2026-12-01: 32-73 % of frames late at delivery into the UART).
  *
- * Here a thread reads the pty master as soon as bytes come and stamps each read with
- * CLOCK_MONOTONIC. The simulation hands a byte to the UART once simulated time has reached its
+ * Here a thread reads the pty master as soon as bytes come (at real-time priority when
+ * allowed) and stamps each read with CLOCK_MONOTONIC. The simulation hands a byte to the UART once simulated time has reached its
  * stamp (checked every 50 µs of simulated time), honouring the UART's XON/XOFF; simavr's UART
  * then delivers it at the baud rate's byte time. While the simulation trails the wall clock,
  * bytes wait for it, so each reaches the firmware at the simulated instant it reached the pty.
@@ -32,6 +32,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pty.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <termios.h>
@@ -71,6 +72,12 @@ static double mono_ms(void) {
 
 static void *reader(void *arg) {
   (void)arg;
+  /* The wire between host and MCU costs the host no CPU time; this thread is its stand-in, so
+   * it should not wait for the CPU behind the service or the simulation, whose stamps would
+   * then be late by this VM's scheduling, not by anything the host did. Real-time priority
+   * above the service's control thread (10) when allowed (root or CAP_SYS_NICE). */
+  struct sched_param sp = {.sched_priority = 20};
+  st.reader_realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
   uint8_t buf[512];
   for (;;) {
     struct pollfd p = {master, POLLIN, 0};

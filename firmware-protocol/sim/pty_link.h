@@ -24,6 +24,7 @@ typedef struct {
   uint64_t tx_bytes;      /* the firmware sent, written to the pty */
   uint64_t tx_dropped;    /* the firmware sent while the host had not read 4 KB before them */
   double rx_wait_max_ms;  /* longest a byte waited for the UART after its due time (XOFF) */
+  int reader_realtime;    /* the reader thread got SCHED_FIFO */
 } pty_link_stats;
 
 void pty_link_get_stats(pty_link_stats *s);
