@@ -4,7 +4,7 @@
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
  *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
- *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20]
+ *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000]]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
  * wall clock. UART0 goes to a pty (pty_link.c: each byte enters the UART at the simulated
@@ -53,6 +53,11 @@
  * far the simulation fell behind the wall clock, UART bytes; pty_link's counts (pty: bytes
  * each way, the firmware's bytes dropped because the host had not read 4 KB, and the longest a
  * byte waited past its stamp for room in the UART, and whether its reader got real-time priority).
+ * --feed-hz: no host on the pty; feeder.c is the host, in simulated time: the handshake, then
+ * --feed-frames SETPOINT_TIMED at HZ, each 0..L µs late (a fixed pseudo-random draw); the run
+ * is not throttled to the wall clock and ends once the firmware has reported on the last frame;
+ * --stats then holds "feed": frames sent, the SET_PLAYOUT result, and the firmware's own
+ * PLAYOUT_STATUS counts with the smallest minLeadUs it reported.
  * Ends on SIGTERM/SIGINT and when its parent process dies (it then removes PATH).
  *
  * Not modelled: the PWM waveform and OCR double buffering (the motor sees the duty as an
@@ -85,6 +90,7 @@
 #include "sim_irq.h"
 
 #include "plant.h"
+#include "feeder.h"
 #include "pty_link.h"
 #include "playout.h"
 #include "riglink.h"
@@ -225,10 +231,13 @@ static void status_gap_to(double sim_ms) {
 static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
+static int feeding; /* --feed-hz: feeder.c is the host */
 static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
   uart_tx_bytes++;
-  if (rl_parser_feed(&tx_parser, (uint8_t)value) != RL_FRAME || tx_parser.frame.type != RL_STATUS) return;
+  if (rl_parser_feed(&tx_parser, (uint8_t)value) != RL_FRAME) return;
+  if (feeding) feeder_on_frame(&tx_parser.frame);
+  if (tx_parser.frame.type != RL_STATUS) return;
   const uint8_t *p = tx_parser.frame.payload;
   double sim_ms = avr->cycle / 16000.0;
   status_gap_to(sim_ms);
@@ -428,6 +437,15 @@ static void write_stats(const char *path, double wall_s) {
    * otherwise show only the gaps before it stopped. */
   status_gap_to(sim_s * 1000);
   fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
+  if (feeding) {
+    feeder_stats fst;
+    feeder_get_stats(&fst);
+    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"firmware\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,\"minLeadUs\":%d},",
+            (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", (unsigned long)fst.accepted, (unsigned long)fst.late,
+            (unsigned long)fst.stale, (unsigned long)fst.outside, (unsigned long)fst.overflow, fst.min_lead_us);
+    fprintf(f, "\"afterFirstSecond\":{\"fromTick\":%lu,\"accepted\":%lu,\"late\":%lu,\"minLeadUs\":%d}},", (unsigned long)fst.settled_at_tick,
+            (unsigned long)(fst.accepted - fst.accepted_before_settled), (unsigned long)(fst.late - fst.late_before_settled), fst.settled_min_lead_us);
+  }
   write_tap(f, "playoutAtPty", &at_pty);
   write_tap(f, "playoutAtDelivery", &at_uart);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
@@ -472,6 +490,7 @@ static void write_stats(const char *path, double wall_s) {
 int main(int argc, char **argv) {
   const char *fw = NULL, *link = NULL, *stats = NULL, *mcu = "atmega2560", *plog = NULL, *prof_path = NULL;
   int n_dc = 2, n_step = 1, trace = 0;
+  uint32_t feed_hz = 0, feed_late_us = 0, feed_frames = 5000;
   long start_steps = 3000;
   double dc_start = 0.3; /* DC rams part-way out at power-up */
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -492,10 +511,14 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--drive-log-ms")) drive_log_ms = atof(v);
     else if (!strcmp(k, "--profile")) prof_path = v;
     else if (!strcmp(k, "--isr-stats")) trace = atoi(v);
+    else if (!strcmp(k, "--feed-hz")) feed_hz = (uint32_t)atol(v);
+    else if (!strcmp(k, "--feed-late-us")) feed_late_us = (uint32_t)atol(v);
+    else if (!strcmp(k, "--feed-frames")) feed_frames = (uint32_t)atol(v);
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
   }
   pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;
-  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1 || !(dc_start >= 0 && dc_start <= 1)) {
+  if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1 || !(dc_start >= 0 && dc_start <= 1) ||
+      (feed_hz && (feed_hz < 50 || feed_hz > 5000))) {
     fprintf(stderr, "usage: avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p] [--axes-dc N] [--axes-step N]\n"
                     "               [--start-steps N] [--dc-start 0..1] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
     return 2;
@@ -531,7 +554,7 @@ int main(int argc, char **argv) {
   rl_parser_init(&tx_parser);
   if (plog) plant_log = fopen(plog, "w");
 
-  if (pty_link_open(avr, '0', slavename) != 0) { fprintf(stderr, "avr-rig: cannot open a pty: %s\n", strerror(errno)); return 1; }
+  if (pty_link_open(avr, '0', slavename, feed_hz == 0) != 0) { fprintf(stderr, "avr-rig: cannot open a pty: %s\n", strerror(errno)); return 1; }
   unlink(link);
   if (symlink(slavename, link) != 0) { fprintf(stderr, "avr-rig: cannot link %s: %s\n", link, strerror(errno)); return 1; }
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_out, NULL);
@@ -556,6 +579,8 @@ int main(int argc, char **argv) {
 
   t_mono0 = mono_ms();
   pty_link_set_epoch(t_mono0);
+  feeding = feed_hz != 0;
+  if (feed_hz) feeder_start(avr, (uint8_t)n_axes, feed_hz, feed_late_us, feed_frames);
   double next_check = t_mono0;
   int estop_now = exists(estop_file);
   const avr_flashaddr_t vec_end = (avr_flashaddr_t)(pm->vectors * avr->vector_size);
@@ -590,11 +615,15 @@ int main(int argc, char **argv) {
         if (isr_depth < 16) isr_stack[isr_depth++] = (isr_frame){(int)(avr->pc / avr->vector_size), avr->cycle, 0};
       }
     }
-    /* Real time: keep simulated time at the wall clock. */
+    /* Real time: keep simulated time at the wall clock (a host in simulated time needs not). */
     double now = mono_ms();
     double sim_ms = avr->cycle / 16000.0;
     double ahead = sim_ms - (now - t_mono0);
-    if (ahead > 0.2) {
+    if (feed_hz) {
+      feeder_stats fst;
+      feeder_get_stats(&fst);
+      if (fst.done) stop = 1;
+    } else if (ahead > 0.2) {
       struct timespec ts = {0, (long)(ahead * 1e6)};
       nanosleep(&ts, NULL);
       now = mono_ms();

@@ -147,7 +147,7 @@ static void on_out(avr_irq_t *irq, uint32_t value, void *param) {
   tx_buf[tx_len++] = (uint8_t)value;
 }
 
-int pty_link_open(avr_t *avr, char uart, char *slavename) {
+int pty_link_open(avr_t *avr, char uart, char *slavename, int read_host) {
   link_avr = avr;
   if (openpty(&master, &slave, slavename, NULL, NULL) < 0) return -1;
   struct termios tio;
@@ -165,10 +165,22 @@ int pty_link_open(avr_t *avr, char uart, char *slavename) {
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ(uart), UART_IRQ_OUT_XON), on_xon, NULL);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ(uart), UART_IRQ_OUT_XOFF), on_xoff, NULL);
   avr_cycle_timer_register(avr, POLL_CYCLES, pump, NULL);
+  if (!read_host) return 0;
   pthread_t th;
   if (pthread_create(&th, NULL, reader, NULL) != 0) return -1;
   pthread_detach(th);
   return 0;
+}
+
+void pty_link_inject(const uint8_t *bytes, size_t n, double due_ms) {
+  double stamp = atomic_load(&epoch) + due_ms;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t h = atomic_load_explicit(&rx_head, memory_order_relaxed);
+    if (h - atomic_load_explicit(&rx_tail, memory_order_acquire) >= RX_RING) return; /* 64 KB ahead: never, at 1 kHz */
+    rx_byte[h % RX_RING] = bytes[i];
+    rx_stamp[h % RX_RING] = stamp;
+    atomic_store_explicit(&rx_head, h + 1, memory_order_release);
+  }
 }
 
 void pty_link_set_epoch(double t0_ms) { atomic_store(&epoch, t0_ms); }

@@ -6,13 +6,18 @@
 #ifndef AVR_RIG_PTY_LINK_H
 #define AVR_RIG_PTY_LINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim_avr.h"
 
-/* Opens the pty, connects it to UART `uart` ('0') and starts its reader thread. The slave's
- * name goes to slavename (64 bytes). Returns 0, or -1 with errno set. */
-int pty_link_open(avr_t *avr, char uart, char *slavename);
+/* Opens the pty, connects it to UART `uart` ('0') and, with read_host, starts its reader
+ * thread. The slave's name goes to slavename (64 bytes). Returns 0, or -1 with errno set. */
+int pty_link_open(avr_t *avr, char uart, char *slavename, int read_host);
+
+/* From the simulation, when nothing reads the host (read_host 0): n bytes that enter the UART
+ * at simulated ms due_ms (feeder.c, a host in simulated time). After pty_link_set_epoch. */
+void pty_link_inject(const uint8_t *bytes, size_t n, double due_ms);
 
 /* Simulated cycle 0 is CLOCK_MONOTONIC time t0_ms: a byte that reaches the pty at wall time T
  * enters the UART at simulated cycle (T - t0_ms) * 16000, or at once if that has passed. Until
