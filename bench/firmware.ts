@@ -20,6 +20,7 @@ import { round } from './measure.js';
  *     service's status file (the firmware's PLAYOUT_STATUS);
  *   CPU idle share of the AVR, and how far simavr fell behind the wall clock.
  *   node dist/bench/firmware.js [--seconds 20] [--profile FILE]
+ * Also the firmware alone (firmwareAlone below): a host in simulated time, 0 and 0-1 ms late.
  * --profile: avr-rig's cycles per flash address (its --profile) to FILE, for finding where the
  * firmware's time goes (bucket the addresses with avr-nm -S).
  */
@@ -64,6 +65,30 @@ const wait = async (cond: () => boolean, ms: number, what: string) => {
 };
 /** Late frames per million accepted (null before any). */
 const latePerMillion = (c: { accepted: number; late: number }) => (c.accepted ? Math.round((c.late / c.accepted) * 1e6) : null);
+
+/**
+ * The firmware alone: avr-rig's host in simulated time (--feed-hz, sim/feeder.c) streams
+ * 1 kHz SETPOINT_TIMED to the Mega, each handed to the UART a fixed pseudo-random 0..lateUs
+ * after its tick; no service, no wall clock, the same every run. Its late frames are the
+ * firmware's (and the 500 kbaud wire's) alone.
+ */
+function firmwareAlone(lateUs: number, frames: number) {
+  const feedStats = join(dir, 'feed.json');
+  const r = spawnSync(join(FW, 'build', 'avr-rig'), ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', join(dir, 'feed-link'), '--stats', feedStats, '--feed-hz', '1000', '--feed-late-us', String(lateUs), '--feed-frames', String(frames)], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return { error: r.stderr.trim().slice(0, 300) };
+  const f = (JSON.parse(readFileSync(feedStats, 'utf8')) as { feed: { firmware: { accepted: number; late: number; minLeadUs: number }; afterFirstSecond: { accepted: number; late: number; minLeadUs: number } } }).feed;
+  return {
+    hostLateUsUpTo: lateUs,
+    accepted: f.firmware.accepted,
+    late: f.firmware.late,
+    latePerMillion: latePerMillion(f.firmware),
+    minLeadUs: f.firmware.minLeadUs,
+    // From the stream's second second on: after the step ram's slew from park (feeder.c).
+    afterFirstSecond: { ...f.afterFirstSecond, latePerMillion: latePerMillion(f.afterFirstSecond) },
+  };
+}
 const readStatus = () => {
   try {
     return JSON.parse(readFileSync(status, 'utf8')) as {
@@ -142,6 +167,7 @@ status: { file: ${status} }
     // differences are the UART's share and the frames' wait in the firmware's receive ring.
     playoutAtPty: { ...s.playoutAtPty, latePerMillion: latePerMillion(s.playoutAtPty) },
     playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: latePerMillion(s.playoutAtDelivery) },
+    firmwareAlone: [firmwareAlone(0, 20_000), firmwareAlone(1000, 20_000)],
     // The service's own control loop meanwhile (its status file): how late its ticks started.
     hostLoop,
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.

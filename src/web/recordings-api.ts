@@ -178,5 +178,11 @@ function runReport(job: ReportJob): Promise<ReportResult> {
       clearTimeout(timer);
       resolve({ ok: false, error: err.message });
     });
+    // A worker that ends without a message or an error (its process ran out of memory, say)
+    // must not leave the page waiting for the timeout. After a message this changes nothing.
+    w.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ ok: false, error: `the report stopped (exit code ${code}) without a result` });
+    });
   });
 }
