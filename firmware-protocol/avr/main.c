@@ -124,7 +124,7 @@ static void handle(const rl_frame *f) {
       break;
     case RL_SET_PLAYOUT:
       result = playout_configure(rl_get_u32(p), rl_get_u16(p + 4));
-      report_asked = 0; /* as for HELLO */
+      if (result == RL_RESULT_OK) report_asked = 0; /* as for HELLO; a refused one changed nothing */
       break;
     case RL_GET_COUNTERS:
       send(rl_encode_counters(tx_seq++, &parser.counters, out));

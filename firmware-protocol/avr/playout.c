@@ -77,6 +77,7 @@ void playout_report_ask(void) {
 
 uint8_t playout_report_take(rl_playout_report *r) {
   if (cmd != CMD_NONE) return 0;
+  __asm__ volatile("" ::: "memory"); /* report_box (not volatile) is read after the tick's answer */
   *r = report_box;
   r->overflow += arr_lost;
   return 1;

@@ -97,7 +97,7 @@ uint8_t uart_read(uint8_t *b) {
   return 1;
 }
 
-#define TX_SIZE 64 /* STATUS and PLAYOUT_STATUS together are under 50 bytes encoded */
+#define TX_SIZE 64 /* STATUS and PLAYOUT_STATUS: 54 bytes encoded with 3 axes; more waits in uart_write */
 static uint8_t tx_buf[TX_SIZE];
 static uint8_t tx_head, tx_tail; /* free-running; the ring holds tx_head - tx_tail bytes */
 
