@@ -253,7 +253,9 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   }
 }
 /* The shared playout engine (c/playout.c, what the firmware runs) fed with each frame at two
- * points before the firmware: at_uart when its last byte entered the UART, in simulated µs;
+ * points before the firmware: at_uart when its last byte entered the UART, in simulated µs
+ * (simavr's UART input queue, 64 bytes: up to ~3 frames queued there still wait their byte
+ * times, 1.3 ms at most at 500 kbaud, and that wait shows in the firmware's counts, not here);
  * at_pty when that byte reached the pty, on the wall clock (pty_link's stamp). The firmware
  * stamps a frame when its main loop handles it. So the three sets of counts tell apart the
  * host's (and this VM's) lateness, the UART's (bytes queued at the baud rate), and the
@@ -289,7 +291,8 @@ static void on_uart_in(struct avr_irq_t *irq, uint32_t value, void *param) {
     (void)rl_playout_offer(&at_uart.e, (uint32_t)(avr->cycle / 16), f->payload);
     /* Its clock is the wall clock's, which the simulation may trail: ask it for a target at
      * each arrival (as the firmware's tick would, on a clock that only goes forward). */
-    uint32_t pty_us = (uint32_t)((pty_link_last_stamp() - t_mono0) * 1000.0);
+    double since_ms = pty_link_last_stamp() - t_mono0; /* < 0 for bytes written before the run began */
+    uint32_t pty_us = since_ms > 0 ? (uint32_t)(since_ms * 1000.0) : 0;
     uint16_t t[RL_PLAYOUT_MAX_AXES];
     (void)rl_playout_offer(&at_pty.e, pty_us, f->payload);
     (void)rl_playout_target(&at_pty.e, pty_us, t);
@@ -444,7 +447,8 @@ static void write_stats(const char *path, double wall_s) {
             (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", (unsigned long)fst.accepted, (unsigned long)fst.late,
             (unsigned long)fst.stale, (unsigned long)fst.outside, (unsigned long)fst.overflow, fst.min_lead_us);
     fprintf(f, "\"afterFirstSecond\":{\"fromTick\":%lu,\"accepted\":%lu,\"late\":%lu,\"minLeadUs\":%d}},", (unsigned long)fst.settled_at_tick,
-            (unsigned long)(fst.accepted - fst.accepted_before_settled), (unsigned long)(fst.late - fst.late_before_settled), fst.settled_min_lead_us);
+            fst.settled_at_tick ? (unsigned long)(fst.accepted - fst.accepted_before_settled) : 0UL,
+            fst.settled_at_tick ? (unsigned long)(fst.late - fst.late_before_settled) : 0UL, fst.settled_min_lead_us);
   }
   write_tap(f, "playoutAtPty", &at_pty);
   write_tap(f, "playoutAtDelivery", &at_uart);
@@ -623,6 +627,9 @@ int main(int argc, char **argv) {
       feeder_stats fst;
       feeder_get_stats(&fst);
       if (fst.done) stop = 1;
+      /* The stream's length plus 30 s of simulated time: a firmware that never enables (or never
+       * reports on the last frame) ends the run, with feed.done false in the stats. */
+      else if (sim_ms > 30000.0 + feed_frames * 1000.0 / feed_hz) stop = 1;
     } else if (ahead > 0.2) {
       struct timespec ts = {0, (long)(ahead * 1e6)};
       nanosleep(&ts, NULL);

@@ -13,11 +13,11 @@ typedef struct {
   /* The firmware's last PLAYOUT_STATUS counts, and the smallest minLeadUs of all of them. */
   uint32_t accepted, late, stale, outside, overflow;
   int16_t min_lead_us;
-  /* From the first PLAYOUT_STATUS after the stream's first second (tick 1000 at 1 kHz): the
-   * counts then, and the smallest minLeadUs since. */
+  /* From the first PLAYOUT_STATUS after the stream's first second (tick HZ): the counts then,
+   * and the smallest minLeadUs since; fromTick 0 when the stream never got that far. */
   uint32_t settled_at_tick, accepted_before_settled, late_before_settled;
   int16_t settled_min_lead_us;
-  int done; /* all frames sent and the PLAYOUT_STATUS after them read */
+  int done; /* all frames sent and a PLAYOUT_STATUS whose lastTick is the last one read */
 } feeder_stats;
 
 /* Streams `frames` SETPOINT_TIMED at `hz` (after the handshake), each up to late_us late. */

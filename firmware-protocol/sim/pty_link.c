@@ -137,9 +137,12 @@ static avr_cycle_count_t pump(avr_t *avr, avr_cycle_count_t when, void *param) {
 static void on_xon(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; xon = 1; }
 static void on_xoff(avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)param; if (value) xon = 0; }
 
+static int host_reads; /* pty_link_open's read_host: otherwise nobody reads the pty either */
+
 static void on_out(avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
   st.tx_bytes++;
+  if (!host_reads) return;
   if (tx_len == TX_BUF) {
     st.tx_dropped++;
     return;
@@ -165,6 +168,7 @@ int pty_link_open(avr_t *avr, char uart, char *slavename, int read_host) {
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ(uart), UART_IRQ_OUT_XON), on_xon, NULL);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ(uart), UART_IRQ_OUT_XOFF), on_xoff, NULL);
   avr_cycle_timer_register(avr, POLL_CYCLES, pump, NULL);
+  host_reads = read_host;
   if (!read_host) return 0;
   pthread_t th;
   if (pthread_create(&th, NULL, reader, NULL) != 0) return -1;
