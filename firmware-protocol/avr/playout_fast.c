@@ -34,6 +34,7 @@ int rl_playout_target_fast(rl_playout *pl, uint32_t now_us, uint16_t *out) {
   uint32_t pa = play_time(pl, a->tick, &ok);
   if (!ok) return rl_playout_target(pl, now_us, out);
   if ((int32_t)(now_us - pa) < 0) return 0;
+  pl->played = 1; /* as the engine: from now on an early frame is tracked, not stepped to */
   if (pl->count < 2) {
     for (uint8_t i = 0; i < pl->axes; i++) out[i] = a->targets[i];
     return 1;
