@@ -4,7 +4,7 @@
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
  *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
- *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000]]
+ *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000] [--feed-ppm 0]]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
  * wall clock. UART0 goes to a pty (pty_link.c: each byte enters the UART at the simulated
@@ -56,6 +56,7 @@
  * --feed-hz: no host on the pty; feeder.c is the host, in simulated time: the handshake, then
  * --feed-frames SETPOINT_TIMED at HZ, each 0..L µs late (a fixed pseudo-random draw); the run
  * is not throttled to the wall clock and ends once the firmware has reported on the last frame;
+ * --feed-ppm: the host's period that many ppm long (negative: short) in the MCU's time (|ppm| < 20000);
  * --stats then holds "feed": frames sent, the SET_PLAYOUT result, and the firmware's own
  * PLAYOUT_STATUS counts with the smallest minLeadUs it reported.
  * Ends on SIGTERM/SIGINT and when its parent process dies (it then removes PATH).
@@ -443,15 +444,16 @@ static void write_stats(const char *path, double wall_s) {
   if (feeding) {
     feeder_stats fst;
     feeder_get_stats(&fst);
-    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"firmware\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,\"minLeadUs\":%d},",
+    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"firmware\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,\"minLeadUs\":%d,\"rateAdjPpm\":%d},",
             (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", (unsigned long)fst.accepted, (unsigned long)fst.late,
-            (unsigned long)fst.stale, (unsigned long)fst.outside, (unsigned long)fst.overflow, fst.min_lead_us);
+            (unsigned long)fst.stale, (unsigned long)fst.outside, (unsigned long)fst.overflow, fst.min_lead_us, fst.rate_adj_ppm);
     fprintf(f, "\"afterFirstSecond\":{\"fromTick\":%lu,\"accepted\":%lu,\"late\":%lu,\"minLeadUs\":%d}},", (unsigned long)fst.settled_at_tick,
             fst.settled_at_tick ? (unsigned long)(fst.accepted - fst.accepted_before_settled) : 0UL,
             fst.settled_at_tick ? (unsigned long)(fst.late - fst.late_before_settled) : 0UL, fst.settled_min_lead_us);
   }
   write_tap(f, "playoutAtPty", &at_pty);
   write_tap(f, "playoutAtDelivery", &at_uart);
+  if (getenv("RATE_DEBUG")) { rl_playout_report r; rl_playout_take_report(&at_uart.e, &r); fprintf(stderr, "at_uart rate %d p %u nom %u\n", r.rate_adj_ppm, at_uart.e.p_q16, at_uart.e.p_nom_q16); rl_playout_take_report(&at_pty.e, &r); fprintf(stderr, "at_pty rate %d\n", r.rate_adj_ppm); }
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
@@ -495,6 +497,7 @@ int main(int argc, char **argv) {
   const char *fw = NULL, *link = NULL, *stats = NULL, *mcu = "atmega2560", *plog = NULL, *prof_path = NULL;
   int n_dc = 2, n_step = 1, trace = 0;
   uint32_t feed_hz = 0, feed_late_us = 0, feed_frames = 5000;
+  double feed_ppm = 0;
   long start_steps = 3000;
   double dc_start = 0.3; /* DC rams part-way out at power-up */
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -518,11 +521,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--feed-hz")) feed_hz = (uint32_t)atol(v);
     else if (!strcmp(k, "--feed-late-us")) feed_late_us = (uint32_t)atol(v);
     else if (!strcmp(k, "--feed-frames")) feed_frames = (uint32_t)atol(v);
+    else if (!strcmp(k, "--feed-ppm")) feed_ppm = atof(v);
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
   }
   pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;
   if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1 || !(dc_start >= 0 && dc_start <= 1) ||
-      (feed_hz && (feed_hz < 50 || feed_hz > 5000))) {
+      (feed_hz && (feed_hz < 50 || feed_hz > 5000 || !(feed_ppm > -20000 && feed_ppm < 20000)))) {
     fprintf(stderr, "usage: avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p] [--axes-dc N] [--axes-step N]\n"
                     "               [--start-steps N] [--dc-start 0..1] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
     return 2;
@@ -584,7 +588,7 @@ int main(int argc, char **argv) {
   t_mono0 = mono_ms();
   pty_link_set_epoch(t_mono0);
   feeding = feed_hz != 0;
-  if (feed_hz) feeder_start(avr, (uint8_t)n_axes, feed_hz, feed_late_us, feed_frames);
+  if (feed_hz) feeder_start(avr, (uint8_t)n_axes, feed_hz, feed_late_us, feed_frames, feed_ppm);
   double next_check = t_mono0;
   int estop_now = exists(estop_file);
   const avr_flashaddr_t vec_end = (avr_flashaddr_t)(pm->vectors * avr->vector_size);

@@ -11,8 +11,9 @@
  * slow sine above the park position on every axis. It reads the firmware's PLAYOUT_STATUS.
  *
  * The counts are also kept from the first second of the stream on (feeder.h: settled). The
- * host's clock is exactly the MCU's, so the engine's rate tracking is not exercised; and a
- * frame is never handed over before the one ahead of it (delays over a period carry on).
+ * host's period, in the MCU's time, is `ppm` long (negative: short), 0 by default: a board's
+ * clock is off by up to ~0.5 % (a ceramic resonator), and the engine must follow the host.
+ * A frame is never handed over before the one ahead of it (delays over a period carry on).
  * Not modelled: a host that skips ticks, or sends bursts longer than its lateness allows.
  */
 #include "feeder.h"
@@ -27,6 +28,7 @@
 static feeder_stats fs;
 static avr_t *f_avr;
 static uint32_t period_us, max_late_us, frames_wanted;
+static double host_period_ms; /* the host's period in the MCU's (simulated) time: period_us, ppm long */
 static uint8_t n_axes;
 static int phase; /* 0 say HELLO, 1 SET_PLAYOUT sent, 2 ENABLE sent, 3 streaming, 4 done */
 static uint16_t seq;
@@ -59,14 +61,16 @@ static avr_cycle_count_t feeder_timer(avr_t *avr, avr_cycle_count_t when, void *
       break;
     case 3: {
       if (tick == 0) stream_t0_ms = now_ms;
-      double t_ms = stream_t0_ms + tick * (period_us / 1000.0);
+      double t_ms = stream_t0_ms + tick * host_period_ms;
       uint16_t targets[8];
       for (uint8_t i = 0; i < n_axes; i++) targets[i] = (uint16_t)(PARK + 3000 + 2000 * sin(2 * M_PI * (t_ms / 2000.0 + i / 3.0)));
       size_t n = rl_encode_setpoint_timed(seq++, RL_FLAG_MOTION_ACTIVE, tick, n_axes, targets, buf);
       send_at(n, t_ms + next_late_us() / 1000.0);
       fs.frames_sent++;
       if (++tick >= frames_wanted) phase = 4;
-      break;
+      /* The next tick on the host's clock (its period `ppm` off in the MCU's time). */
+      avr_cycle_count_t next = (avr_cycle_count_t)((stream_t0_ms + tick * host_period_ms) * 16000.0);
+      return next > when ? next : when + 1;
     }
     case 4: /* done once a PLAYOUT_STATUS reports the last tick (feeder_on_frame) */
       break;
@@ -74,10 +78,11 @@ static avr_cycle_count_t feeder_timer(avr_t *avr, avr_cycle_count_t when, void *
   return when + (avr_cycle_count_t)period_us * 16;
 }
 
-void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames) {
+void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm) {
   f_avr = avr;
   n_axes = axes;
   period_us = 1000000u / hz;
+  host_period_ms = period_us / 1000.0 * (1.0 + ppm * 1e-6);
   max_late_us = late_us;
   frames_wanted = frames;
   fs.min_lead_us = fs.settled_min_lead_us = RL_LEAD_NONE;
@@ -103,6 +108,7 @@ void feeder_on_frame(const rl_frame *f) {
     fs.outside = rl_get_u32(p + 16);
     fs.overflow = rl_get_u32(p + 20);
     int16_t lead = (int16_t)rl_get_u16(p + 24);
+    fs.rate_adj_ppm = (int16_t)rl_get_u16(p + 26);
     if (lead != RL_LEAD_NONE && (fs.min_lead_us == RL_LEAD_NONE || lead < fs.min_lead_us)) fs.min_lead_us = lead;
     /* After the first second of the stream: the step axis has slewed from park to the stream's
      * targets (at up to 25,000 steps/s its edges take the main loop's spare CPU, and frames

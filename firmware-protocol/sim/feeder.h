@@ -13,6 +13,7 @@ typedef struct {
   /* The firmware's last PLAYOUT_STATUS counts, and the smallest minLeadUs of all of them. */
   uint32_t accepted, late, stale, outside, overflow;
   int16_t min_lead_us;
+  int16_t rate_adj_ppm; /* the firmware's last estimate of the host period against its own */
   /* From the first PLAYOUT_STATUS after the stream's first second (tick HZ): the counts then,
    * and the smallest minLeadUs since; fromTick 0 when the stream never got that far. */
   uint32_t settled_at_tick, accepted_before_settled, late_before_settled;
@@ -20,8 +21,9 @@ typedef struct {
   int done; /* all frames sent and a PLAYOUT_STATUS whose lastTick is the last one read */
 } feeder_stats;
 
-/* Streams `frames` SETPOINT_TIMED at `hz` (after the handshake), each up to late_us late. */
-void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames);
+/* Streams `frames` SETPOINT_TIMED at `hz`, the period `ppm` long in the MCU's time (after
+ * the handshake), each up to late_us late. */
+void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm);
 /* Each frame the firmware sends. */
 void feeder_on_frame(const rl_frame *f);
 void feeder_get_stats(feeder_stats *s);

@@ -167,16 +167,16 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   // play time (docs/firmware.md). While the step ram slews from park to the stream's first
   // targets, its step edges take the spare CPU: frames late then are printed, not bounded; from
   // the second second on there must be none.
-  const feed = (mcu: AvrMcu) => {
+  const feed = (mcu: AvrMcu, ppm = 0) => {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-feed-'));
     try {
       const stats = join(dir, 'stats.json');
       const axes = mcu === 'atmega328p' ? ['--axes-dc', '2', '--axes-step', '0'] : [];
       const elf = join(AVR_BUILD, mcu === 'atmega328p' ? 'riglink-uno328p.elf' : 'riglink-mega2560.elf');
-      const args = ['--firmware', elf, '--mcu', mcu, ...axes, '--link', join(dir, 'link'), '--stats', stats, '--feed-hz', '1000', '--feed-late-us', '1000', '--feed-frames', '5000'];
+      const args = ['--firmware', elf, '--mcu', mcu, ...axes, '--link', join(dir, 'link'), '--stats', stats, '--feed-hz', '1000', '--feed-late-us', '1000', '--feed-frames', '5000', '--feed-ppm', String(ppm)];
       const r = spawnSync(join(AVR_BUILD, 'avr-rig'), args, { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
-      type Counts = { accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number };
+      type Counts = { accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number; rateAdjPpm: number };
       return (JSON.parse(readFileSync(stats, 'utf8')) as { feed: { framesSent: number; setPlayoutResult: number; done: boolean; firmware: Counts; afterFirstSecond: { fromTick: number; accepted: number; late: number; minLeadUs: number } } }).feed;
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -198,6 +198,18 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       expect(f.afterFirstSecond.late).toBe(0);
       expect(f.afterFirstSecond.minLeadUs).toBeGreaterThan(0);
     }
+  });
+
+  it("the firmware follows a host clock 0.5 % off its own (the Uno's ceramic resonator may be): its rate estimate, and no late frame once streaming", () => {
+    // The host's period is 0.5 % short in the MCU's time. The firmware's 32-bit target once left
+    // the engine's `played` unset, so every early frame stepped the time line (a step in the
+    // actuator's target) and the rate estimate read 0 here (2,574 ppm with an exact clock).
+    const f = feed('atmega328p', -5000);
+    process.stdout.write(`AVR atmega328p fed at 1 kHz, period -5000 ppm: ${JSON.stringify(f)}\n`);
+    expect(f.done).toBe(true);
+    expect(f.firmware.accepted).toBe(5000);
+    expect(Math.abs(f.firmware.rateAdjPpm - -5000)).toBeLessThan(1500);
+    expect(f.afterFirstSecond.late).toBe(0);
   });
 
   it('handshake, homing, unpark; the rams track the setpoints; SIGTERM parks them', async () => {
