@@ -37,9 +37,12 @@ static volatile uint8_t on;
 static void wait_answered(void) {
   while (cmd != CMD_NONE) sleep_cpu();
 }
-static void command(uint8_t c) {
+static void post(uint8_t c) {
   wait_answered();
   cmd = c;
+}
+static void command(uint8_t c) {
+  post(c);
   wait_answered();
 }
 
@@ -70,10 +73,7 @@ void playout_accept(const uint8_t *payload, uint8_t len, uint32_t t_us) {
   arr_head = n;
 }
 
-void playout_report_ask(void) {
-  wait_answered();
-  cmd = CMD_REPORT;
-}
+void playout_report_ask(void) { post(CMD_REPORT); }
 
 uint8_t playout_report_take(rl_playout_report *r) {
   if (cmd != CMD_NONE) return 0;
