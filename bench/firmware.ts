@@ -139,7 +139,7 @@ status: { file: ${status} }
     idleShare: number;
     maxBehindMs: number;
     uart: { rxBytes: number; txBytes: number };
-    pty: { rxBytes: number; txBytes: number; txDropped: number; rxWaitMaxMs: number; readerRealtime: boolean };
+    pty: { txDropped: number; rxWaitMaxMs: number; readerRealtime: boolean };
     status: { count: number; maxGapMs: number };
     playoutAtPty: { accepted: number; late: number; stale: number; outside: number; overflow: number };
     playoutAtDelivery: { accepted: number; late: number; stale: number; outside: number; overflow: number };

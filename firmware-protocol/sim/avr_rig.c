@@ -50,9 +50,9 @@
  * interrupt handler lengths (cycles from the vector fetch to the end of RETI, per vector,
  * with and without time spent in interrupts nested in them); always the
  * control tick's test-point edges against the ideal 1 ms grid, CPU idle (sleep) share, how
- * far the simulation fell behind the wall clock, UART bytes; pty_link's counts (pty: bytes
- * each way, the firmware's bytes dropped because the host had not read 4 KB, and the longest a
- * byte waited past its stamp for room in the UART, and whether its reader got real-time priority).
+ * far the simulation fell behind the wall clock, UART bytes; pty_link's counts (pty: the
+ * firmware's bytes dropped because the host had not read 4 KB, the longest a byte waited past
+ * its stamp for room in the UART, and whether its reader got real-time priority).
  * --feed-hz: no host on the pty; feeder.c is the host, in simulated time: the handshake, then
  * --feed-frames SETPOINT_TIMED at HZ, each 0..L µs late (a fixed pseudo-random draw); the run
  * is not throttled to the wall clock and ends once the firmware has reported on the last frame;
@@ -435,8 +435,8 @@ static void write_stats(const char *path, double wall_s) {
   fprintf(f, "\"uart\":{\"rxBytes\":%llu,\"txBytes\":%llu},", (unsigned long long)uart_rx_bytes, (unsigned long long)uart_tx_bytes);
   pty_link_stats ps;
   pty_link_get_stats(&ps);
-  fprintf(f, "\"pty\":{\"rxBytes\":%llu,\"txBytes\":%llu,\"txDropped\":%llu,\"rxWaitMaxMs\":%.3f,\"readerRealtime\":%s},", (unsigned long long)ps.rx_bytes,
-          (unsigned long long)ps.tx_bytes, (unsigned long long)ps.tx_dropped, ps.rx_wait_max_ms, ps.reader_realtime ? "true" : "false");
+  fprintf(f, "\"pty\":{\"txDropped\":%llu,\"rxWaitMaxMs\":%.3f,\"readerRealtime\":%s},", (unsigned long long)ps.tx_dropped, ps.rx_wait_max_ms,
+          ps.reader_realtime ? "true" : "false");
   /* The stretch since the last STATUS counts too: a firmware that stopped sending would
    * otherwise show only the gaps before it stopped. */
   status_gap_to(sim_s * 1000);
@@ -444,16 +444,16 @@ static void write_stats(const char *path, double wall_s) {
   if (feeding) {
     feeder_stats fst;
     feeder_get_stats(&fst);
-    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"firmware\":{\"accepted\":%lu,\"late\":%lu,\"stale\":%lu,\"outside\":%lu,\"overflow\":%lu,\"minLeadUs\":%d,\"rateAdjPpm\":%d},",
-            (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", (unsigned long)fst.accepted, (unsigned long)fst.late,
-            (unsigned long)fst.stale, (unsigned long)fst.outside, (unsigned long)fst.overflow, fst.min_lead_us, fst.rate_adj_ppm);
+    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"firmware\":{", (unsigned long)fst.frames_sent, fst.playout_result,
+            fst.done ? "true" : "false");
+    write_counts(f, &fst.fw);
+    fprintf(f, ",\"minLeadUs\":%d,\"rateAdjPpm\":%d},", fst.min_lead_us, fst.fw.rate_adj_ppm);
     fprintf(f, "\"afterFirstSecond\":{\"fromTick\":%lu,\"accepted\":%lu,\"late\":%lu,\"minLeadUs\":%d}},", (unsigned long)fst.settled_at_tick,
-            fst.settled_at_tick ? (unsigned long)(fst.accepted - fst.accepted_before_settled) : 0UL,
-            fst.settled_at_tick ? (unsigned long)(fst.late - fst.late_before_settled) : 0UL, fst.settled_min_lead_us);
+            fst.settled_at_tick ? (unsigned long)(fst.fw.accepted - fst.accepted_before_settled) : 0UL,
+            fst.settled_at_tick ? (unsigned long)(fst.fw.late - fst.late_before_settled) : 0UL, fst.settled_min_lead_us);
   }
   write_tap(f, "playoutAtPty", &at_pty);
   write_tap(f, "playoutAtDelivery", &at_uart);
-  if (getenv("RATE_DEBUG")) { rl_playout_report r; rl_playout_take_report(&at_uart.e, &r); fprintf(stderr, "at_uart rate %d p %u nom %u\n", r.rate_adj_ppm, at_uart.e.p_q16, at_uart.e.p_nom_q16); rl_playout_take_report(&at_pty.e, &r); fprintf(stderr, "at_pty rate %d\n", r.rate_adj_ppm); }
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
   fprintf(f, "\"isr\":{");
@@ -628,9 +628,7 @@ int main(int argc, char **argv) {
     double sim_ms = avr->cycle / 16000.0;
     double ahead = sim_ms - (now - t_mono0);
     if (feed_hz) {
-      feeder_stats fst;
-      feeder_get_stats(&fst);
-      if (fst.done) stop = 1;
+      if (feeder_done()) stop = 1;
       /* The stream's length plus 30 s of simulated time: a firmware that never enables (or never
        * reports on the last frame) ends the run, with feed.done false in the stats. */
       else if (sim_ms > 30000.0 + feed_frames * 1000.0 / feed_hz) stop = 1;

@@ -90,6 +90,11 @@ void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint3
   avr_cycle_timer_register(avr, 16000 * 10, feeder_timer, NULL);
 }
 
+/* *m = the smaller of *m and a reported minLeadUs (RL_LEAD_NONE: none reported, on either side). */
+static void lead_min(int16_t *m, int16_t lead) {
+  if (lead != RL_LEAD_NONE && (*m == RL_LEAD_NONE || lead < *m)) *m = lead;
+}
+
 void feeder_on_frame(const rl_frame *f) {
   double now_ms = f_avr->cycle / 16000.0;
   const uint8_t *p = f->payload;
@@ -101,26 +106,29 @@ void feeder_on_frame(const rl_frame *f) {
   } else if (f->type == RL_STATUS && phase == 2 && p[0] == RL_STATE_ENABLED) {
     phase = 3;
   } else if (f->type == RL_PLAYOUT_STATUS && phase >= 3) {
-    uint32_t last_tick = rl_get_u32(p);
-    fs.accepted = rl_get_u32(p + 4);
-    fs.late = rl_get_u32(p + 8);
-    fs.stale = rl_get_u32(p + 12);
-    fs.outside = rl_get_u32(p + 16);
-    fs.overflow = rl_get_u32(p + 20);
-    int16_t lead = (int16_t)rl_get_u16(p + 24);
-    fs.rate_adj_ppm = (int16_t)rl_get_u16(p + 26);
-    if (lead != RL_LEAD_NONE && (fs.min_lead_us == RL_LEAD_NONE || lead < fs.min_lead_us)) fs.min_lead_us = lead;
+    rl_playout_report *r = &fs.fw; /* PROTOCOL.md §7: the payload's fields in order */
+    r->last_tick = rl_get_u32(p);
+    r->accepted = rl_get_u32(p + 4);
+    r->late = rl_get_u32(p + 8);
+    r->stale = rl_get_u32(p + 12);
+    r->outside = rl_get_u32(p + 16);
+    r->overflow = rl_get_u32(p + 20);
+    r->min_lead_us = (int16_t)rl_get_u16(p + 24);
+    r->rate_adj_ppm = (int16_t)rl_get_u16(p + 26);
+    lead_min(&fs.min_lead_us, r->min_lead_us);
     /* After the first second of the stream: the step axis has slewed from park to the stream's
      * targets (at up to 25,000 steps/s its edges take the main loop's spare CPU, and frames
      * queued meanwhile; 28 of the first 110 frames were late with a host on time, 2026-12-01). */
-    if (phase == 4 && last_tick == frames_wanted - 1) fs.done = 1;
+    if (phase == 4 && r->last_tick == frames_wanted - 1) fs.done = 1;
     if (fs.settled_at_tick == 0 && tick >= 1000000u / period_us) {
       fs.settled_at_tick = tick;
-      fs.late_before_settled = fs.late;
-      fs.accepted_before_settled = fs.accepted;
-    } else if (fs.settled_at_tick && lead != RL_LEAD_NONE && (fs.settled_min_lead_us == RL_LEAD_NONE || lead < fs.settled_min_lead_us))
-      fs.settled_min_lead_us = lead;
+      fs.late_before_settled = r->late;
+      fs.accepted_before_settled = r->accepted;
+    } else if (fs.settled_at_tick)
+      lead_min(&fs.settled_min_lead_us, r->min_lead_us);
   }
 }
 
 void feeder_get_stats(feeder_stats *s) { *s = fs; }
+
+int feeder_done(void) { return fs.done; }

@@ -10,10 +10,10 @@
 typedef struct {
   uint32_t frames_sent;
   int playout_result; /* the ACK result of SET_PLAYOUT */
-  /* The firmware's last PLAYOUT_STATUS counts, and the smallest minLeadUs of all of them. */
-  uint32_t accepted, late, stale, outside, overflow;
+  /* The firmware's last PLAYOUT_STATUS (its counts and rate estimate), and the smallest
+   * minLeadUs of all of them. */
+  rl_playout_report fw;
   int16_t min_lead_us;
-  int16_t rate_adj_ppm; /* the firmware's last estimate of the host period against its own */
   /* From the first PLAYOUT_STATUS after the stream's first second (tick HZ): the counts then,
    * and the smallest minLeadUs since; fromTick 0 when the stream never got that far. */
   uint32_t settled_at_tick, accepted_before_settled, late_before_settled;
@@ -27,5 +27,7 @@ void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint3
 /* Each frame the firmware sends. */
 void feeder_on_frame(const rl_frame *f);
 void feeder_get_stats(feeder_stats *s);
+/* All frames sent and a PLAYOUT_STATUS whose lastTick is the last one read. */
+int feeder_done(void);
 
 #endif

@@ -46,7 +46,6 @@
 #define TX_BUF 4096
 #define POLL_CYCLES 800 /* 50 µs at 16 MHz */
 
-static avr_t *link_avr;
 static int master = -1, slave = -1;
 static avr_irq_t *uart_in;
 static int xon; /* as uart_pty: the UART says when it has room (it does once the firmware reads it) */
@@ -70,6 +69,16 @@ static double mono_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* The ring's one producer (the reader thread, or pty_link_inject without one): 0 when full. */
+static int rx_push(uint8_t b, double stamp) {
+  uint32_t h = atomic_load_explicit(&rx_head, memory_order_relaxed);
+  if (h - atomic_load_explicit(&rx_tail, memory_order_acquire) >= RX_RING) return 0;
+  rx_byte[h % RX_RING] = b;
+  rx_stamp[h % RX_RING] = stamp;
+  atomic_store_explicit(&rx_head, h + 1, memory_order_release);
+  return 1;
+}
+
 static void *reader(void *arg) {
   (void)arg;
   /* The wire between host and MCU costs the host no CPU time; this thread is its stand-in, so
@@ -88,17 +97,11 @@ static void *reader(void *arg) {
       continue;
     }
     double now = mono_ms();
-    for (ssize_t i = 0; i < n; i++) {
-      uint32_t h = atomic_load_explicit(&rx_head, memory_order_relaxed);
-      /* Full: the simulation is 64 KB behind; hold the bytes as a full UART buffer would. */
-      while (h - atomic_load_explicit(&rx_tail, memory_order_acquire) >= RX_RING) {
+    for (ssize_t i = 0; i < n; i++)
+      while (!rx_push(buf[i], now)) { /* the simulation is 64 KB behind: hold the bytes, as a full UART buffer would */
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);
       }
-      rx_byte[h % RX_RING] = buf[i];
-      rx_stamp[h % RX_RING] = now;
-      atomic_store_explicit(&rx_head, h + 1, memory_order_release);
-    }
   }
 }
 
@@ -126,7 +129,6 @@ static avr_cycle_count_t pump(avr_t *avr, avr_cycle_count_t when, void *param) {
     uint8_t b = rx_byte[t % RX_RING];
     last_stamp = rx_stamp[t % RX_RING];
     atomic_store_explicit(&rx_tail, ++t, memory_order_release);
-    st.rx_bytes++;
     avr_raise_irq(uart_in, b); /* may raise XOFF (the UART's 64-byte queue is full) */
   }
   if (tx_len) tx_flush();
@@ -141,7 +143,6 @@ static int host_reads; /* pty_link_open's read_host: otherwise nobody reads the 
 
 static void on_out(avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
-  st.tx_bytes++;
   if (!host_reads) return;
   if (tx_len == TX_BUF) {
     st.tx_dropped++;
@@ -151,7 +152,6 @@ static void on_out(avr_irq_t *irq, uint32_t value, void *param) {
 }
 
 int pty_link_open(avr_t *avr, char uart, char *slavename, int read_host) {
-  link_avr = avr;
   if (openpty(&master, &slave, slavename, NULL, NULL) < 0) return -1;
   struct termios tio;
   tcgetattr(master, &tio);
@@ -178,13 +178,8 @@ int pty_link_open(avr_t *avr, char uart, char *slavename, int read_host) {
 
 void pty_link_inject(const uint8_t *bytes, size_t n, double due_ms) {
   double stamp = atomic_load(&epoch) + due_ms;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t h = atomic_load_explicit(&rx_head, memory_order_relaxed);
-    if (h - atomic_load_explicit(&rx_tail, memory_order_acquire) >= RX_RING) return; /* 64 KB ahead: never, at 1 kHz */
-    rx_byte[h % RX_RING] = bytes[i];
-    rx_stamp[h % RX_RING] = stamp;
-    atomic_store_explicit(&rx_head, h + 1, memory_order_release);
-  }
+  for (size_t i = 0; i < n && rx_push(bytes[i], stamp); i++) {
+  } /* 64 KB ahead of the simulation: never, at 1 kHz */
 }
 
 void pty_link_set_epoch(double t0_ms) { atomic_store(&epoch, t0_ms); }

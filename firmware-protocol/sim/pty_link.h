@@ -25,8 +25,6 @@ void pty_link_inject(const uint8_t *bytes, size_t n, double due_ms);
 void pty_link_set_epoch(double t0_ms);
 
 typedef struct {
-  uint64_t rx_bytes;      /* handed to the UART */
-  uint64_t tx_bytes;      /* the firmware sent, written to the pty */
   uint64_t tx_dropped;    /* the firmware sent while the host had not read 4 KB before them */
   double rx_wait_max_ms;  /* longest a byte waited for the UART after its due time (XOFF) */
   int reader_realtime;    /* the reader thread got SCHED_FIFO */
