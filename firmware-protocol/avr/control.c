@@ -580,7 +580,7 @@ uint8_t control_at_goal(void) {
   for (uint8_t i = 0; i < AXES; i++) {
     int32_t d = (int32_t)position[i] - goal[i];
 #if N_STEP > 0
-    if (i >= N_DC) {
+    if (i + 1 > N_DC) { /* not i >= N_DC: with N_DC 0 that is always true, an error under -Werror */
       if (st[i - N_DC].running || st[i - N_DC].homing || d > 8 || d < -8) return 0;
       continue;
     }
