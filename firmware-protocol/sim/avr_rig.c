@@ -4,7 +4,8 @@
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
  *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
- *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000] [--feed-ppm 0]]
+ *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000] [--feed-ppm 0]
+ *           [--feed-swing 2000] [--feed-cycle-ms 2000] [--feed-log FILE]]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
  * wall clock. UART0 goes to a pty (pty_link.c: each byte enters the UART at the simulated
@@ -57,6 +58,8 @@
  * --feed-frames SETPOINT_TIMED at HZ, each 0..L µs late (a fixed pseudo-random draw); the run
  * is not throttled to the wall clock and ends once the firmware has reported on the last frame;
  * --feed-ppm: the host's period that many ppm long (negative: short) in the MCU's time (|ppm| < 20000);
+ * --feed-swing W (0..30000, default 2000) --feed-cycle-ms C (≥ 100, default 2000): the targets' sine
+ * (feeder.c), W wire units each way over C ms; --feed-log FILE: a line per PLAYOUT_STATUS (feeder.h);
  * --stats then holds "feed": frames sent, the SET_PLAYOUT result, and the firmware's own
  * PLAYOUT_STATUS counts with the smallest minLeadUs it reported.
  * Ends on SIGTERM/SIGINT and when its parent process dies (it then removes PATH).
@@ -444,8 +447,8 @@ static void write_stats(const char *path, double wall_s) {
   if (feeding) {
     feeder_stats fst;
     feeder_get_stats(&fst);
-    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"firmware\":{", (unsigned long)fst.frames_sent, fst.playout_result,
-            fst.done ? "true" : "false");
+    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"state\":%u,\"faults\":%u,\"stateChanges\":%lu,\"firmware\":{",
+            (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", fst.state, fst.faults, (unsigned long)fst.state_changes);
     write_counts(f, &fst.fw);
     fprintf(f, ",\"minLeadUs\":%d,\"rateAdjPpm\":%d},", fst.min_lead_us, fst.fw.rate_adj_ppm);
     fprintf(f, "\"afterFirstSecond\":{\"fromTick\":%lu,\"accepted\":%lu,\"late\":%lu,\"minLeadUs\":%d}},", (unsigned long)fst.settled_at_tick,
@@ -497,7 +500,8 @@ int main(int argc, char **argv) {
   const char *fw = NULL, *link = NULL, *stats = NULL, *mcu = "atmega2560", *plog = NULL, *prof_path = NULL;
   int n_dc = 2, n_step = 1, trace = 0;
   uint32_t feed_hz = 0, feed_late_us = 0, feed_frames = 5000;
-  double feed_ppm = 0;
+  double feed_ppm = 0, feed_swing = 2000, feed_cycle_ms = 2000;
+  const char *feed_log = NULL;
   long start_steps = 3000;
   double dc_start = 0.3; /* DC rams part-way out at power-up */
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -522,11 +526,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--feed-late-us")) feed_late_us = (uint32_t)atol(v);
     else if (!strcmp(k, "--feed-frames")) feed_frames = (uint32_t)atol(v);
     else if (!strcmp(k, "--feed-ppm")) feed_ppm = atof(v);
+    else if (!strcmp(k, "--feed-swing")) feed_swing = atof(v);
+    else if (!strcmp(k, "--feed-cycle-ms")) feed_cycle_ms = atof(v);
+    else if (!strcmp(k, "--feed-log")) feed_log = v;
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
   }
   pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;
   if (!fw || !link || n_dc < 0 || n_step < 0 || n_dc > pm->max_dc || n_step > pm->max_step || n_dc + n_step < 1 || !(dc_start >= 0 && dc_start <= 1) ||
-      (feed_hz && (feed_hz < 50 || feed_hz > 5000 || !(feed_ppm > -20000 && feed_ppm < 20000)))) {
+      (feed_hz && (feed_hz < 50 || feed_hz > 5000 || !(feed_ppm > -20000 && feed_ppm < 20000) || !(feed_swing >= 0 && feed_swing <= 30000) ||
+                   !(feed_cycle_ms >= 100)))) {
     fprintf(stderr, "usage: avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p] [--axes-dc N] [--axes-step N]\n"
                     "               [--start-steps N] [--dc-start 0..1] [--plant-log FILE] [--stats FILE] [--pot-lost-file FILE] [--jam-file FILE]\n");
     return 2;
@@ -588,7 +596,13 @@ int main(int argc, char **argv) {
   t_mono0 = mono_ms();
   pty_link_set_epoch(t_mono0);
   feeding = feed_hz != 0;
-  if (feed_hz) feeder_start(avr, (uint8_t)n_axes, feed_hz, feed_late_us, feed_frames, feed_ppm);
+  if (feed_hz && feed_log) {
+    FILE *lf = fopen(feed_log, "w");
+    if (!lf) { fprintf(stderr, "avr-rig: cannot write %s: %s\n", feed_log, strerror(errno)); return 1; }
+    setvbuf(lf, NULL, _IOLBF, 0);
+    feeder_log_to(lf);
+  }
+  if (feed_hz) feeder_start(avr, (uint8_t)n_axes, feed_hz, feed_late_us, feed_frames, feed_ppm, feed_swing, feed_cycle_ms);
   double next_check = t_mono0;
   int estop_now = exists(estop_file);
   const avr_flashaddr_t vec_end = (avr_flashaddr_t)(pm->vectors * avr->vector_size);

@@ -8,7 +8,9 @@
  * (the period, the 2 ms delay), ENABLE until the firmware is enabled (it refuses until homed),
  * then one SETPOINT_TIMED per period, each handed to the UART `late_us` after its tick, where
  * late_us is drawn uniformly from [0, max_late_us] by a fixed LCG (the same every run). Targets: a
- * slow sine above the park position on every axis. It reads the firmware's PLAYOUT_STATUS.
+ * sine above the park position on every axis: by default 2,000 wire units each way over 2 s (the step
+ * ram at most ~1,000 steps/s); --feed-swing and --feed-cycle-ms make it fast (28,000 over 1 s
+ * keeps a step ram at its 25,000 steps/s limit for most of each stroke, as kerbs would). It reads the firmware's PLAYOUT_STATUS.
  *
  * The counts are also kept from the first second of the stream on (feeder.h: settled). The
  * host's period, in the MCU's time, is `ppm` long (negative: short), 0 by default: a board's
@@ -28,6 +30,8 @@
 static feeder_stats fs;
 static avr_t *f_avr;
 static uint32_t period_us, max_late_us, frames_wanted;
+static double swing_wire = 2000, cycle_ms = 2000; /* the targets' sine: amplitude, period */
+static FILE *log_file;
 static double host_period_ms; /* the host's period in the MCU's (simulated) time: period_us, ppm long */
 static uint8_t n_axes;
 static int phase; /* 0 say HELLO, 1 SET_PLAYOUT sent, 2 ENABLE sent, 3 streaming, 4 done */
@@ -63,7 +67,7 @@ static avr_cycle_count_t feeder_timer(avr_t *avr, avr_cycle_count_t when, void *
       if (tick == 0) stream_t0_ms = now_ms;
       double t_ms = stream_t0_ms + tick * host_period_ms;
       uint16_t targets[8];
-      for (uint8_t i = 0; i < n_axes; i++) targets[i] = (uint16_t)(PARK + 3000 + 2000 * sin(2 * M_PI * (t_ms / 2000.0 + i / 3.0)));
+      for (uint8_t i = 0; i < n_axes; i++) targets[i] = (uint16_t)(PARK + 1000 + swing_wire * (1 + sin(2 * M_PI * (t_ms / cycle_ms + i / 3.0))));
       size_t n = rl_encode_setpoint_timed(seq++, RL_FLAG_MOTION_ACTIVE, tick, n_axes, targets, buf);
       send_at(n, t_ms + next_late_us() / 1000.0);
       fs.frames_sent++;
@@ -78,8 +82,10 @@ static avr_cycle_count_t feeder_timer(avr_t *avr, avr_cycle_count_t when, void *
   return when + (avr_cycle_count_t)period_us * 16;
 }
 
-void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm) {
+void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm, double swing, double cycle) {
   f_avr = avr;
+  swing_wire = swing;
+  cycle_ms = cycle;
   n_axes = axes;
   period_us = 1000000u / hz;
   host_period_ms = period_us / 1000.0 * (1.0 + ppm * 1e-6);
@@ -105,6 +111,11 @@ void feeder_on_frame(const rl_frame *f) {
     phase = 2;
   } else if (f->type == RL_STATUS && phase == 2 && p[0] == RL_STATE_ENABLED) {
     phase = 3;
+  }
+  if (f->type == RL_STATUS) {
+    if (phase >= 3 && p[0] != fs.state) fs.state_changes++;
+    fs.state = p[0];
+    fs.faults = rl_get_u16(p + 1);
   } else if (f->type == RL_PLAYOUT_STATUS && phase >= 3) {
     rl_playout_report *r = &fs.fw; /* PROTOCOL.md §7: the payload's fields in order */
     r->last_tick = rl_get_u32(p);
@@ -116,6 +127,8 @@ void feeder_on_frame(const rl_frame *f) {
     r->min_lead_us = (int16_t)rl_get_u16(p + 24);
     r->rate_adj_ppm = (int16_t)rl_get_u16(p + 26);
     lead_min(&fs.min_lead_us, r->min_lead_us);
+    if (log_file)
+      fprintf(log_file, "%.1f %u %u %u %u %d %d %u %u\n", now_ms, (unsigned)r->last_tick, (unsigned)r->accepted, (unsigned)r->late, (unsigned)r->overflow, r->min_lead_us, r->rate_adj_ppm, fs.state, fs.faults);
     /* After the first second of the stream: the step axis has slewed from park to the stream's
      * targets (at up to 25,000 steps/s its edges take the main loop's spare CPU, and frames
      * queued meanwhile; 28 of the first 110 frames were late with a host on time, 2026-12-01). */
@@ -132,3 +145,5 @@ void feeder_on_frame(const rl_frame *f) {
 void feeder_get_stats(feeder_stats *s) { *s = fs; }
 
 int feeder_done(void) { return fs.done; }
+
+void feeder_log_to(FILE *f) { log_file = f; }

@@ -3,6 +3,7 @@
 #define AVR_RIG_FEEDER_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "riglink.h"
 #include "sim_avr.h"
@@ -18,16 +19,24 @@ typedef struct {
    * and the smallest minLeadUs since; fromTick 0 when the stream never got that far. */
   uint32_t settled_at_tick, accepted_before_settled, late_before_settled;
   int16_t settled_min_lead_us;
+  /* The last STATUS's state and faults, and how often the state changed from streaming on. */
+  uint8_t state;
+  uint16_t faults;
+  uint32_t state_changes;
   int done; /* all frames sent and a PLAYOUT_STATUS whose lastTick is the last one read */
 } feeder_stats;
 
 /* Streams `frames` SETPOINT_TIMED at `hz`, the period `ppm` long in the MCU's time (after
- * the handshake), each up to late_us late. */
-void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm);
+ * the handshake), each up to late_us late; targets a sine `swing` wire units each way about
+ * park + 1,000 + swing, one cycle per `cycle_ms`. */
+void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm, double swing, double cycle_ms);
 /* Each frame the firmware sends. */
 void feeder_on_frame(const rl_frame *f);
 void feeder_get_stats(feeder_stats *s);
 /* All frames sent and a PLAYOUT_STATUS whose lastTick is the last one read. */
 int feeder_done(void);
+/* Each PLAYOUT_STATUS from streaming on, a line to f: simulated ms, lastTick, accepted, late,
+ * overflow, minLeadUs, rateAdjPpm, and the last STATUS's state and faults. */
+void feeder_log_to(FILE *f);
 
 #endif
