@@ -2,8 +2,15 @@
 
 #include <string.h>
 
-/* (a * b) >> 16 for a signed a, rounding toward minus infinity without relying on how >> treats negatives. */
+/* floor(x / 65536) without relying on how >> treats negatives. */
+static int32_t floor_q16(int32_t x) { return x >= 0 ? x >> 16 : -(int32_t)(((uint32_t)-(x + 1) >> 16) + 1); }
+
+/* floor(a · b / 65536) for a signed a. For |a| < 32768 (every frame within ~30 s of the
+ * anchor) in 32-bit operations, exact: a·b = a·hi·65536 + a·lo, and a·lo fits 31 bits. The
+ * 64-bit product otherwise: on an AVR its soft multiply and shift cost ~500 cycles, and the
+ * engine took it at every play time (2-3 per frame and per tick; bench/firmware --profile). */
 static int32_t mul_q16(int32_t a, uint32_t b_q16) {
+  if (a > -32768 && a < 32768) return a * (int32_t)(b_q16 >> 16) + floor_q16(a * (int32_t)(b_q16 & 0xFFFFu));
   int64_t prod = (int64_t)a * (int64_t)b_q16;
   return (int32_t)(prod >= 0 ? prod >> 16 : -((-prod + 0xFFFF) >> 16));
 }
@@ -122,8 +129,13 @@ rl_po_verdict rl_playout_offer(rl_playout *pl, uint32_t now_us, const uint8_t *p
       return RL_PO_STALE;
     }
     /* In 64 bits: a wild tick must fail the window, not overflow into it. */
-    int64_t off = (int64_t)(int32_t)(tick - pl->k_a) * (int64_t)pl->p_q16;
-    off = off >= 0 ? off >> 16 : -((-off + 0xFFFF) >> 16);
+    int32_t dk = (int32_t)(tick - pl->k_a);
+    int64_t off;
+    if (dk > -32768 && dk < 32768) off = mul_q16(dk, pl->p_q16);
+    else {
+      off = (int64_t)dk * (int64_t)pl->p_q16;
+      off = off >= 0 ? off >> 16 : -((-off + 0xFFFF) >> 16);
+    }
     int64_t e64 = (int64_t)(int32_t)(now_us - pl->t_a) - off;
     /* The anchor frame may itself have come late (it sat in a buffer with the ones after it):
      * until anything has played, the next tick (or the one after) arriving before its nominal
