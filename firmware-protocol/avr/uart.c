@@ -89,26 +89,8 @@ void uart_init(void) {
   UART_UCSRB = (1 << RXEN0) | (1 << TXEN0) | (1 << RXCIE0);
 }
 
-uint8_t uart_read(uint8_t *b) {
-  uint8_t t = rx_tail;
-  if (t == rx_head) return 0;
-  *b = rx_buf[t];
-  rx_tail = t + 1;
-  return 1;
-}
-
-#define TX_SIZE 64 /* STATUS and PLAYOUT_STATUS: 54 bytes encoded with 3 axes; more waits in uart_write */
-static uint8_t tx_buf[TX_SIZE];
-static uint8_t tx_head, tx_tail; /* free-running; the ring holds tx_head - tx_tail bytes */
-
-uint8_t uart_tx_poll(void) {
-  if (tx_head == tx_tail) return 0;
-  if (UART_UCSRA & (1 << UDRE0)) {
-    UART_UDR = tx_buf[tx_tail % TX_SIZE];
-    tx_tail++;
-  }
-  return tx_head != tx_tail;
-}
+uint8_t tx_buf[TX_SIZE];
+uint8_t tx_head, tx_tail; /* free-running; the ring holds tx_head - tx_tail bytes */
 
 void uart_write(const uint8_t *p, uint8_t n) {
   while (n--) {
