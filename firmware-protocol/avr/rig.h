@@ -70,7 +70,7 @@ extern uint8_t tx_buf[TX_SIZE];
 extern uint8_t tx_head, tx_tail;
 /* Inline, as uart_tx_poll: the main loop runs them at every received byte (~19,000 a second
  * at the 1 kHz stream), where a call cost ~6 % of the CPU (bench/firmware --profile). */
-static inline uint8_t uart_read(uint8_t *b) {
+static inline __attribute__((always_inline)) uint8_t uart_read(uint8_t *b) {
   uint8_t t = rx_tail;
   if (t == rx_head) return 0;
   *b = rx_buf[t];
@@ -78,7 +78,7 @@ static inline uint8_t uart_read(uint8_t *b) {
   return 1;
 }
 /* Sends the next queued byte if the UART can take it; 1 while bytes remain queued. */
-static inline uint8_t uart_tx_poll(void) {
+static inline __attribute__((always_inline)) uint8_t uart_tx_poll(void) {
   if (tx_head == tx_tail) return 0;
   if (UART_UCSRA & (1 << UDRE0)) {
     UART_UDR = tx_buf[tx_tail % TX_SIZE];
