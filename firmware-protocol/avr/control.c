@@ -13,8 +13,9 @@
  * damping gives the duty, clamped to ±PWM_CLAMP and to the soft limits. Pot out of range
  * (disconnected wiper pulled to a rail) or no movement under high duty → fault, motor off.
  *
- * Step/dir: each axis has a 16-bit timer in CTC mode toggling its STEP pin in hardware, so
- * pulse edges are exact; its compare interrupt counts steps and loads the next half period.
+ * Step/dir: each axis has a 16-bit timer in CTC mode that sets its STEP pin in hardware at
+ * each compare match, so every step's rising edge is exact; the one compare interrupt per
+ * step counts it, ends the pulse (a forced compare in clear mode) and loads the next period.
  * The tick runs a velocity profile (STEP_AMAX, STEP_VMAX) from the counted position toward
  * the goal. At boot every step axis homes toward its switch (active low) at HOME_V; the step
  * interrupt catches the switch at the pulse that closed it, and that step is position 0.
@@ -235,75 +236,95 @@ static void dc_compute(uint8_t i, uint8_t off) {
 /* ---------- step/dir ---------- */
 #if N_STEP > 0
 typedef struct {
-  volatile int16_t pos;      /* steps, counted at each rising STEP edge */
-  volatile uint16_t half;    /* next half period, timer counts (0: stop after this pulse) */
-  volatile uint8_t level;    /* STEP pin after the last toggle */
+  volatile int16_t pos;      /* steps, counted at each STEP pulse */
+  volatile uint16_t period;  /* next step period, timer counts (0: stop after this pulse) */
   volatile uint8_t running;
   volatile int8_t dir;       /* +1 / -1 while running */
   volatile uint8_t hit;      /* homing: the switch closed at pos */
   volatile int16_t stop_at;  /* stop after the pulse that reaches this (creep) */
   volatile uint8_t use_stop;
   int32_t v;                 /* commanded speed, steps/s */
-  uint32_t half_for;         /* the speed `half_cached` was computed for (a division is ~600 cycles) */
-  uint16_t half_cached;
+  uint32_t period_for;       /* the speed `period_cached` was computed for (a division is ~600 cycles) */
+  uint16_t period_cached;
   int16_t last_tgt;          /* goal in steps at the last tick (its speed is fed forward) */
   uint8_t homing;            /* 1 seeking the switch, 0 homed */
   int32_t seek;              /* steps travelled while seeking */
 } step_axis;
 static step_axis st[N_STEP];
 
-static inline void step_timer_start(uint8_t i, uint16_t half) {
-  /* CTC (WGM 4), toggle OCnA on match, clock/8 = 2 MHz. */
-  switch (i) {
-    case 0: TCNT3 = 0; OCR3A = half; TCCR3A = 1 << COM3A0; TCCR3B = (1 << WGM32) | (1 << CS31); break;
-#if N_STEP > 1
-    case 1: TCNT4 = 0; OCR4A = half; TCCR4A = 1 << COM4A0; TCCR4B = (1 << WGM42) | (1 << CS41); break;
-#endif
-#if N_STEP > 2
-    case 2: TCNT5 = 0; OCR5A = half; TCCR5A = 1 << COM5A0; TCCR5B = (1 << WGM52) | (1 << CS51); break;
-#endif
-  }
-}
-static inline void step_timer_stop(uint8_t i) {
-  switch (i) {
-    case 0: TCCR3B = 0; TCCR3A = 0; break;
-#if N_STEP > 1
-    case 1: TCCR4B = 0; TCCR4A = 0; break;
-#endif
-#if N_STEP > 2
-    case 2: TCCR5B = 0; TCCR5A = 0; break;
-#endif
-  }
-}
-static inline void step_set_half(uint8_t i, uint16_t h) {
-  switch (i) {
-    case 0: OCR3A = h; break;
-#if N_STEP > 1
-    case 1: OCR4A = h; break;
-#endif
-#if N_STEP > 2
-    case 2: OCR5A = h; break;
-#endif
-  }
-}
-
 /*
- * The last pulse's falling edge, timer counts (2 MHz) after its rising edge: 100 µs. This
- * interrupt must stop the timer before the next match, and it can wait up to ~180 cycles
- * behind the tick's vector and another handler's prologue. At 20 counts (160 cycles) it
- * sometimes did not: a real AVR then misses the match and holds STEP high for a whole 16-bit
- * wrap (32 ms); simavr, which restarts the count at the OCR write, toggles the pin once more,
- * a step the plant counted and the firmware did not (the step ram ended 13 wire units, two
- * steps, from park under host load).
+ * One interrupt per step, not one per edge. The timer (CTC, WGM 4, clock/8 = 2 MHz, TOP =
+ * OCRnA = the step period) sets OCnA on each match (COMnA 11): the pulse starts exactly on
+ * the timer's grid. Its interrupt counts the step and ends the pulse by a forced compare
+ * (FOCnA) in clear mode (COMnA 10), then puts set mode back; the pulse lasts as long as the
+ * handler takes to get there, at least STEP_PULSE_COUNTS (drives want ≥ 2.5 µs; up to ~10 µs
+ * when the handler waits behind others), and the next match is a whole period (≥ 40 µs)
+ * later. With the pin toggled in hardware (COMnA 01) each step took two interrupts of ~90
+ * cycles: 28 % of the CPU for one ram at 25,000 steps/s, and a default Mega (2 DC + 1 step)
+ * fell behind the 1 kHz stream above ~7,000 steps/s (avr-rig --feed-swing, 2026-12-01).
+ * A handler late by a whole period finds the pin still set: that match adds no edge, so the
+ * count stays what the drive saw.
  */
-#define STEP_STOP_HALF 200
+#define STEP_COUNTS_PER_S 2000000UL
+#define STEP_PULSE_COUNTS 5 /* 2.5 µs */
+#define STEP_TIMER_RUN(n) ((1 << WGM##n##2) | (1 << CS##n##1))
+#define STEP_COM_SET(n) ((1 << COM##n##A1) | (1 << COM##n##A0))
+#define STEP_COM_CLEAR(n) (1 << COM##n##A1)
+/* End (or, at a start, make sure of) a low STEP: OCnA cleared by a forced compare. */
+#define STEP_PIN_LOW(n) do { TCCR##n##A = STEP_COM_CLEAR(n); TCCR##n##C = 1 << FOC##n##A; TCCR##n##A = STEP_COM_SET(n); } while (0)
+#define STEP_START(n, p) do { TCCR##n##B = 0; TCNT##n = 0; OCR##n##A = (p); STEP_PIN_LOW(n); TCCR##n##B = STEP_TIMER_RUN(n); } while (0)
+#define STEP_STOP(n) do { TCCR##n##B = 0; TCCR##n##A = 0; } while (0)
+
+static inline __attribute__((always_inline)) void step_timer_start(uint8_t i, uint16_t period) {
+  switch (i) {
+    case 0: STEP_START(3, period); break;
+#if N_STEP > 1
+    case 1: STEP_START(4, period); break;
+#endif
+#if N_STEP > 2
+    case 2: STEP_START(5, period); break;
+#endif
+  }
+}
+static inline __attribute__((always_inline)) void step_timer_stop(uint8_t i) {
+  switch (i) {
+    case 0: STEP_STOP(3); break;
+#if N_STEP > 1
+    case 1: STEP_STOP(4); break;
+#endif
+#if N_STEP > 2
+    case 2: STEP_STOP(5); break;
+#endif
+  }
+}
+/* In the handler: once the pulse has lasted STEP_PULSE_COUNTS (the low byte: the count
+ * restarted at the match, a few dozen counts ago), end it; then load the next period, or stop
+ * (never a period of 0: TOP 0 would match at every count and set the pin again at once). */
+#define STEP_PULSE_END(n, period)                     \
+  do {                                               \
+    while (TCNT##n##L < STEP_PULSE_COUNTS) {}        \
+    STEP_PIN_LOW(n);                                 \
+    if (period) OCR##n##A = (period);                \
+    else STEP_STOP(n);                               \
+  } while (0)
+static inline __attribute__((always_inline)) void step_pulse_end(uint8_t i, uint16_t period) {
+  switch (i) {
+    case 0: STEP_PULSE_END(3, period); break;
+#if N_STEP > 1
+    case 1: STEP_PULSE_END(4, period); break;
+#endif
+#if N_STEP > 2
+    case 2: STEP_PULSE_END(5, period); break;
+#endif
+  }
+}
 
 /*
- * The step handlers run at every STEP edge: 150,000 times a second with three rams at
- * 25,000 steps/s. So each is compiled for its own axis (step_edge inlined, every address a
+ * The step handlers run at every step: 75,000 times a second with three rams at 25,000
+ * steps/s. So each is compiled for its own axis (step_edge inlined, every address a
  * constant) and makes no call on its common path; a call would make it save all twelve
- * call-clobbered registers, and it took ~170 cycles an edge that way (bench/firmware: 22 % of
- * the CPU for one ram at speed, 2026-12-01). A tick body pending when the last nesting handler
+ * call-clobbered registers, and it took ~170 cycles that way (bench/firmware: 22 % of the
+ * CPU for one ram at speed, 2026-12-01). A tick body pending when the last nesting handler
  * leaves (rig.h) is run through step_tick_trampoline, which saves those registers itself.
  */
 void step_tick_trampoline(void) __attribute__((naked, used));
@@ -330,24 +351,20 @@ static inline __attribute__((always_inline)) void step_nest_leave(uint8_t bit) {
   __asm__ volatile("sei" ::: "memory");
 }
 
-/* One compare match: the hardware has just toggled STEP. */
+/* One compare match: the hardware has just set STEP. */
 static inline __attribute__((always_inline)) void step_edge(uint8_t i) {
   step_axis *s = &st[i];
-  if (!s->level) {
-    s->level = 1;
-    s->pos += s->dir;
-    if (s->homing && !(HOME_PIN & (1 << HOME_BIT(i)))) {
-      s->hit = 1;
-      s->half = 0;
-    }
-    if (s->use_stop && s->pos == s->stop_at) s->half = 0;
-    step_set_half(i, s->half ? s->half : STEP_STOP_HALF);
-  } else {
-    s->level = 0;
-    if (!s->half) {
-      step_timer_stop(i);
-      s->running = 0;
-    } else step_set_half(i, s->half);
+  s->pos += s->dir;
+  uint16_t period = s->period;
+  if (s->homing && !(HOME_PIN & (1 << HOME_BIT(i)))) {
+    s->hit = 1;
+    period = 0;
+  }
+  if (s->use_stop && s->pos == s->stop_at) period = 0;
+  step_pulse_end(i, period);
+  if (!period) {
+    s->period = 0;
+    s->running = 0;
   }
 }
 NESTING_VECTOR(TIMER3_COMPA_vect, NEST_STEP0, step0_body)
@@ -388,33 +405,31 @@ static void step_drive(uint8_t i, int32_t v) {
   step_axis *s = &st[i];
   uint32_t mag = v < 0 ? (uint32_t)-v : (uint32_t)v;
   int8_t dir = v < 0 ? -1 : 1;
-  if (mag != s->half_for) {
-    s->half_for = mag;
-    s->half_cached = mag < 31 ? 0 : (uint16_t)(1000000UL / mag);
+  if (mag != s->period_for) {
+    s->period_for = mag;
+    s->period_cached = mag < 31 ? 0 : (uint16_t)(STEP_COUNTS_PER_S / mag); /* < 65,536 from 31 steps/s */
   }
-  uint16_t half = s->half_cached;
+  uint16_t period = s->period_cached;
   cli();
   if (s->running) {
-    s->half = (dir != s->dir) ? 0 : half;
+    s->period = (dir != s->dir) ? 0 : period;
     sei();
     return;
   }
   sei();
-  if (!half) return;
+  if (!period) return;
   if (dir > 0) STEP_DIR_PORT |= 1 << STEP_DIR_BIT(i); else STEP_DIR_PORT &= ~(1 << STEP_DIR_BIT(i));
   s->dir = dir;
-  s->half = half;
-  s->level = 0;
+  s->period = period;
   s->running = 1;
-  step_timer_start(i, half); /* first edge a half period later: ≥ 20 µs of DIR setup */
+  step_timer_start(i, period); /* first pulse a whole period later: ≥ 40 µs of DIR setup */
 }
 
 static void step_stop_now(uint8_t i) {
   cli();
   step_timer_stop(i);
   st[i].running = 0;
-  st[i].half = 0;
-  st[i].level = 0;
+  st[i].period = 0;
   sei();
   st[i].v = 0;
 }

@@ -106,6 +106,7 @@ typedef struct {
   uint16_t icr1, tccr1a;
   char dir_port[3]; int dir_bit[3];
   char step_timer[3];       /* the timer whose OCnA is STEP */
+  uint16_t step_tccra[3];   /* its TCCRnA (COMnA in bits 7:6); TCCRnC (FOCnA, bit 7) is 2 above */
   char sdir_port[3]; int sdir_bit[3];
   char home_port[3]; int home_bit[3];
   char estop_port; int estop_bit;
@@ -118,7 +119,7 @@ typedef struct {
 static const pinmap MEGA = {
   "atmega2560", 3, 3, {0x88, 0x8A, 0x8C}, 0x86, 0x80,
   {'A', 'A', 'A'}, {0, 1, 2},
-  {'3', '4', '5'},
+  {'3', '4', '5'}, {0x90, 0xA0, 0x120},
   {'C', 'C', 'C'}, {0, 1, 2},
   {'C', 'C', 'C'}, {4, 5, 6},
   'E', 4, 'G', 0, 'G', 1, 57, 0x200,
@@ -126,7 +127,7 @@ static const pinmap MEGA = {
 static const pinmap UNO = {
   "atmega328p", 2, 0, {0x88, 0x8A, 0}, 0x86, 0x80,
   {'D', 'B', 0}, {7, 0, 0},
-  {0}, {0}, {0}, {0}, {0},
+  {0}, {0}, {0}, {0}, {0}, {0},
   'D', 2, 'D', 4, 'D', 5, 26, 0x100,
 };
 
@@ -207,19 +208,41 @@ static void on_tp(struct avr_irq_t *irq, uint32_t value, void *param) {
   if (d >= 0 && d < TP_HIST) tp_hist[d]++; else tp_over++;
 }
 
-/* A compare match of a step timer in toggle mode: the STEP pin toggles. simavr 1.6 computes
- * the toggled level from the PORT bit, not from the pin (it raises 1 at every match), so the
- * harness keeps the pin level itself, as the hardware does, and counts its rising edges. */
-static int step_level[3];
+/* STEP pins. The hardware keeps an OCnA latch: a compare match, or a forced compare (FOCnA,
+ * TCCRnC bit 7), applies COMnA (TCCRnA bits 7:6: 01 toggle, 10 clear, 11 set) to it, and the
+ * pin shows the latch while COMnA is not 0, its PORT bit (0 here) otherwise. simavr 1.6
+ * computes a toggle from the PORT bit and has no FOCnA at all, so the harness keeps the latch
+ * and the pin itself, and each rising edge of the pin is a step (while the drives are enabled). */
+static int step_latch[3], step_pin[3];
+static void step_pin_is(int i, int level) {
+  if (level && !step_pin[i] && enable_level) {
+    plant_axis *a = &pl.a[pl.n_dc + i];
+    a->steps += step_dir_level[i] ? 1 : -1;
+    drive_input(pm->home_port[i], pm->home_bit[i], a->steps <= 0 ? 0 : 1);
+  }
+  step_pin[i] = level;
+}
+static void step_latch_apply(int i) {
+  int com = avr->data[pm->step_tccra[i]] >> 6;
+  if (com == 1) step_latch[i] ^= 1;
+  else if (com == 2) step_latch[i] = 0;
+  else if (com == 3) step_latch[i] = 1;
+  step_pin_is(i, com ? step_latch[i] : 0);
+}
 static void on_step(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq;
   (void)value;
+  step_latch_apply((int)(intptr_t)param);
+}
+static void on_step_tccrc(avr_t *a, avr_io_addr_t addr, uint8_t v, void *param) {
+  a->data[addr] = v & 0x1F; /* FOCnx read as 0 */
+  if (v & 0x80) step_latch_apply((int)(intptr_t)param);
+}
+static void on_step_tccra(avr_t *a, avr_io_addr_t addr, uint8_t v, void *param) {
+  (void)a;
+  (void)addr;
   int i = (int)(intptr_t)param;
-  step_level[i] ^= 1;
-  if (!step_level[i] || !enable_level) return;
-  plant_axis *a = &pl.a[pl.n_dc + i];
-  a->steps += step_dir_level[i] ? 1 : -1;
-  drive_input(pm->home_port[i], pm->home_bit[i], a->steps <= 0 ? 0 : 1);
+  step_pin_is(i, (v >> 6) ? step_latch[i] : 0);
 }
 static void on_sdir(struct avr_irq_t *irq, uint32_t value, void *param) { (void)irq; step_dir_level[(int)(intptr_t)param] = value & 1; }
 static void on_enable(struct avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)param; enable_level = value & 1; }
@@ -581,6 +604,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n_step; i++) {
     drive_input(pm->home_port[i], pm->home_bit[i], pl.a[n_dc + i].steps <= 0 ? 0 : 1);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ(pm->step_timer[i]), TIMER_IRQ_OUT_COMP + 0), on_step, (void *)(intptr_t)i);
+    avr_register_io_write(avr, pm->step_tccra[i], on_step_tccra, (void *)(intptr_t)i); /* after simavr's own (chained) */
+    avr_register_io_write(avr, pm->step_tccra[i] + 2, on_step_tccrc, (void *)(intptr_t)i);
     avr_irq_register_notify(pin_irq(pm->sdir_port[i], pm->sdir_bit[i]), on_sdir, (void *)(intptr_t)i);
   }
   for (int i = 0; i < n_dc; i++) adc_irq[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
