@@ -24,6 +24,7 @@
 #include <avr/io.h>
 
 #include "rig.h"
+#include "udiv.h"
 
 volatile uint8_t rig_state = RL_STATE_PARKING; /* homing, then at park */
 volatile uint16_t rig_faults;
@@ -407,7 +408,8 @@ static void step_drive(uint8_t i, int32_t v) {
   int8_t dir = v < 0 ? -1 : 1;
   if (mag != s->period_for) {
     s->period_for = mag;
-    s->period_cached = mag < 31 ? 0 : (uint16_t)(STEP_COUNTS_PER_S / mag); /* < 65,536 from 31 steps/s */
+    /* < 65,536 counts from 31 steps/s; 2,000,000 >> 16 = 30 < 31, as udiv_q16 needs */
+    s->period_cached = mag < 31 ? 0 : udiv_q16(STEP_COUNTS_PER_S, (uint16_t)(mag > 65535 ? 65535 : mag));
   }
   uint16_t period = s->period_cached;
   cli();

@@ -6,6 +6,7 @@
  * compares the two on random timelines (run by test/integration/avr-rig.test.ts).
  */
 #include "playout_fast.h"
+#include "udiv.h"
 
 /* mul_q16(dk, p_q16) of the engine: floor(dk · p / 65536), exact for |dk| < 32768. */
 static uint32_t play_time(const rl_playout *pl, uint32_t k, uint8_t *ok) {
@@ -45,8 +46,9 @@ int rl_playout_target_fast(rl_playout *pl, uint32_t now_us, uint16_t *out) {
   int32_t el = (int32_t)(now_us - start);
   int32_t span = (int32_t)(play_time(pl, b->tick, &ok) - start);
   if (!ok || span <= 0 || span >= 65536 || el < 0 || el > span) return rl_playout_target(pl, now_us, out);
-  /* One division per tick, not one per axis (each ~600 cycles): a Q15 fraction of the segment. */
-  uint16_t f = (uint16_t)(((uint32_t)el << 15) / (uint32_t)span); /* 0..32768 */
+  /* One division per tick, not one per axis: a Q15 fraction of the segment (el ≤ span, so
+   * (el << 15) >> 16 < span, as udiv_q16 needs). */
+  uint16_t f = udiv_q16((uint32_t)el << 15, (uint16_t)span); /* 0..32768 */
   for (uint8_t i = 0; i < pl->axes; i++) {
     int32_t d = (int32_t)b->targets[i] - (int32_t)a->targets[i];
     int32_t num = d * (int32_t)f;

@@ -159,6 +159,13 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     expect(Number(/^ok (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThan(1_000_000);
   });
 
+  it("the firmware's assembly division equals avr-gcc's own on the simulated AVR (build/udiv_check.elf in simavr, every divisor)", () => {
+    const r = spawnSync('simavr', [join(AVR_BUILD, 'udiv_check.elf')], { encoding: 'utf8', timeout: 120_000 });
+    const out = r.stdout + r.stderr;
+    expect(out).not.toMatch(/bad /);
+    expect(Number(/O:ok (\d+)/.exec(out)?.[1]), out).toBeGreaterThan(450_000);
+  });
+
   // The firmware's own share of playout lateness, without this VM's: avr-rig --feed-hz is the
   // host, in simulated time, each frame handed to the UART a fixed pseudo-random 0-1 ms after its
   // tick (half the 2 ms delay), so the run is the same every time. At 1 kHz with 3 axes the
