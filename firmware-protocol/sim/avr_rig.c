@@ -56,12 +56,14 @@
  * its stamp for room in the UART, and whether its reader got real-time priority).
  * --feed-hz: no host on the pty; feeder.c is the host, in simulated time: the handshake, then
  * --feed-frames SETPOINT_TIMED at HZ, each 0..L µs late (a fixed pseudo-random draw); the run
- * is not throttled to the wall clock and ends once the firmware has reported on the last frame;
+ * is not throttled to the wall clock and ends 400 ms (simulated) after the firmware has reported
+ * on the last frame (it holds, the rams come to rest: "axes" below compares them);
  * --feed-ppm: the host's period that many ppm long (negative: short) in the MCU's time (|ppm| < 20000);
  * --feed-swing W (0..30000, default 2000) --feed-cycle-ms C (≥ 100, default 2000): the targets' sine
  * (feeder.c), W wire units each way over C ms; --feed-log FILE: a line per PLAYOUT_STATUS (feeder.h);
  * --stats then holds "feed": frames sent, the SET_PLAYOUT result, and the firmware's own
- * PLAYOUT_STATUS counts with the smallest minLeadUs it reported.
+ * PLAYOUT_STATUS counts with the smallest minLeadUs it reported. "axes" (always): each axis's
+ * plant position and the firmware's last reported one at the end, wire units.
  * Ends on SIGTERM/SIGINT and when its parent process dies (it then removes PATH).
  *
  * Not modelled: the PWM waveform and OCR double buffering (the motor sees the duty as an
@@ -259,6 +261,7 @@ static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
 static int feeding; /* --feed-hz: feeder.c is the host */
+static double feed_done_ms = -1;
 static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
   uart_tx_bytes++;
@@ -478,6 +481,12 @@ static void write_stats(const char *path, double wall_s) {
             fst.settled_at_tick ? (unsigned long)(fst.fw.accepted - fst.accepted_before_settled) : 0UL,
             fst.settled_at_tick ? (unsigned long)(fst.fw.late - fst.late_before_settled) : 0UL, fst.settled_min_lead_us);
   }
+  /* Each axis: the plant's position and the firmware's last STATUS, wire units. */
+  fprintf(f, "\"axes\":{\"plant\":[");
+  for (int i = 0; i < n_axes; i++) fprintf(f, "%s%.0f", i ? "," : "", plant_wire(&pl, i));
+  fprintf(f, "],\"reported\":[");
+  for (int i = 0; i < n_axes; i++) fprintf(f, "%s%u", i ? "," : "", last_reported[i]);
+  fprintf(f, "]},");
   write_tap(f, "playoutAtPty", &at_pty);
   write_tap(f, "playoutAtDelivery", &at_uart);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
@@ -667,7 +676,12 @@ int main(int argc, char **argv) {
     double sim_ms = avr->cycle / 16000.0;
     double ahead = sim_ms - (now - t_mono0);
     if (feed_hz) {
-      if (feeder_done()) stop = 1;
+      /* Done: 400 ms more, in which the firmware holds (its 100 ms watchdog) and its rams come
+       * to rest, so the stats' axes compare the firmware's count with the plant's at rest. */
+      if (feeder_done()) {
+        if (feed_done_ms < 0) feed_done_ms = sim_ms;
+        else if (sim_ms > feed_done_ms + 400.0) stop = 1;
+      }
       /* The stream's length plus 30 s of simulated time: a firmware that never enables (or never
        * reports on the last frame) ends the run, with feed.done false in the stats. */
       else if (sim_ms > 30000.0 + feed_frames * 1000.0 / feed_hz) stop = 1;
