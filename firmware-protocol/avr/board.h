@@ -2,10 +2,11 @@
  * Pin map and axis set, per MCU, chosen at build time (-mmcu). docs/firmware.md has the wiring.
  *
  * Axes on the wire: the DC axes first (0 .. N_DC-1), then the step/dir axes. Change N_DC and
- * N_STEP (make ... N_DC=2 N_STEP=1) to build another mix; the pins below are fixed per slot.
+ * N_STEP (make ... N_DC=2 N_STEP=1) to build another mix, at most 4 axes in all (below); the
+ * pins below are fixed per slot.
  *
  * ATmega2560 (Arduino Mega 2560), 16 MHz:
- *   UART0 (USB)                 RX0 D0 / TX0 D1, 1,000,000 baud, U2X
+ *   UART0 (USB)                 RX0 D0 / TX0 D1, 500,000 baud, U2X (config.h BAUD)
  *   control tick                Timer2 CTC, 1 kHz (no pin)
  *   DC slot 0..2 PWM            OC1A D11 (PB5), OC1B D12 (PB6), OC1C D13 (PB7): Timer1 fast PWM, 20 kHz
  *   DC slot 0..2 direction      D22 (PA0), D23 (PA1), D24 (PA2)
@@ -38,6 +39,12 @@
 #endif
 #if N_DC > 3 || N_STEP > 3
 #error "ATmega2560: at most 3 DC and 3 step/dir axes"
+#endif
+/* Measured (avr-rig --feed-hz 1000, docs/firmware.md "How much the Mega carries"): with 5 or 6
+ * axes the 1 ms control tick's body takes most of each millisecond, and frames of the 1 kHz
+ * stream wait behind it past their play time even with every ram at rest (3+2, 2+3, 3+3). */
+#if N_DC + N_STEP > 4
+#error "ATmega2560: at most 4 axes in all at the 1 kHz tick (docs/firmware.md: How much the Mega carries)"
 #endif
 #define UART_UCSRA UCSR0A
 #define UART_UCSRB UCSR0B
