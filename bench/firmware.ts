@@ -20,7 +20,8 @@ import { round } from './measure.js';
  *     service's status file (the firmware's PLAYOUT_STATUS);
  *   CPU idle share of the AVR, and how far simavr fell behind the wall clock.
  *   node dist/bench/firmware.js [--seconds 20] [--profile FILE]
- * Also the firmware alone (firmwareAlone below): a host in simulated time, 0 and 0-1 ms late.
+ * Also the firmware alone (firmwareAlone below): a host in simulated time, 0 and 0-1 ms late,
+ * and capacity: step rams driven up to their 25,000 steps/s limit, default and all-step images.
  * --profile: avr-rig's cycles per flash address (its --profile) to FILE, for finding where the
  * firmware's time goes (bucket the addresses with avr-nm -S).
  */
@@ -64,6 +65,8 @@ const wait = async (cond: () => boolean, ms: number, what: string) => {
   }
 };
 /** Late frames per million accepted (null before any). */
+/** Steps over the whole travel (wire 0..65535), from the firmware's config.h. */
+const STEPS_TRAVEL = Number(/#define STEPS_TRAVEL (\d+)L/.exec(readFileSync(join(FW, 'avr', 'config.h'), 'utf8'))?.[1]);
 const latePerMillion = (c: { accepted: number; late: number }) => (c.accepted ? Math.round((c.late / c.accepted) * 1e6) : null);
 
 /**
@@ -72,14 +75,25 @@ const latePerMillion = (c: { accepted: number; late: number }) => (c.accepted ? 
  * after its tick; no service, no wall clock, the same every run. Its late frames are the
  * firmware's (and the 500 kbaud wire's) alone.
  */
-function firmwareAlone(lateUs: number, frames: number) {
+type AloneOptions = { swing?: number; cycleMs?: number; image?: string; dc?: number; step?: number };
+function firmwareAlone(lateUs: number, frames: number, o: AloneOptions = {}) {
   const feedStats = join(dir, 'feed.json');
-  const r = spawnSync(join(FW, 'build', 'avr-rig'), ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', join(dir, 'feed-link'), '--stats', feedStats, '--feed-hz', '1000', '--feed-late-us', String(lateUs), '--feed-frames', String(frames)], {
+  const mix = ['--axes-dc', String(o.dc ?? 2), '--axes-step', String(o.step ?? 1)];
+  const motion = ['--feed-swing', String(o.swing ?? 2000), '--feed-cycle-ms', String(o.cycleMs ?? 2000)];
+  const elf = join(FW, 'build', o.image ?? 'riglink-mega2560.elf');
+  const r = spawnSync(join(FW, 'build', 'avr-rig'), ['--firmware', elf, ...mix, '--link', join(dir, 'feed-link'), '--stats', feedStats, '--feed-hz', '1000', '--feed-late-us', String(lateUs), '--feed-frames', String(frames), ...motion], {
     encoding: 'utf8',
   });
   if (r.status !== 0) return { error: r.stderr.trim().slice(0, 300) };
-  const f = (JSON.parse(readFileSync(feedStats, 'utf8')) as { feed: { firmware: { accepted: number; late: number; minLeadUs: number }; afterFirstSecond: { accepted: number; late: number; minLeadUs: number } } }).feed;
+  type Feed = { faults: number; firmware: { accepted: number; late: number; minLeadUs: number }; afterFirstSecond: { accepted: number; late: number; minLeadUs: number } };
+  const st = JSON.parse(readFileSync(feedStats, 'utf8')) as { feed: Feed; idleShare: number };
+  const f = st.feed;
   return {
+    mix: `${o.dc ?? 2} DC + ${o.step ?? 1} step`,
+    // The feeder's sine: wire units each way and its period; a step ram's peak speed follows.
+    swing: o.swing ?? 2000,
+    cycleMs: o.cycleMs ?? 2000,
+    stepPeakPerS: Math.round((((o.swing ?? 2000) * 2 * Math.PI) / ((o.cycleMs ?? 2000) / 1000)) * (STEPS_TRAVEL / 65535)),
     hostLateUsUpTo: lateUs,
     accepted: f.firmware.accepted,
     late: f.firmware.late,
@@ -87,7 +101,22 @@ function firmwareAlone(lateUs: number, frames: number) {
     minLeadUs: f.firmware.minLeadUs,
     // From the stream's second second on: after the step ram's slew from park (feeder.c).
     afterFirstSecond: { ...f.afterFirstSecond, latePerMillion: latePerMillion(f.afterFirstSecond) },
+    // STATUS faults: 0x10 is the receive ring overflowing (bytes lost).
+    faults: f.faults,
+    avrIdleShare: round(st.idleShare, 3),
   };
+}
+/*
+ * How much the Mega carries: step rams driven hard (the feeder's sine asks up to the peak
+ * speed given), frames 0.5 and 1 ms late, the default image and the all-step one.
+ */
+function capacity() {
+  const runs = [];
+  for (const lateUs of [500, 1000]) {
+    for (const swing of [10000, 20000, 28000]) runs.push(firmwareAlone(lateUs, 10_000, { swing, cycleMs: 1000 }));
+    for (const swing of [7000, 10000, 14000]) runs.push(firmwareAlone(lateUs, 10_000, { swing, cycleMs: 1000, image: 'riglink-mega2560-0dc-3step.elf', dc: 0, step: 3 }));
+  }
+  return runs;
 }
 const readStatus = () => {
   try {
@@ -168,6 +197,7 @@ status: { file: ${status} }
     playoutAtPty: { ...s.playoutAtPty, latePerMillion: latePerMillion(s.playoutAtPty) },
     playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: latePerMillion(s.playoutAtDelivery) },
     firmwareAlone: [firmwareAlone(0, 20_000), firmwareAlone(1000, 20_000)],
+    capacity: capacity(),
     // The service's own control loop meanwhile (its status file): how late its ticks started.
     hostLoop,
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.
