@@ -235,6 +235,19 @@ static void dc_compute(uint8_t i, uint8_t off) {
   ISR(vect, ISR_NAKED) { __asm__ volatile("sbi %0, %1\n\tsei\n\tjmp " #body "\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)), "I"(bit)); }
 
 /* ---------- step/dir ---------- */
+#if defined(__AVR_ATmega2560__)
+/* Timers 3, 4, 5 (step slots 0, 1, 2): CTC at clock/8, OCnA set on match (below). */
+#define STEP_TIMER_RUN(n) ((1 << WGM##n##2) | (1 << CS##n##1))
+#define STEP_COM_SET(n) ((1 << COM##n##A1) | (1 << COM##n##A0))
+#define STEP_COM_CLEAR(n) (1 << COM##n##A1)
+/* End (or, at a start, make sure of) a low STEP: OCnA cleared by a forced compare. */
+#define STEP_PIN_LOW(n) do { TCCR##n##A = STEP_COM_CLEAR(n); TCCR##n##C = 1 << FOC##n##A; TCCR##n##A = STEP_COM_SET(n); } while (0)
+#define STEP_START(n, p) do { TCCR##n##B = 0; TCNT##n = 0; OCR##n##A = (p); STEP_PIN_LOW(n); TCCR##n##B = STEP_TIMER_RUN(n); } while (0)
+/* Stop the timer, then clear the latch before the pin is let go: a latch left high (a stop
+ * between a match and the handler's end of the pulse) would show on the pin at the next
+ * start's first write, a pulse of ~2 cycles that a drive may take as a step no one counted. */
+#define STEP_STOP(n) do { TCCR##n##B = 0; TCCR##n##A = STEP_COM_CLEAR(n); TCCR##n##C = 1 << FOC##n##A; TCCR##n##A = 0; } while (0)
+#endif
 #if N_STEP > 0
 typedef struct {
   volatile int16_t pos;      /* steps, counted at each STEP pulse */
@@ -268,13 +281,6 @@ static step_axis st[N_STEP];
  */
 #define STEP_COUNTS_PER_S 2000000UL
 #define STEP_PULSE_COUNTS 5 /* 2.5 µs */
-#define STEP_TIMER_RUN(n) ((1 << WGM##n##2) | (1 << CS##n##1))
-#define STEP_COM_SET(n) ((1 << COM##n##A1) | (1 << COM##n##A0))
-#define STEP_COM_CLEAR(n) (1 << COM##n##A1)
-/* End (or, at a start, make sure of) a low STEP: OCnA cleared by a forced compare. */
-#define STEP_PIN_LOW(n) do { TCCR##n##A = STEP_COM_CLEAR(n); TCCR##n##C = 1 << FOC##n##A; TCCR##n##A = STEP_COM_SET(n); } while (0)
-#define STEP_START(n, p) do { TCCR##n##B = 0; TCNT##n = 0; OCR##n##A = (p); STEP_PIN_LOW(n); TCCR##n##B = STEP_TIMER_RUN(n); } while (0)
-#define STEP_STOP(n) do { TCCR##n##B = 0; TCCR##n##A = 0; } while (0)
 
 static inline __attribute__((always_inline)) void step_timer_start(uint8_t i, uint16_t period) {
   switch (i) {
@@ -300,10 +306,12 @@ static inline __attribute__((always_inline)) void step_timer_stop(uint8_t i) {
 }
 /* In the handler: once the pulse has lasted STEP_PULSE_COUNTS (the low byte: the count
  * restarted at the match, a few dozen counts ago), end it; then load the next period, or stop
- * (never a period of 0: TOP 0 would match at every count and set the pin again at once). */
+ * (never a period of 0: TOP 0 would match at every count and set the pin again at once).
+ * The wait ends also when the timer has been stopped meanwhile (the e-stop, a fault): its
+ * count would then stay below STEP_PULSE_COUNTS for ever, and so would this handler. */
 #define STEP_PULSE_END(n, period)                     \
   do {                                               \
-    while (TCNT##n##L < STEP_PULSE_COUNTS) {}        \
+    while (TCNT##n##L < STEP_PULSE_COUNTS && (TCCR##n##B & 7)) {} \
     STEP_PIN_LOW(n);                                 \
     if (period) OCR##n##A = (period);                \
     else STEP_STOP(n);                               \
@@ -412,19 +420,28 @@ static void step_drive(uint8_t i, int32_t v) {
     s->period_cached = mag < 31 ? 0 : udiv_q16(STEP_COUNTS_PER_S, (uint16_t)(mag > 65535 ? 65535 : mag));
   }
   uint16_t period = s->period_cached;
+  /* Interrupts off throughout: the e-stop's handler, coming between the start's writes, would
+   * stop a timer this then starts again, and steps would be counted that disabled drives
+   * never took (until the next tick). */
   cli();
-  if (s->running) {
-    s->period = (dir != s->dir) ? 0 : period;
-    sei();
-    return;
+  if (s->running) s->period = (dir != s->dir) ? 0 : period;
+  else if (period && !motors_off) {
+    if (dir > 0) STEP_DIR_PORT |= 1 << STEP_DIR_BIT(i); else STEP_DIR_PORT &= ~(1 << STEP_DIR_BIT(i));
+    s->dir = dir;
+    s->period = period;
+    s->running = 1;
+    step_timer_start(i, period); /* first pulse a whole period later: ≥ 40 µs of DIR setup */
   }
   sei();
-  if (!period) return;
-  if (dir > 0) STEP_DIR_PORT |= 1 << STEP_DIR_BIT(i); else STEP_DIR_PORT &= ~(1 << STEP_DIR_BIT(i));
-  s->dir = dir;
-  s->period = period;
-  s->running = 1;
-  step_timer_start(i, period); /* first pulse a whole period later: ≥ 40 µs of DIR setup */
+}
+
+/* The counted position, read whole: the step handler may come between its two bytes (a
+ * 256-step error in one tick's profile and STATUS). */
+static int16_t step_pos(const step_axis *s) {
+  cli();
+  int16_t p = s->pos;
+  sei();
+  return p;
 }
 
 static void step_stop_now(uint8_t i) {
@@ -441,7 +458,7 @@ static void step_compute(uint8_t i, uint8_t off) {
   uint8_t ax = N_DC + i;
   if (off || rig_state == RL_STATE_FAULT) {
     if (s->running) step_stop_now(i);
-    position[ax] = steps_to_wire(s->pos);
+    position[ax] = steps_to_wire(step_pos(s));
     return;
   }
   if (s->homing) {
@@ -470,7 +487,7 @@ static void step_compute(uint8_t i, uint8_t off) {
     position[ax] = 0;
     return;
   }
-  int16_t pos = s->pos;
+  int16_t pos = step_pos(s);
   position[ax] = steps_to_wire(pos);
   int16_t tgt = wire_to_steps(goal[ax]);
   int32_t d = (int32_t)tgt - pos;
@@ -520,9 +537,15 @@ ISR(ESTOP_vect) {
   OCR1B = 0;
 #if defined(__AVR_ATmega2560__)
   OCR1C = 0;
-  TCCR3B = 0; TCCR3A = 0;
-  TCCR4B = 0; TCCR4A = 0;
-  TCCR5B = 0; TCCR5A = 0;
+#if N_STEP > 0
+  STEP_STOP(3);
+#endif
+#if N_STEP > 1
+  STEP_STOP(4);
+#endif
+#if N_STEP > 2
+  STEP_STOP(5);
+#endif
 #endif
   rig_state = RL_STATE_ESTOP;
 }
