@@ -5,7 +5,8 @@
  *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
  *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000] [--feed-ppm 0]
- *           [--feed-swing 2000] [--feed-cycle-ms 2000] [--feed-log FILE]]
+ *           [--feed-swing 2000] [--feed-cycle-ms 2000] [--feed-log FILE]
+ *           [--feed-estop-every-ms P]]
  *
  * Loads the ELF into a simulated ATmega2560 (or 328P) at 16 MHz and runs it throttled to the
  * wall clock. UART0 goes to a pty (pty_link.c: each byte enters the UART at the simulated
@@ -61,6 +62,8 @@
  * --feed-ppm: the host's period that many ppm long (negative: short) in the MCU's time (|ppm| < 20000);
  * --feed-swing W (0..30000, default 2000) --feed-cycle-ms C (≥ 100, default 2000): the targets' sine
  * (feeder.c), W wire units each way over C ms; --feed-log FILE: a line per PLAYOUT_STATUS (feeder.h);
+ * --feed-estop-every-ms P: from 2 s of simulated time on, the e-stop pin pressed for 20 ms of
+ * every P ms (the feeder then sends CLEAR_ESTOP and ENABLE; "estops", "recovered" in the stats);
  * --stats then holds "feed": frames sent, the SET_PLAYOUT result, and the firmware's own
  * PLAYOUT_STATUS counts with the smallest minLeadUs it reported. "axes" (always): each axis's
  * plant position and the firmware's last reported one at the end, wire units.
@@ -78,6 +81,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +265,8 @@ static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
 static int feeding; /* --feed-hz: feeder.c is the host */
+/* --feed-estop-every-ms P: from 2 s (simulated) on, the e-stop pin pressed for 20 ms of every P. */
+
 static double feed_done_ms = -1;
 static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
@@ -348,9 +354,21 @@ static void log_sample(avr_cycle_count_t when) {
 }
 
 #define PLANT_DT_CYCLES 1600 /* 100 µs */
+/* --feed-estop-every-ms P: from 2 s (simulated) on, the e-stop pin pressed for 20 ms of every P. */
+static double estop_every_ms;
+static int estop_scheduled = 1; /* the pin's level that schedule set last (1 released) */
+
 static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, void *param) {
   (void)a; (void)param;
   static int log_div;
+  if (estop_every_ms > 0) {
+    double t = when / 16000.0 - 2000.0;
+    int level = !(t >= 0 && fmod(t, estop_every_ms) < 20.0);
+    if (level != estop_scheduled) {
+      estop_scheduled = level;
+      drive_input(pm->estop_port, pm->estop_bit, level);
+    }
+  }
   uint16_t top = rd16(pm->icr1);
   uint8_t tccr1a = avr->data[pm->tccr1a];
   for (int i = 0; i < pl.n_dc; i++) {
@@ -473,8 +491,9 @@ static void write_stats(const char *path, double wall_s) {
   if (feeding) {
     feeder_stats fst;
     feeder_get_stats(&fst);
-    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"state\":%u,\"faults\":%u,\"stateChanges\":%lu,\"firmware\":{",
-            (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", fst.state, fst.faults, (unsigned long)fst.state_changes);
+    fprintf(f, "\"feed\":{\"framesSent\":%lu,\"setPlayoutResult\":%d,\"done\":%s,\"state\":%u,\"faults\":%u,\"stateChanges\":%lu,\"estops\":%lu,\"recovered\":%lu,\"firmware\":{",
+            (unsigned long)fst.frames_sent, fst.playout_result, fst.done ? "true" : "false", fst.state, fst.faults, (unsigned long)fst.state_changes,
+            (unsigned long)fst.estops, (unsigned long)fst.recovered);
     write_counts(f, &fst.fw);
     fprintf(f, ",\"minLeadUs\":%d,\"rateAdjPpm\":%d},", fst.min_lead_us, fst.fw.rate_adj_ppm);
     fprintf(f, "\"afterFirstSecond\":{\"fromTick\":%lu,\"accepted\":%lu,\"late\":%lu,\"minLeadUs\":%d}},", (unsigned long)fst.settled_at_tick,
@@ -561,6 +580,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--feed-swing")) feed_swing = atof(v);
     else if (!strcmp(k, "--feed-cycle-ms")) feed_cycle_ms = atof(v);
     else if (!strcmp(k, "--feed-log")) feed_log = v;
+    else if (!strcmp(k, "--feed-estop-every-ms")) estop_every_ms = atof(v);
     else { fprintf(stderr, "avr-rig: unknown option %s\n", k); return 2; }
   }
   pm = !strcmp(mcu, "atmega328p") ? &UNO : &MEGA;

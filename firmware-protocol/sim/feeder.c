@@ -37,7 +37,7 @@ static uint8_t n_axes;
 static int phase; /* 0 say HELLO, 1 SET_PLAYOUT sent, 2 ENABLE sent, 3 streaming, 4 done */
 static uint16_t seq;
 static uint32_t tick, lcg = 12345u;
-static double stream_t0_ms, last_enable_ms = -1e9;
+static double stream_t0_ms, last_enable_ms = -1e9, last_clear_ms = -1e9;
 static uint8_t buf[RIGLINK_MAX_FRAME];
 
 static void send_at(size_t n, double due_ms) { pty_link_inject(buf, n, due_ms); }
@@ -65,6 +65,15 @@ static avr_cycle_count_t feeder_timer(avr_t *avr, avr_cycle_count_t when, void *
       break;
     case 3: {
       if (tick == 0) stream_t0_ms = now_ms;
+      /* After an e-stop: CLEAR_ESTOP (refused while the pin is pressed), then ENABLE, each at
+       * most every 50 ms, as a host would; the frames go on meanwhile. */
+      if (fs.estops && fs.state == RL_STATE_ESTOP && now_ms - last_clear_ms >= 50) {
+        send_at(rl_encode(RL_CLEAR_ESTOP, seq++, NULL, 0, buf), now_ms);
+        last_clear_ms = now_ms;
+      } else if (fs.estops && fs.state == RL_STATE_PARKED && now_ms - last_enable_ms >= 50) {
+        send_at(rl_encode(RL_ENABLE, seq++, NULL, 0, buf), now_ms);
+        last_enable_ms = now_ms;
+      }
       double t_ms = stream_t0_ms + tick * host_period_ms;
       uint16_t targets[8];
       for (uint8_t i = 0; i < n_axes; i++) targets[i] = (uint16_t)(PARK + 1000 + swing_wire * (1 + sin(2 * M_PI * (t_ms / cycle_ms + i / 3.0))));
@@ -113,7 +122,11 @@ void feeder_on_frame(const rl_frame *f) {
     phase = 3;
   }
   if (f->type == RL_STATUS) {
-    if (phase >= 3 && p[0] != fs.state) fs.state_changes++;
+    if (phase >= 3 && p[0] != fs.state) {
+      fs.state_changes++;
+      if (p[0] == RL_STATE_ESTOP) fs.estops++;
+      else if (p[0] == RL_STATE_ENABLED && fs.estops) fs.recovered++;
+    }
     fs.state = p[0];
     fs.faults = rl_get_u16(p + 1);
   } else if (f->type == RL_PLAYOUT_STATUS && phase >= 3) {

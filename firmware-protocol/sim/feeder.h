@@ -23,6 +23,9 @@ typedef struct {
   uint8_t state;
   uint16_t faults;
   uint32_t state_changes;
+  /* E-stops seen while streaming (avr-rig --feed-estop-every-ms presses the pin), and how many
+   * times the firmware came back to enabled after one (this host sends CLEAR_ESTOP, then ENABLE). */
+  uint32_t estops, recovered;
   int done; /* all frames sent and a PLAYOUT_STATUS whose lastTick is the last one read */
 } feeder_stats;
 

@@ -174,10 +174,11 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   // play time (docs/firmware.md). While the step ram slews from park to the stream's first
   // targets, its step edges take the spare CPU: frames late then are printed, not bounded; from
   // the second second on there must be none.
-  type FeedOptions = { ppm?: number; lateUs?: number; frames?: number; swing?: number; cycleMs?: number; image?: string; dc?: number; step?: number };
+  type FeedOptions = { ppm?: number; lateUs?: number; frames?: number; swing?: number; cycleMs?: number; image?: string; dc?: number; step?: number; estopEveryMs?: number };
   type Counts = { accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number; rateAdjPpm: number };
-  type Feed = { framesSent: number; setPlayoutResult: number; done: boolean; state: number; faults: number; firmware: Counts; afterFirstSecond: { fromTick: number; accepted: number; late: number; minLeadUs: number } };
-  const feed = (mcu: AvrMcu, o: FeedOptions = {}): Feed & { axes: { plant: number[]; reported: number[] } } => {
+  type Feed = { framesSent: number; setPlayoutResult: number; done: boolean; state: number; faults: number; estops: number; recovered: number; firmware: Counts; afterFirstSecond: { fromTick: number; accepted: number; late: number; minLeadUs: number } };
+  type FeedRun = Feed & { axes: { plant: number[]; reported: number[] }; status: { count: number; maxGapMs: number } };
+  const feed = (mcu: AvrMcu, o: FeedOptions = {}): FeedRun => {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-feed-'));
     try {
       const stats = join(dir, 'stats.json');
@@ -186,11 +187,12 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       const elf = join(AVR_BUILD, o.image ?? (uno ? 'riglink-uno328p.elf' : 'riglink-mega2560.elf'));
       const stream = ['--feed-late-us', String(o.lateUs ?? 1000), '--feed-frames', String(o.frames ?? 5000), '--feed-ppm', String(o.ppm ?? 0)];
       const motion = ['--feed-swing', String(o.swing ?? 2000), '--feed-cycle-ms', String(o.cycleMs ?? 2000)];
-      const args = ['--firmware', elf, '--mcu', mcu, ...axes, '--link', join(dir, 'link'), '--stats', stats, '--feed-hz', '1000', ...stream, ...motion];
+      const estop = o.estopEveryMs ? ['--feed-estop-every-ms', String(o.estopEveryMs)] : [];
+      const args = ['--firmware', elf, '--mcu', mcu, ...axes, '--link', join(dir, 'link'), '--stats', stats, '--feed-hz', '1000', ...stream, ...motion, ...estop];
       const r = spawnSync(join(AVR_BUILD, 'avr-rig'), args, { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(readFileSync(stats, 'utf8')) as { feed: Feed; axes: { plant: number[]; reported: number[] } };
-      return { ...out.feed, axes: out.axes };
+      const out = JSON.parse(readFileSync(stats, 'utf8')) as { feed: Feed; axes: FeedRun['axes']; status: FeedRun['status'] };
+      return { ...out.feed, axes: out.axes, status: out.status };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -218,10 +220,34 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     fastMotion(feed('atmega2560', { swing: 28000, cycleMs: 1000, lateUs: 500, frames: 8000 }), 'Mega 2 DC + 1 step, step ram at its limit', [2]);
   });
 
-  it('an all-step Mega (make N_DC=0 N_STEP=3) with three rams at ~9,600 steps/s each (frames up to 0.5 ms late): no late frame once streaming, every step counted', () => {
+  it('the e-stop pin pressed ~60 times while the step ram runs at its limit: each time the firmware stops, keeps reporting, and comes back on CLEAR_ESTOP and ENABLE', () => {
+    // A review of the one-interrupt step handler found that a step timer stopped (by the
+    // e-stop's handler, or a fault's stop) within 5 counts of a compare match left the handler
+    // waiting for ever for its 2.5 µs pulse: the main loop, STATUS and the control tick with it,
+    // until a reset. Pressed for 20 ms of every 97.3 ms (simulated), the presses fall at every
+    // phase of the step period; this host clears and enables again after each.
+    const f = feed('atmega2560', { swing: 28000, cycleMs: 1000, lateUs: 500, frames: 8000, estopEveryMs: 97.3 });
+    process.stdout.write(`AVR e-stop while the step ram runs: ${JSON.stringify(f)}\n`);
+    expect(f.estops).toBeGreaterThanOrEqual(50);
+    expect(f.recovered).toBeGreaterThanOrEqual(f.estops - 1);
+    expect(f.done).toBe(true);
+    expect(f.status.maxGapMs).toBeLessThan(50); // STATUS every 20 ms throughout (a hung main loop sends none)
+    expect(f.faults & 0x0010).toBe(0); // no bytes lost
+  });
+
+  it('an all-step Mega (make N_DC=0 N_STEP=3) with three rams at ~9,600 steps/s each (frames up to 0.5 ms late): every frame taken and none late once streaming, every step counted', () => {
     // Its measured capacity (docs/firmware.md): all three at 13,400 steps/s overflowed the ring.
+    // In the first second all three slew from park to the stream's first targets at 25,000
+    // steps/s together, more than this image carries: frames come late and its receive ring may
+    // overflow then (the service ramps into its stream; this host jumps). Printed, not bounded.
     const f = feed('atmega2560', { image: 'riglink-mega2560-0dc-3step.elf', dc: 0, step: 3, swing: 10000, cycleMs: 1000, lateUs: 500, frames: 8000 });
-    fastMotion(f, 'Mega 0 DC + 3 step, three rams at ~9,600 steps/s', [0, 1, 2]);
+    process.stdout.write(`AVR Mega 0 DC + 3 step, three rams at ~9,600 steps/s: ${JSON.stringify(f)}\n`);
+    expect(f.done).toBe(true);
+    // None lost once streaming (the count from then also has the frames in flight at its start).
+    expect(f.afterFirstSecond.accepted).toBeGreaterThanOrEqual(f.framesSent - f.afterFirstSecond.fromTick);
+    expect(f.afterFirstSecond.late).toBe(0);
+    expect(f.afterFirstSecond.minLeadUs).toBeGreaterThan(0);
+    for (const i of [0, 1, 2]) expect(Math.abs(f.axes.reported[i]! - f.axes.plant[i]!), `axis ${i}`).toBeLessThanOrEqual(7);
   });
 
   it('the firmware alone at 1 kHz (a host in simulated time, frames up to 1 ms late): no late frame once streaming, Mega and Uno', () => {
