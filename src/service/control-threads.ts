@@ -10,7 +10,7 @@ import type { SerialThreadData } from '../runtime/serial-thread.js';
 import { Control, type SharedBuffers } from '../runtime/slots.js';
 import type { ThreadPolicy } from '../runtime/thread-scheduling.js';
 import type { EstopEvent } from './estop-watch.js';
-import type { EstopThreadData } from './estop-thread.js';
+import type { EstopThreadData, EstopThreadRealtime } from './estop-thread.js';
 
 /**
  * The service's three threads besides the main one, started and stopped in order:
@@ -49,11 +49,19 @@ export class ControlThreads {
 
   startEstop(configOverride: boolean | undefined): void {
     const c = this.config;
-    const data: EstopThreadData = { estopThread: true, control: this.buffers.control, watch: { file: c.safety.estopFile, configFile: c.file, configOverride } };
+    const data: EstopThreadData = {
+      estopThread: true,
+      control: this.buffers.control,
+      watch: { file: c.safety.estopFile, configFile: c.file, configOverride },
+      realtimePriority: c.loop.realtimePriority,
+    };
     const w = new Worker(ESTOP_URL, { workerData: data });
     this.estop = w;
-    w.on('message', (e: EstopEvent) => {
-      if (e.event === 'estop-file') this.log.error({ ...e, file: c.safety.estopFile }, e.pulse ? 'E-STOP: the e-stop file appeared and went again' : e.present ? 'E-STOP: the e-stop file exists' : 'e-stop file gone; run `motion-rig clear-estop` to re-arm');
+    w.on('message', (e: EstopEvent | EstopThreadRealtime) => {
+      if (e.event === 'estop-thread-realtime') {
+        if (e.realtime.error !== undefined) this.log.warn({ event: 'realtime', thread: 'estop', ...e.realtime }, `e-stop thread not real-time (${e.realtime.error})`);
+        else this.log.info({ event: 'realtime', thread: 'estop', ...e.realtime }, `e-stop thread SCHED_FIFO priority ${e.realtime.priority}`);
+      } else if (e.event === 'estop-file') this.log.error({ ...e, file: c.safety.estopFile }, e.pulse ? 'E-STOP: the e-stop file appeared and went again' : e.present ? 'E-STOP: the e-stop file exists' : 'e-stop file gone; run `motion-rig clear-estop` to re-arm');
       else if (e.event === 'estop-config') this.log.error(e, e.estop ? 'E-STOP: safety.estop is set in the config' : 'safety.estop cleared in the config; run `motion-rig clear-estop` to re-arm');
       else if (e.event === 'estop-config-unreadable') this.log.warn(e, 'the config file does not parse; the e-stop key keeps its last state');
       else this.log.warn(e, `e-stop watch on ${e.dir} fell back to polling`);

@@ -44,10 +44,14 @@ describe.skipIf(!haveSocat() && process.env.CI !== 'true')('service end to end (
     for (const t0 = Date.now(); run.pty.simLog().split(' rx SETPOINT').length - 1 <= 20_500 && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 250));
     expect(await run.stop()).toBe(0);
     expect(run.out).toContain('stopped, rig parked');
-    // The control thread asks for SCHED_FIFO (loop.realtimePriority 10): granted as root, else a warning.
-    const rt = JSON.parse(run.out.split('\n').find((l) => l.includes('"event":"realtime"'))!) as { policy: number; priority: number; error?: string };
-    if (process.getuid?.() === 0) expect(rt).toMatchObject({ policy: 1, priority: 10 });
-    else expect(rt.error).toMatch(/\S/);
+    // The control thread and the e-stop thread ask for SCHED_FIFO (loop.realtimePriority 10):
+    // granted as root, else a warning each.
+    const rts = run.out.split('\n').filter((l) => l.includes('"event":"realtime"')).map((l) => JSON.parse(l) as { policy: number; priority: number; error?: string; thread?: string });
+    expect(rts.map((r) => r.thread ?? 'control').sort()).toEqual(['control', 'estop']);
+    for (const rt of rts) {
+      if (process.getuid?.() === 0) expect(rt).toMatchObject({ policy: 1, priority: 10 });
+      else expect(rt.error).toMatch(/\S/);
+    }
     const states = run.states().map((s) => s.state);
     // Seen once under load 8 on 2 cores (parking → fault), not reproduced: print what the next one looks like.
     if (states.at(-1) !== 'parked') process.stdout.write(`PARK FAILED\n${run.out.split('\n').filter((l) => l.includes('"event"')).slice(-12).join('\n')}\n${run.pty.simLog().split('\n').filter((l) => !l.includes(' rx SETPOINT')).slice(-30).join('\n')}\n`);
