@@ -22,12 +22,6 @@ export interface EstopThreadRealtime {
 
 export function runEstopThread(data: EstopThreadData): void {
   adjustThreadNice(-5);
-  // Real-time, at the control thread's priority: on the 2-vCPU test VM, with the control
-  // thread (SCHED_FIFO) and the pty stand-ins (SCHED_FIFO 5) busy, this thread at nice -5 woke
-  // up to 25-27 ms after the e-stop file appeared (2 of 3 CI runs, 2026-12-02; the test's bound
-  // is 20 ms). It sleeps on inotify and does little when woken, so FIFO costs nothing else; at
-  // the same priority it does not preempt the control thread, only everything below it.
-  if (data.realtimePriority > 0) parentPort?.postMessage({ event: 'estop-thread-realtime', realtime: setThreadFifo(data.realtimePriority) } satisfies EstopThreadRealtime);
   const w = new EstopWatch(new Int32Array(data.control), data.watch, (e: EstopEvent) => parentPort?.postMessage(e));
   parentPort?.on('message', (msg: { close?: boolean }) => {
     if (msg.close) {
@@ -35,6 +29,13 @@ export function runEstopThread(data: EstopThreadData): void {
       parentPort?.close();
     }
   });
+  // Then real-time, at the control thread's priority: on the 2-vCPU test VM, with the control
+  // thread (SCHED_FIFO) and the pty stand-ins (SCHED_FIFO 5) busy, this thread at nice -5 woke
+  // up to 25-27 ms after the e-stop file appeared (2 of 3 CI runs, 2026-12-02; the test's bound
+  // is 20 ms). It sleeps on inotify and does little when woken; at the same priority it does
+  // not preempt the control thread, only everything below it. After the watch is set up: its
+  // first read of the config (the YAML parser's first, slowest run) need not hold a core.
+  if (data.realtimePriority > 0) parentPort?.postMessage({ event: 'estop-thread-realtime', realtime: setThreadFifo(data.realtimePriority) } satisfies EstopThreadRealtime);
 }
 
 if (!isMainThread && (workerData as { estopThread?: boolean } | undefined)?.estopThread) runEstopThread(workerData as EstopThreadData);
