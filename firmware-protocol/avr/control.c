@@ -309,12 +309,13 @@ static inline __attribute__((always_inline)) void step_timer_stop(uint8_t i) {
  * (never a period of 0: TOP 0 would match at every count and set the pin again at once).
  * The wait ends also when the timer has been stopped meanwhile (the e-stop, a fault): its
  * count would then stay below STEP_PULSE_COUNTS for ever, and so would this handler. */
-#define STEP_PULSE_END(n, period)                     \
-  do {                                               \
+#define STEP_PULSE_END(n, period)                                 \
+  do {                                                           \
     while (TCNT##n##L < STEP_PULSE_COUNTS && (TCCR##n##B & 7)) {} \
-    STEP_PIN_LOW(n);                                 \
-    if (period) OCR##n##A = (period);                \
-    else STEP_STOP(n);                               \
+    if (period) {                                                \
+      STEP_PIN_LOW(n);                                           \
+      OCR##n##A = (period);                                      \
+    } else STEP_STOP(n); /* it ends the pulse too */             \
   } while (0)
 static inline __attribute__((always_inline)) void step_pulse_end(uint8_t i, uint16_t period) {
   switch (i) {
@@ -350,7 +351,9 @@ void step_tick_trampoline(void) {
       "pop r0\n\t" "out %[rampz], r0\n\t" "pop r0\n\t" "out __SREG__, r0\n\t" "pop r0\n\t"
       "ret\n\t" ::[rampz] "I"(_SFR_IO_ADDR(RAMPZ)));
 }
-/* nest_leave (rig.h) without a C call: interrupts off on entry, on at return. */
+/* End of a step handler (interrupts off on entry): clear its nesting bit (rig.h) and, if it
+ * was the last one set, run a pending tick body, through the trampoline: no C call. Returns
+ * with interrupts on, so the epilogue's pops do not hold off the tick. */
 static inline __attribute__((always_inline)) void step_nest_leave(uint8_t bit) {
   GPIOR0 &= (uint8_t) ~(1 << bit);
   if ((GPIOR0 & (1 << NEST_TICK_PENDING)) && !(GPIOR0 & NEST_ACTIVE_MASK)) {

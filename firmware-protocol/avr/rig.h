@@ -40,16 +40,8 @@ extern volatile uint32_t ms_now;
 #define NEST_TICK_PENDING 7
 #define NEST_ACTIVE_MASK 0x7F
 void tick_deferred(void);
-/* End of a nesting handler (call with interrupts off): clear its bit, run a pending tick
- * body if last; returns with interrupts on, so the epilogue's pops do not hold off the tick. */
-static inline void nest_leave(uint8_t bit) {
-  GPIOR0 &= (uint8_t) ~(1 << bit);
-  if ((GPIOR0 & (1 << NEST_TICK_PENDING)) && !(GPIOR0 & NEST_ACTIVE_MASK)) {
-    GPIOR0 &= (uint8_t) ~(1 << NEST_TICK_PENDING);
-    tick_deferred();
-  }
-  __asm__ volatile("sei" ::: "memory");
-}
+/* The handlers' exits that do this: the receive handler's (uart.c, in assembly) and the step
+ * handlers' (control.c: step_nest_leave). */
 
 void control_init(void);
 /* Microseconds since boot, from the control timer (4 µs resolution). */

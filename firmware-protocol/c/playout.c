@@ -9,11 +9,13 @@ static int32_t floor_q16(int32_t x) { return x >= 0 ? x >> 16 : -(int32_t)(((uin
  * anchor) in 32-bit operations, exact: a·b = a·hi·65536 + a·lo, and a·lo fits 31 bits. The
  * 64-bit product otherwise: on an AVR its soft multiply and shift cost ~500 cycles, and the
  * engine took it at every play time (2-3 per frame and per tick; bench/firmware --profile). */
-static int32_t mul_q16(int32_t a, uint32_t b_q16) {
+static int64_t mul_q16_wide(int32_t a, uint32_t b_q16) {
   if (a > -32768 && a < 32768) return a * (int32_t)(b_q16 >> 16) + floor_q16(a * (int32_t)(b_q16 & 0xFFFFu));
   int64_t prod = (int64_t)a * (int64_t)b_q16;
-  return (int32_t)(prod >= 0 ? prod >> 16 : -((-prod + 0xFFFF) >> 16));
+  return prod >= 0 ? prod >> 16 : -((-prod + 0xFFFF) >> 16);
 }
+/* The same in 32 bits: play times, which wrap. */
+static int32_t mul_q16(int32_t a, uint32_t b_q16) { return (int32_t)mul_q16_wide(a, b_q16); }
 
 /* Nominal send time of tick k (MCU microseconds, wrapping). */
 static uint32_t send_time(const rl_playout *pl, uint32_t k) { return pl->t_a + (uint32_t)mul_q16((int32_t)(k - pl->k_a), pl->p_q16); }
@@ -129,13 +131,7 @@ rl_po_verdict rl_playout_offer(rl_playout *pl, uint32_t now_us, const uint8_t *p
       return RL_PO_STALE;
     }
     /* In 64 bits: a wild tick must fail the window, not overflow into it. */
-    int32_t dk = (int32_t)(tick - pl->k_a);
-    int64_t off;
-    if (dk > -32768 && dk < 32768) off = mul_q16(dk, pl->p_q16);
-    else {
-      off = (int64_t)dk * (int64_t)pl->p_q16;
-      off = off >= 0 ? off >> 16 : -((-off + 0xFFFF) >> 16);
-    }
+    int64_t off = mul_q16_wide((int32_t)(tick - pl->k_a), pl->p_q16);
     int64_t e64 = (int64_t)(int32_t)(now_us - pl->t_a) - off;
     /* The anchor frame may itself have come late (it sat in a buffer with the ones after it):
      * until anything has played, the next tick (or the one after) arriving before its nominal
