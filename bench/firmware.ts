@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { round } from './measure.js';
+import { round, vmSteal } from './measure.js';
 
 /**
  * The AVR firmware (issue 16) as it runs: `make -C firmware-protocol avr`, then the built
@@ -19,15 +19,19 @@ import { round } from './measure.js';
  *   playout: frames accepted and late (played at once, not on time) per million, from the
  *     service's status file (the firmware's PLAYOUT_STATUS);
  *   CPU idle share of the AVR, and how far simavr fell behind the wall clock.
- *   node dist/bench/firmware.js [--seconds 20] [--profile FILE]
+ *   node dist/bench/firmware.js [--seconds 20] [--profile FILE] [--rig-nice N] [--service-only]
  * Also the firmware alone (firmwareAlone below): a host in simulated time, 0 and 0-1 ms late,
  * and capacity: step rams driven up to their 25,000 steps/s limit, default and all-step images.
  * --profile: avr-rig's cycles per flash address (its --profile) to FILE, for finding where the
  * firmware's time goes (bucket the addresses with avr-nm -S).
+ * --rig-nice: avr-rig's nice value (default −10, as the tests run it); --service-only: the run
+ * with the service alone, without firmwareAlone and capacity (~30 s instead of ~3 min).
  */
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 20) || 20;
 const profile = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
+const rigNice = args.includes('--rig-nice') ? Number(args[args.indexOf('--rig-nice') + 1]) : -10;
+const serviceOnly = args.includes('--service-only');
 const FW = join(PACKAGE_ROOT, 'firmware-protocol');
 const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 const BAUD = 500_000;
@@ -138,7 +142,7 @@ const stop = (p: ChildProcess | undefined) =>
 
 const rig = spawn(join(FW, 'build', 'avr-rig'), ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', link, '--stats', stats, '--isr-stats', '1', ...(profile ? ['--profile', profile] : [])], { stdio: 'ignore' });
 try {
-  if (rig.pid !== undefined) setPriority(rig.pid, -10); // a stand-in for an MCU: as test/helpers/avr-rig.ts
+  if (rig.pid !== undefined) setPriority(rig.pid, rigNice); // a stand-in for an MCU: as test/helpers/avr-rig.ts
 } catch {
   // not allowed here
 }
@@ -157,7 +161,9 @@ status: { file: ${status} }
   );
   service = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: 'ignore' });
   await wait(() => readStatus()?.state === 'online', 30_000, 'service online');
+  const steal0 = vmSteal();
   await new Promise((r) => setTimeout(r, seconds * 1000));
+  const vmStealPct = vmSteal(steal0);
   const { link: linkStatus, loop: hostLoop } = readStatus()!;
   const after = linkStatus.playout;
   await stop(service);
@@ -180,7 +186,10 @@ status: { file: ${status} }
   const rxPerS = s.uart.rxBytes / s.simSeconds;
   out({
     images,
-    run: { seconds: round(s.simSeconds, 1), avrIdlePct: round(100 * s.idleShare, 1), simBehindWallMaxMs: round(s.maxBehindMs, 1) },
+    run: { seconds: round(s.simSeconds, 1), avrIdlePct: round(100 * s.idleShare, 1), simBehindWallMaxMs: round(s.maxBehindMs, 1), rigNice: rigNice },
+    // The share of this VM's CPU time its hypervisor took while the service ran: the host
+    // figures below (playoutAtPty, hostLoop) rise with it, the firmware's cycles do not.
+    vmStealPct,
     isr,
     note: 'the tick body runs after the stub in whichever handler leaves last (rig.h): its cycles are counted under that vector',
     uart: { baud: BAUD, rxBytesPerS: Math.round(rxPerS), lineLoadPct: round((100 * rxPerS * 10) / BAUD, 1), rxIsrCpuPct: isr.USART0_RX?.cpuPct },
@@ -196,8 +205,8 @@ status: { file: ${status} }
     // differences are the UART's share and the frames' wait in the firmware's receive ring.
     playoutAtPty: { ...s.playoutAtPty, latePerMillion: latePerMillion(s.playoutAtPty) },
     playoutAtDelivery: { ...s.playoutAtDelivery, latePerMillion: latePerMillion(s.playoutAtDelivery) },
-    firmwareAlone: [firmwareAlone(0, 20_000), firmwareAlone(1000, 20_000)],
-    capacity: capacity(),
+    firmwareAlone: serviceOnly ? undefined : [firmwareAlone(0, 20_000), firmwareAlone(1000, 20_000)],
+    capacity: serviceOnly ? undefined : capacity(),
     // The service's own control loop meanwhile (its status file): how late its ticks started.
     hostLoop,
     // A new session or a re-anchor sends SET_PLAYOUT, which zeroes the counters above.

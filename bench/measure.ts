@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * Shared bench helpers: timing percentiles over batches, CPU and memory, and allocation per
  * call. Allocation is measured as heap growth with collection forced before and the young
@@ -79,6 +80,29 @@ export function resources(cpuStart: NodeJS.CpuUsage, wallStartMs: number) {
     rssMiB: Math.round(mem.rss / 1048576),
     heapUsedMiB: Math.round(mem.heapUsed / 1048576),
   };
+}
+
+/**
+ * CPU time the hypervisor took from this VM (/proc/stat's steal, all vCPUs): call once before
+ * a run and once after with the first result; the second returns the share of the VM's CPU
+ * time stolen meanwhile, in %. A vCPU taken away wakes no thread, however high its priority,
+ * so every lateness figure measured on a VM belongs beside this one. null where there is no
+ * /proc/stat.
+ */
+export function vmSteal(): { steal: number; total: number } | null;
+export function vmSteal(since: { steal: number; total: number } | null): number | null;
+export function vmSteal(since?: { steal: number; total: number } | null) {
+  let now: { steal: number; total: number };
+  try {
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is in user)
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    now = { steal: f[7]!, total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+  if (since === undefined) return now;
+  if (since === null || now.total === since.total) return null;
+  return round((100 * (now.steal - since.steal)) / (now.total - since.total), 2);
 }
 
 export function round(n: number, digits = 1): number {

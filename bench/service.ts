@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { procStat } from '../src/runtime/thread-scheduling.js';
 import { histogramCount, histogramPercentile } from '../src/runtime/slots.js';
-import { round } from './measure.js';
+import { round, vmSteal } from './measure.js';
 import { startBenchService } from './service-start.js';
 
 /**
@@ -73,6 +73,7 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
   const cpu = process.cpuUsage();
   const threadsBefore = threadTimes();
   const consoleBefore = processTicks(console_);
+  const steal0 = vmSteal();
   const wall = performance.now();
   const rss: number[] = [];
   while (performance.now() - wall < seconds * 1000) {
@@ -81,6 +82,7 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
   }
   const used = process.cpuUsage(cpu);
   const elapsed = performance.now() - wall;
+  const vmStealPct = vmSteal(steal0);
   const threads = threadCpu(threadsBefore, threadTimes(), elapsed);
   const consoleCpu = console_ ? round(((processTicks(console_) - consoleBefore) * 1000) / elapsed, 1) : undefined;
   const after = service.status();
@@ -100,6 +102,8 @@ web: { listen: "127.0.0.1:0", tokenFile: ${JSON.stringify(join(dir, 'web-token')
     source: console_ ? `GT7 over loopback UDP from simulate-console (its own process, ${consoleCpu} % CPU, not counted below)` : 'console simulator inside the service (counted below)',
     output: pty ? 'riglink over socat pty → mcu_sim' : 'in-process virtual rig',
     seconds: round(elapsed / 1000, 1),
+    // The hypervisor's share of this VM's CPU meanwhile (measure.ts): lateness rises with it.
+    vmStealPct,
     state: after.state,
     ticks,
     latenessUs: { p50: histogramPercentile(lateness, 50), p99: histogramPercentile(lateness, 99), p999: histogramPercentile(lateness, 99.9), max: after.loop.maxLatenessUs },
