@@ -255,6 +255,17 @@ size_t rl_encode_playout_status(uint16_t seq, const rl_playout_report *r, uint8_
   return rl_encode(RL_PLAYOUT_STATUS, seq, payload, sizeof payload, out);
 }
 
+void rl_decode_playout_status(const uint8_t *p, rl_playout_report *r) {
+  r->last_tick = rl_get_u32(p);
+  r->accepted = rl_get_u32(p + 4);
+  r->late = rl_get_u32(p + 8);
+  r->stale = rl_get_u32(p + 12);
+  r->outside = rl_get_u32(p + 16);
+  r->overflow = rl_get_u32(p + 20);
+  r->min_lead_us = (int16_t)rl_get_u16(p + 24);
+  r->rate_adj_ppm = (int16_t)rl_get_u16(p + 26);
+}
+
 size_t rl_encode_setpoint_timed(uint16_t seq, uint8_t flags, uint32_t tick, uint8_t n, const uint16_t *targets, uint8_t *out) {
   uint8_t payload[6 + 2 * RIGLINK_MAX_AXES];
   if (n > RIGLINK_MAX_AXES) return 0;

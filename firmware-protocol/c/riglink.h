@@ -135,5 +135,8 @@ size_t rl_encode_playout_status(uint16_t seq, const rl_playout_report *r, uint8_
 size_t rl_encode_setpoint(uint16_t seq, uint8_t flags, uint8_t n, const uint16_t *targets, uint8_t *out);
 size_t rl_encode_setpoint_timed(uint16_t seq, uint8_t flags, uint32_t tick, uint8_t n, const uint16_t *targets, uint8_t *out);
 size_t rl_encode_set_playout(uint16_t seq, uint32_t period_ns, uint16_t delay_us, uint8_t *out);
+/* Host-side decoder: a PLAYOUT_STATUS payload (RL_PLAYOUT_STATUS_LEN bytes, as the parser
+ * checked) into its fields; the inverse of rl_encode_playout_status. */
+void rl_decode_playout_status(const uint8_t *payload, rl_playout_report *r);
 
 #endif

@@ -65,10 +65,13 @@ static void fields(const rl_frame *f) {
       printf("{\"capsVersion\":%u,\"features\":%u,\"queue\":%u,\"minPeriodNs\":%u,\"maxPeriodNs\":%u,\"maxDelayUs\":%u}", p[0], p[1], p[2], rl_get_u32(p + 3), rl_get_u32(p + 7),
              rl_get_u16(p + 11));
       break;
-    case RL_PLAYOUT_STATUS:
-      printf("{\"lastTick\":%u,\"accepted\":%u,\"late\":%u,\"stale\":%u,\"outside\":%u,\"overflow\":%u,\"minLeadUs\":%d,\"rateAdjPpm\":%d}", rl_get_u32(p), rl_get_u32(p + 4),
-             rl_get_u32(p + 8), rl_get_u32(p + 12), rl_get_u32(p + 16), rl_get_u32(p + 20), (int16_t)rl_get_u16(p + 24), (int16_t)rl_get_u16(p + 26));
+    case RL_PLAYOUT_STATUS: {
+      rl_playout_report r;
+      rl_decode_playout_status(p, &r);
+      printf("{\"lastTick\":%u,\"accepted\":%u,\"late\":%u,\"stale\":%u,\"outside\":%u,\"overflow\":%u,\"minLeadUs\":%d,\"rateAdjPpm\":%d}", (unsigned)r.last_tick,
+             (unsigned)r.accepted, (unsigned)r.late, (unsigned)r.stale, (unsigned)r.outside, (unsigned)r.overflow, r.min_lead_us, r.rate_adj_ppm);
       break;
+    }
     default: printf("{}"); break;
   }
 }

@@ -130,15 +130,8 @@ void feeder_on_frame(const rl_frame *f) {
     fs.state = p[0];
     fs.faults = rl_get_u16(p + 1);
   } else if (f->type == RL_PLAYOUT_STATUS && phase >= 3) {
-    rl_playout_report *r = &fs.fw; /* PROTOCOL.md §7: the payload's fields in order */
-    r->last_tick = rl_get_u32(p);
-    r->accepted = rl_get_u32(p + 4);
-    r->late = rl_get_u32(p + 8);
-    r->stale = rl_get_u32(p + 12);
-    r->outside = rl_get_u32(p + 16);
-    r->overflow = rl_get_u32(p + 20);
-    r->min_lead_us = (int16_t)rl_get_u16(p + 24);
-    r->rate_adj_ppm = (int16_t)rl_get_u16(p + 26);
+    rl_playout_report *r = &fs.fw;
+    rl_decode_playout_status(p, r);
     lead_min(&fs.min_lead_us, r->min_lead_us);
     if (log_file)
       fprintf(log_file, "%.1f %u %u %u %u %d %d %u %u\n", now_ms, (unsigned)r->last_tick, (unsigned)r->accepted, (unsigned)r->late, (unsigned)r->overflow, r->min_lead_us, r->rate_adj_ppm, fs.state, fs.faults);
