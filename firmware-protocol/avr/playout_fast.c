@@ -8,16 +8,15 @@
 #include "playout_fast.h"
 #include "udiv.h"
 
-/* mul_q16(dk, p_q16) of the engine: floor(dk · p / 65536), exact for |dk| < 32768. */
+/* The engine's play time of tick k while k is within 32,767 of the anchor (its near
+ * product); *ok = 0 beyond, and the caller asks the engine. */
 static uint32_t play_time(const rl_playout *pl, uint32_t k, uint8_t *ok) {
   int32_t dk = (int32_t)(k - pl->k_a);
   if (dk >= 32768 || dk <= -32768) {
     *ok = 0;
     return 0;
   }
-  int16_t d = (int16_t)dk;
-  int32_t off = (int32_t)d * (int32_t)(pl->p_q16 >> 16) + (((int32_t)d * (int32_t)(pl->p_q16 & 0xFFFFu)) >> 16);
-  return pl->t_a + (uint32_t)off + pl->delay_us;
+  return pl->t_a + (uint32_t)rl_mul_q16_near((int16_t)dk, pl->p_q16) + pl->delay_us;
 }
 
 int rl_playout_target_fast(rl_playout *pl, uint32_t now_us, uint16_t *out) {

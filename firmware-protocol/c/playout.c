@@ -2,15 +2,10 @@
 
 #include <string.h>
 
-/* floor(x / 65536) without relying on how >> treats negatives. */
-static int32_t floor_q16(int32_t x) { return x >= 0 ? x >> 16 : -(int32_t)(((uint32_t)-(x + 1) >> 16) + 1); }
-
-/* floor(a · b / 65536) for a signed a. For |a| < 32768 (every frame within ~30 s of the
- * anchor) in 32-bit operations, exact: a·b = a·hi·65536 + a·lo, and a·lo fits 31 bits. The
- * 64-bit product otherwise: on an AVR its soft multiply and shift cost ~500 cycles, and the
- * engine took it at every play time (2-3 per frame and per tick; bench/firmware --profile). */
+/* floor(a · b / 65536) for a signed a: rl_mul_q16_near within 32,767 of the anchor (every
+ * frame within ~30 s of it), the 64-bit product otherwise. */
 static int64_t mul_q16_wide(int32_t a, uint32_t b_q16) {
-  if (a > -32768 && a < 32768) return a * (int32_t)(b_q16 >> 16) + floor_q16(a * (int32_t)(b_q16 & 0xFFFFu));
+  if (a > -32768 && a < 32768) return rl_mul_q16_near((int16_t)a, b_q16);
   int64_t prod = (int64_t)a * (int64_t)b_q16;
   return prod >= 0 ? prod >> 16 : -((-prod + 0xFFFF) >> 16);
 }

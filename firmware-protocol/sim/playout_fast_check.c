@@ -3,7 +3,9 @@
  * rl_playout_target() on random timelines (host clock vs MCU clock off by up to ±0.5 %,
  * arrival jitter up to 3 ms, skipped and lost ticks, 1..16 axes, periods 0.5..20 ms).
  * Each step copies the engine, asks both, and requires the same frames discarded and targets
- * within 1 wire unit (2 where two frames differ by 32768 or more). Exit 0 and "ok N" when all agree.
+ * within 1 wire unit (2 where two frames differ by 32768 or more). First, the near product
+ * both use (rl_mul_q16_near) against the 64-bit floor for every tick offset it takes and the
+ * periods at and between the engine's bounds. Exit 0 and "ok N products M" when all agree.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,37 @@
 static uint32_t rng = 1;
 static uint32_t rnd(void) { rng = rng * 1103515245u + 12345u; return rng >> 8; }
 
+/* floor(d · p / 65536) in 64 bits: the reference for the near product. */
+static int64_t mul_q16_ref(int32_t d, uint32_t p) {
+  int64_t prod = (int64_t)d * (int64_t)p;
+  return prod >= 0 ? prod / 65536 : -((-prod + 65535) / 65536);
+}
+
+/* Every offset the near product takes (|d| < 32768) at each period given. 0 if all exact. */
+static long check_near_product(long *count) {
+  /* period µs in Q16: the bounds (5 kHz with the rate estimate 2 % fast, 50 Hz 2 % slow), the
+   * low half's edges, 1 kHz, and random ones between */
+  uint32_t ps[600] = {(uint32_t)(200 * 65536.0 * 0.98), (uint32_t)(20000 * 65536.0 * 1.02), 1000u << 16, (1000u << 16) | 0xFFFFu, (1000u << 16) + 1u, 0xFFFFu, 1u};
+  int n = 7;
+  uint32_t lo = ps[0], hi = ps[1];
+  while (n < 600) ps[n++] = lo + rnd() % (hi - lo + 1);
+  for (int i = 0; i < n; i++)
+    for (int32_t d = -32767; d <= 32767; d++) {
+      int64_t want = mul_q16_ref(d, ps[i]);
+      int32_t got = rl_mul_q16_near((int16_t)d, ps[i]);
+      if (got != want) {
+        printf("near product: d %ld p_q16 %lu gives %ld, want %lld\n", (long)d, (unsigned long)ps[i], (long)got, (long long)want);
+        return 1;
+      }
+      ++*count;
+    }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   long runs = argc > 1 ? atol(argv[1]) : 200;
-  long checks = 0;
+  long checks = 0, products = 0;
+  if (check_near_product(&products)) return 1;
   for (long r = 0; r < runs; r++) {
     uint8_t axes = (uint8_t)(1 + rnd() % 16);
     uint32_t period_ns = 500000u + rnd() % 19500000u;
@@ -74,6 +104,6 @@ int main(int argc, char **argv) {
       pl = a;
     }
   }
-  printf("ok %ld\n", checks);
+  printf("ok %ld products %ld\n", checks, products);
   return 0;
 }

@@ -153,10 +153,12 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     }
   }
 
-  it("the firmware's 32-bit playout target equals the shared engine's (build/playout_fast_check, random timelines)", () => {
+  it("the firmware's 32-bit playout target equals the shared engine's, and their 32-bit play-time product the 64-bit one (build/playout_fast_check)", () => {
     const r = spawnSync(join(AVR_BUILD, 'playout_fast_check'), ['300'], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(Number(/^ok (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThan(1_000_000);
+    const [, targets, products] = /^ok (\d+) products (\d+)/.exec(r.stdout) ?? [];
+    expect(Number(targets)).toBeGreaterThan(1_000_000); // random timelines
+    expect(Number(products)).toBe(600 * 65535); // every tick offset |d| < 32768 at 600 periods
   });
 
   it("the firmware's assembly division equals avr-gcc's own on the simulated AVR (build/udiv_check.elf in simavr, every divisor)", () => {
