@@ -106,7 +106,12 @@ static void handle(const rl_frame *f) {
       break;
     case RL_CLEAR_ESTOP:
       if (st != RL_STATE_ESTOP || estop_pressed()) result = RL_RESULT_BAD_STATE;
-      else {
+      else if (read_u16(&rig_faults)) {
+        /* A fault came before the e-stop: clearing the e-stop does not clear it (a fault is
+         * left only by a reset, PROTOCOL.md §3), so back to fault with the drives still off.
+         * Without this a stalled ram or a frozen pot was back in service after a press. */
+        set_state(1, RL_STATE_FAULT);
+      } else {
         goals_here();
         cli();
         motors_off = 0;

@@ -81,6 +81,11 @@ export async function runClearEstop(v: { config?: string; status?: string; set?:
   for (;;) {
     await new Promise((r) => setTimeout(r, 50));
     const s = readStatus(file);
+    if (s && s.state === 'fault') {
+      // The MCU had a fault under the e-stop (a stall, a lost pot): it stays off until reset.
+      process.stderr.write(`e-stop cleared, but the rig is in fault (${s.cause}): it stays off until the MCU is reset\n`);
+      return 1;
+    }
     if (s && s.state !== 'estop') {
       process.stdout.write(`e-stop cleared: state ${s.state}; the rig unparks through the normal ramp when telemetry is fresh\n`);
       return 0;

@@ -26,6 +26,8 @@ export class VirtualRig {
   private statusSeq = 0;
   private statusStuck = 0;
   private readonly axes: number;
+  /** A fault was raised (fault()): only a reset leaves it, an e-stop and its clear do not. */
+  private faulted = false;
 
   constructor(
     axes: number,
@@ -92,6 +94,12 @@ export class VirtualRig {
     out[Port.helloAxes] = this.axes;
   }
 
+  /** A firmware-detected fault (a stall, a lost pot), as the AVR firmware raises it: latched for good. */
+  fault(): void {
+    this.state = McuState.fault;
+    this.faulted = true;
+  }
+
   private onFrame(type: number, p: Uint8Array): void {
     this.counters.frames++;
     switch (type) {
@@ -111,13 +119,14 @@ export class VirtualRig {
         }
         break;
       case MessageType.PARK:
-        if (this.state !== McuState.estop) this.state = McuState.parking;
+        if (this.state !== McuState.estop && this.state !== McuState.fault) this.state = McuState.parking;
         break;
       case MessageType.ESTOP:
         this.state = McuState.estop;
         break;
       case MessageType.CLEAR_ESTOP:
-        if (this.state === McuState.estop) this.state = McuState.parked;
+        // PROTOCOL.md §3: a fault outlives an e-stop; clearing the e-stop returns to it.
+        if (this.state === McuState.estop) this.state = this.faulted ? McuState.fault : McuState.parked;
         break;
     }
   }

@@ -167,6 +167,9 @@ export class Supervisor {
           this.send(Command.estop, k);
         } else if (mcu === Mcu.estop) {
           this.retry(Command.clearEstop, k);
+        } else if (mcu === Mcu.fault) {
+          // A fault the MCU had before the e-stop outlives it (PROTOCOL.md §3): not parked.
+          this.enterFault(inp, false);
         } else if (mcu !== Mcu.unknown) {
           this.enter(SupervisorState.parked, Cause.estopCleared);
         }

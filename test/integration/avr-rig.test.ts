@@ -495,14 +495,36 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     const before = avr.samples().findLast((x) => x.simMs <= fromSim)!;
     await avr.reachSim(ev.simMs + 200);
     const after = avr.samples().find((x) => x.simMs >= ev.simMs + 200)!;
-    return { avr, ev, fromSim, moved: round(after.plant[0]! - before.plant[0]!) };
+    return { run, avr, ev, fromSim, moved: round(after.plant[0]! - before.plant[0]!) };
   }
 
-  it('a jammed DC ram: stall detected, motor off, the service shows fault', async () => {
-    const { avr, ev, fromSim } = await faultWhileEnabled('jam');
+  it('a jammed DC ram: stall detected, motor off, the service shows fault; an e-stop pressed, released and cleared leaves it in fault', async () => {
+    const { run, avr, ev, fromSim } = await faultWhileEnabled('jam');
     process.stdout.write(`AVR jam → fault: ${round(ev.simMs - fromSim)} ms (simulated)\n`);
     expect(ev.faults & ~0x10).toBe(0x0102); // stall, axis 0 (0x10: a receive overflow, see above)
     await motionlessAfter(avr, ev.simMs);
+
+    // The e-stop over the fault: the firmware reports estop (the fault's bits still set), the
+    // service follows. Released and cleared, the firmware goes back to fault, not to parked:
+    // before 2026-12-02 it went to parked, turned the drives on, and the service unparked the
+    // stalled ram (PROTOCOL.md §3: a fault is left only by a reset).
+    writeFileSync(avr.estopFile, '');
+    await run.waitState('estop', 10_000);
+    await waitFor(() => avr.last()!.state === State.estop, 5000, 'firmware estop');
+    const pressed = avr.events().findLast((e) => e.state === State.estop)!;
+    expect(pressed.faults & ~0x10).toBe(0x0102);
+    rmSync(avr.estopFile);
+    const clear = runCli(['clear-estop', '--config', run.config]);
+    expect(clear.stderr).toContain('in fault');
+    expect(clear.status).toBe(1);
+    await waitFor(() => avr.last()!.state === State.fault, 5000, 'firmware back in fault');
+    await run.waitState('fault', 5000);
+    const back = avr.events().findLast((e) => e.state === State.fault)!;
+    expect(back.simMs).toBeGreaterThan(pressed.simMs);
+    expect(avr.events().filter((e) => e.simMs > pressed.simMs).map((e) => e.state)).not.toContain(State.parked);
+    await motionlessAfter(avr, back.simMs);
+    // Nothing further: the service does not unpark, the firmware stays off.
+    expect(run.status()!.state).toBe('fault');
   }, 150_000);
 
   it('a pot disconnected while enabled (wiper pulled to 0 V): feedback fault within 5 ticks, motors off, the service shows fault, nothing moves', async () => {

@@ -91,6 +91,28 @@ describe('safety supervisor', () => {
     expect(c.runUntil(() => c.state === S.online, 10_000)).toBeGreaterThan(0);
   });
 
+  it('a fault the MCU had before an e-stop outlives it: after the trigger is gone and clear-estop, fault again, never parked or enabled', () => {
+    const c = online();
+    c.mcu.fault(); // a stall, say: latched in the firmware until a reset
+    expect(c.runUntil(() => c.state === S.fault, 25)).toBeGreaterThan(0);
+    c.control.triggers.estop = true;
+    c.runUntil(() => c.state === S.estop, 5);
+    c.run(100);
+    expect(c.mcu.state).toBe(McuState.estop);
+    c.control.triggers.estop = false;
+    c.control.triggers.clearRequests++;
+    const sent = c.commands.length;
+    c.runUntil(() => c.state !== S.estop, 200);
+    expect(c.commands.slice(sent).map((x) => x.command)).toContain(Command.clearEstop);
+    expect(c.state).toBe(S.fault);
+    expect(c.loop.supervisor.cause).toBe(Cause.mcuFault);
+    c.run(2000);
+    expect(c.state).toBe(S.fault);
+    expect(c.mcu.state).toBe(McuState.fault);
+    expect(c.commands.slice(sent).map((x) => x.command)).not.toContain(Command.enable);
+    expect(c.engagement).toBe(0);
+  });
+
   it('an e-stop the MCU reports by itself latches the host too (with its next STATUS, ≤ 20 ms)', () => {
     const c = online();
     c.mcu.state = McuState.estop;
