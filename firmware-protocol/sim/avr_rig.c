@@ -256,7 +256,7 @@ static void on_enable(struct avr_irq_t *irq, uint32_t value, void *param) { (voi
  * firmware was told (targets) and what it reported (state, positions). */
 static rl_parser rx_parser, tx_parser;
 static uint64_t status_count;
-static double status_last_ms = -1, status_max_gap_ms; /* simulated: the firmware's own STATUS rate */
+static double status_last_ms = -1, status_first_ms = -1, status_max_gap_ms; /* simulated: the firmware's own STATUS rate */
 /* The interval from the last STATUS to `sim_ms` enters the longest one. */
 static void status_gap_to(double sim_ms) {
   if (status_last_ms >= 0 && sim_ms - status_last_ms > status_max_gap_ms) status_max_gap_ms = sim_ms - status_last_ms;
@@ -277,6 +277,7 @@ static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   const uint8_t *p = tx_parser.frame.payload;
   double sim_ms = avr->cycle / 16000.0;
   status_gap_to(sim_ms);
+  if (status_first_ms < 0) status_first_ms = sim_ms;
   status_last_ms = sim_ms;
   status_count++;
   for (int i = 0; i < p[5] && i < PLANT_MAX_AXES; i++) last_reported[i] = rl_get_u16(p + 6 + 2 * i);
@@ -487,7 +488,7 @@ static void write_stats(const char *path, double wall_s) {
   /* The stretch since the last STATUS counts too: a firmware that stopped sending would
    * otherwise show only the gaps before it stopped. */
   status_gap_to(sim_s * 1000);
-  fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms);
+  fprintf(f, "\"status\":{\"count\":%llu,\"maxGapMs\":%.3f,\"firstMs\":%.3f,\"lastMs\":%.3f},", (unsigned long long)status_count, status_max_gap_ms, status_first_ms, status_last_ms);
   if (feeding) {
     feeder_stats fst;
     feeder_get_stats(&fst);
