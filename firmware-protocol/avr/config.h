@@ -7,6 +7,18 @@
 #define CONFIG_H
 
 #define FIRMWARE_ID "riglink-avr 1.0"
+/* The calibration image (make calibrate): never drives anything (drive enable low, every duty 0,
+ * no homing, ENABLE refused) and reports each DC axis's pot as its ADC count, 0..1023, in
+ * STATUS, for POT_ADC_MIN / POT_ADC_MAX below (docs/firmware.md, Calibration). HELLO_ACK
+ * ends in " calibrate". */
+#ifndef CALIBRATE
+#define CALIBRATE 0
+#endif
+#if CALIBRATE
+#define CALIBRATE_TAG " calibrate"
+#else
+#define CALIBRATE_TAG ""
+#endif
 #define BAUD 500000UL             /* UBRR 3 with U2X at 16 MHz: exact (docs/firmware.md: why not 1 M) */
 #define TICK_HZ 1000              /* control tick (servo rate) */
 #define STATUS_MS 20

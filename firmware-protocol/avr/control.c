@@ -166,6 +166,11 @@ static void dc_compute(uint8_t i, uint8_t off) {
     return;
   }
   uint16_t raw = adc_block[i][adc_slot[i]]; /* the handler, if it runs meanwhile, writes the other slot */
+#if CALIBRATE
+  position[i] = (uint16_t)((raw + 2) >> 2); /* the pair's sum back to one 10-bit count, rounded */
+  dc_set_out(i, 0);
+  return;
+#endif
   /* Out of range: the wiper at a rail (no ram gets there: POT_LOST_* lie outside the travel),
    * in either conversion of the pair (adc_rail above). The fault waits POT_LOST_TICKS (a noise
    * spike is no fault), but the motor is never driven on such a reading, and it is not taken
@@ -652,6 +657,7 @@ static void tick_compute(void) {
 }
 
 uint8_t control_at_goal(void) {
+  if (CALIBRATE) return 1; /* nothing moves: parking is over at once */
   for (uint8_t i = 0; i < AXES; i++) {
     int32_t d = (int32_t)position[i] - goal[i];
 #if N_STEP > 0
@@ -697,7 +703,7 @@ void control_init(void) {
   STEP_DIR_DDR |= (1 << N_STEP) - 1;
   for (uint8_t i = 0; i < N_STEP; i++) {
     HOME_PORT |= 1 << HOME_BIT(i); /* pull-up */
-    st[i].homing = 1;
+    st[i].homing = !CALIBRATE;
   }
   DDRE |= 1 << PE3;
 #if N_STEP > 1
@@ -722,9 +728,9 @@ void control_init(void) {
   TCCR2B = 1 << CS22;
   TIMSK2 = 1 << OCIE2A;
   ESTOP_INT_SETUP();
-  if (!estop_pressed()) ENABLE_PORT |= 1 << ENABLE_BIT;
-  else {
+  if (estop_pressed()) {
     motors_off = 1;
     rig_state = RL_STATE_ESTOP;
-  }
+  } else if (CALIBRATE) motors_off = 1; /* the drives stay disabled for good */
+  else ENABLE_PORT |= 1 << ENABLE_BIT;
 }

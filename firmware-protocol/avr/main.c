@@ -69,7 +69,7 @@ static void handle(const rl_frame *f) {
     case RL_HELLO:
       playout_off();
       report_asked = 0; /* counts of the playout just ended: not for the new session */
-      send(rl_encode_hello_ack(tx_seq++, AXES, FIRMWARE_ID " " BOARD_NAME, out));
+      send(rl_encode_hello_ack(tx_seq++, AXES, FIRMWARE_ID " " BOARD_NAME CALIBRATE_TAG, out));
       return;
     case RL_SETPOINT:
       if (st == RL_STATE_HOLDING) set_state(0, RL_STATE_ENABLED);
@@ -84,7 +84,7 @@ static void handle(const rl_frame *f) {
       return;
     case RL_ENABLE:
       if (st == RL_STATE_ESTOP) result = RL_RESULT_ESTOP_LATCHED;
-      else if (st == RL_STATE_FAULT || !homed) result = RL_RESULT_BAD_STATE;
+      else if (st == RL_STATE_FAULT || !homed || CALIBRATE) result = RL_RESULT_BAD_STATE;
       else {
         if (st != RL_STATE_ENABLED) goals_here();
         set_state(0, RL_STATE_ENABLED);
@@ -114,8 +114,8 @@ static void handle(const rl_frame *f) {
       } else {
         goals_here();
         cli();
-        motors_off = 0;
-        ENABLE_PORT |= 1 << ENABLE_BIT;
+        motors_off = CALIBRATE;
+        if (!CALIBRATE) ENABLE_PORT |= 1 << ENABLE_BIT;
         sei();
         set_state(1, RL_STATE_PARKED);
       }

@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load-yaml.js';
 import { runCue } from './cue-command.js';
 import { runFit } from './fit-command.js';
 import { runIk } from './ik-command.js';
+import { runMcu } from './mcu-command.js';
 import { runReport } from './report-command.js';
 import { runCheckConfig, runClearEstop, runDemo, runService, runStatus } from './service-commands.js';
 import { USAGE, UsageError } from './usage.js';
@@ -49,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { set: { type: 'string', multiple: true } } });
       if (positionals.length !== 1) throw new UsageError('check-config takes exactly one FILE');
       return runCheckConfig(positionals[0]!, values);
+    }
+    case 'mcu': {
+      const { values } = parseArgs({ args: rest, strict: true, options: { port: { type: 'string' }, baud: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean' } } });
+      return runMcu(values, controller.signal);
     }
     case 'clear-estop': {
       const { values } = parseArgs({ args: rest, strict: true, options: { config: { type: 'string' }, status: { type: 'string' }, set: { type: 'string', multiple: true } } });

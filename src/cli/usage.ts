@@ -20,6 +20,10 @@ Usage:
                                         the running service's state, live
   motion-rig clear-estop [--config FILE | --status FILE]
                                         re-arm after an e-stop whose trigger is gone
+  motion-rig mcu --port PATH [--baud 500000] [--seconds N] [--json]
+                                        the rig's MCU alone (the service stopped): HELLO, then its STATUS live;
+                                        sends nothing that moves; with the calibration image, DC positions are
+                                        the pots' ADC counts (docs/firmware.md, Calibration)
   motion-rig demo [--virtual] [--seconds N] [--json]
                                         the whole service on built-in defaults: console simulator →
                                         pipeline → RigLink over a socat pty → MCU simulator (npm start)

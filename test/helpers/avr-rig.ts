@@ -101,6 +101,8 @@ export class AvrRig {
     readonly dir: string,
     private readonly args: string[] = [],
     readonly mcu: AvrMcu = 'atmega2560',
+    /** Another image for this board than the default one (e.g. the calibration image). */
+    private readonly elf?: string,
   ) {
     this.host = join(dir, 'avr-link');
     this.plantLog = join(dir, 'plant.log');
@@ -126,7 +128,7 @@ export class AvrRig {
 
   async start(): Promise<void> {
     const { dc, step } = this.axes;
-    const elf = this.mcu === 'atmega328p' ? UNO_ELF : MEGA_ELF;
+    const elf = this.elf ?? (this.mcu === 'atmega328p' ? UNO_ELF : MEGA_ELF);
     const files = ['--estop-file', this.estopFile, '--plant-log', this.plantLog, '--stats', this.stats, '--jam-file', this.jamFile, '--pot-lost-file', this.potLostFile];
     const args = ['--firmware', elf, '--link', this.host, '--mcu', this.mcu, '--axes-dc', String(dc), '--axes-step', String(step), ...files, ...this.args];
     this.proc = spawn(AVR_RIG, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -220,7 +220,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     // 20 ms each, give or take the first and last STATUS's own lateness (≤ 2.5 ms). Counted
     // from the check rather than on a grid, the firmware averaged 20.0022 ms here (49.995 Hz).
     const s = f.status;
-    process.stdout.write(`AVR ${label}: STATUS ${s.count} over ${round(s.lastMs - s.firstMs)} ms, ${round((s.lastMs - s.firstMs) / (s.count - 1), 4)} ms apart on average\n`);
+    process.stdout.write(`AVR ${label}: STATUS ${s.count} over ${round(s.lastMs - s.firstMs)} ms, ${((s.lastMs - s.firstMs) / (s.count - 1)).toFixed(4)} ms apart on average\n`);
     expect(s.lastMs - s.firstMs).toBeLessThanOrEqual(20 * (s.count - 1) + 2.5);
   };
 
@@ -286,6 +286,44 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     expect(Math.abs(f.firmware.rateAdjPpm - -5000)).toBeLessThan(1500);
     expect(f.afterFirstSecond.late).toBe(0);
   });
+
+  it("the calibration image drives nothing and, through motion-rig mcu, shows each pot's ADC count: the plant's 0.5 V and 4.5 V ends read as 101-102 and 920-921", async () => {
+    // docs/firmware.md, Calibration: flash it, move each ram to its ends, read the counts, set
+    // POT_ADC_MIN / POT_ADC_MAX. The plant stands at one end (--dc-start 0), then the other.
+    const h = readFileSync(join(AVR_BUILD, '..', 'sim', 'plant.h'), 'utf8');
+    const mv = (name: string) => Number(new RegExp(`#define PLANT_POT_${name}\\s+([0-9.]+)`).exec(h)![1]);
+    // 10-bit ADC on AVcc (5 V): the count is floor(mV · 1024 / 5000), the wiper ±PLANT_POT_NOISE mV.
+    const countAt = (x: number, noise = 0) => ((mv('MV0') + (mv('MV1') - mv('MV0')) * x + noise) * 1024) / 5000;
+    for (const end of [0, 1]) {
+      const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-'));
+      const avr = new AvrRig(dir, ['--dc-start', String(end)], 'atmega2560', join(AVR_BUILD, 'riglink-mega2560-calibrate.elf'));
+      try {
+        await avr.start();
+        const r = runCli(['mcu', '--port', avr.host, '--seconds', '3', '--json'], 30_000);
+        expect(r.status, r.stderr).toBe(0);
+        const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { firmware?: string; state?: string; positions?: number[] });
+        expect(lines[0]!.firmware).toBe('riglink-avr 1.0 mega2560 calibrate');
+        const statuses = lines.slice(1);
+        expect(statuses.length).toBeGreaterThan(10);
+        const counts = statuses.flatMap((x) => x.positions!.slice(0, 2));
+        process.stdout.write(`AVR calibration image, DC rams at ${end ? 'the far end' : 'the near end'}: ADC counts ${Math.min(...counts)}..${Math.max(...counts)} (closed form ${countAt(end, -mv('NOISE')).toFixed(1)}..${countAt(end, mv('NOISE')).toFixed(1)})\n`);
+        for (const c of counts) {
+          expect(c).toBeGreaterThanOrEqual(Math.floor(countAt(end, -mv('NOISE'))));
+          expect(c).toBeLessThanOrEqual(Math.ceil(countAt(end, mv('NOISE'))));
+        }
+        expect(statuses.every((x) => x.state === 'parked')).toBe(true);
+        // Nothing driven: the drive enable low and every duty 0 throughout, the step ram where it
+        // started (no homing), the DC rams where they stood.
+        const s = avr.samples();
+        expect(s.length).toBeGreaterThan(100);
+        expect(s.every((x) => x.enable === 0 && x.duty.every((d) => d === 0))).toBe(true);
+        for (let i = 0; i < 3; i++) expect(range(s.map((x) => x.plant[i]!))).toBe(0);
+      } finally {
+        await avr.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }, 60_000);
 
   it('handshake, homing, unpark; the rams track the setpoints; SIGTERM parks them', async () => {
     const { run, avr } = await online('drive:600');
