@@ -189,6 +189,14 @@ static isr_stat isr[64];
 typedef struct { int vec; avr_cycle_count_t start, nested; } isr_frame;
 static isr_frame isr_stack[16];
 static int isr_depth;
+/* The control tick's body runs at the exit of whichever handler leaves last (avr/rig.h), inside
+ * that handler's frame: counted as a frame of its own (ISR_BODY) from the entry of
+ * tick_deferred() to its return, so each handler's own cycles are the handler's. */
+#define ISR_BODY 63
+static uint32_t body_addr; /* tick_deferred's byte address, 0 when the ELF has no such symbol */
+static int body_open;
+static uint32_t body_ret_pc;
+static uint16_t body_ret_sp;
 static uint64_t uart_rx_bytes, uart_tx_bytes;
 /* Stack: the lowest SP seen (after start-up) against the end of .data + .bss: the free SRAM
  * that was never used, the headroom left for deeper nesting than this run produced. */
@@ -609,6 +617,8 @@ int main(int argc, char **argv) {
   avr_init(avr);
   avr_load_firmware(avr, &f);
   bss_end = (uint16_t)(pm->ram_start + f.datasize + f.bsssize);
+  for (uint32_t i = 0; i < f.symbolcount; i++)
+    if (!strcmp(f.symbol[i]->symbol, "tick_deferred")) body_addr = f.symbol[i]->addr;
   avr->vcc = avr->avcc = avr->aref = 5000;
   avr->sleep = on_sleep;
   avr->log = LOG_ERROR;
@@ -676,8 +686,11 @@ int main(int argc, char **argv) {
       state = avr_run(avr);
       watch_sp();
       if (profile && pc < PROF_MAX * 2) profile[pc >> 1] += avr->cycle - c0;
+      if (body_open && avr->pc == body_ret_pc && (avr->data[R_SPL] | (avr->data[R_SPH] << 8)) == body_ret_sp && isr_depth > 0 && isr_stack[isr_depth - 1].vec == ISR_BODY)
+        reti = 1; /* tick_deferred returned: its frame closes as a handler's would */
       if (reti && isr_depth > 0) {
         isr_frame *fr = &isr_stack[--isr_depth];
+        if (fr->vec == ISR_BODY) body_open = 0;
         avr_cycle_count_t incl = avr->cycle - fr->start;
         avr_cycle_count_t own = incl - fr->nested;
         isr_stat *s = &isr[fr->vec & 63];
@@ -686,6 +699,18 @@ int main(int argc, char **argv) {
         if (incl > s->max_incl) s->max_incl = (uint32_t)incl;
         if (own > s->max_excl) s->max_excl = (uint32_t)own;
         if (isr_depth > 0) isr_stack[isr_depth - 1].nested += incl;
+      }
+      if (body_addr && avr->pc == body_addr && !body_open && isr_depth > 0 && isr_depth < 16) {
+        /* Entered by a call: the return address is on the stack, high byte first (3 bytes on
+         * a 22-bit PC, 2 otherwise; word address). */
+        uint16_t sp = avr->data[R_SPL] | (avr->data[R_SPH] << 8);
+        int n = avr->address_size;
+        uint32_t ret = 0;
+        for (int i = 1; i <= n; i++) ret = (ret << 8) | avr->data[sp + i];
+        body_ret_pc = ret * 2;
+        body_ret_sp = (uint16_t)(sp + n);
+        body_open = 1;
+        isr_stack[isr_depth++] = (isr_frame){ISR_BODY, avr->cycle, 0};
       }
       if (avr->pc != pc && avr->pc > 0 && avr->pc < vec_end && !(pc >= avr->pc && pc < avr->pc + avr->vector_size)) {
         /* Just vectored (the response cycles are already counted in avr->cycle). */
