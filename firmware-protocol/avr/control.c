@@ -55,6 +55,17 @@ static void fault(uint16_t bits, uint8_t axis);
 /* ---------- DC + pot ---------- */
 /* Outputs for the next tick, written by the tick's first instructions (the stub below). */
 volatile uint16_t out_ocr[3];
+/* Timer1's TCCR1A as the tick's vector writes it: fast PWM (WGM 14), and a channel's output
+ * connected only while its duty is above 0. At OCR1x = 0, fast PWM still puts a one-clock
+ * spike on the pin every period (datasheet, "Fast PWM Mode"); disconnected, the pin is its
+ * PORT bit, low. */
+#define TCCR1A_OFF (N_DC > 0 ? 1 << WGM11 : 0)
+volatile uint8_t out_tccr1a = TCCR1A_OFF;
+#if N_DC > 0
+static uint8_t com_next = TCCR1A_OFF; /* the body's, as dc_set_out leaves it */
+/* Per channel, not 1 << (7 - 2i): a shift by a variable is a loop on an AVR. */
+static const uint8_t com_bit[3] = {1 << 7, 1 << 5, 1 << 3}; /* COM1A1, COM1B1, COM1C1 */
+#endif
 volatile uint8_t out_dir;
 #if N_DC > 0
 typedef struct {
@@ -144,6 +155,7 @@ static uint16_t pot_to_wire(uint16_t s) {
 static void dc_set_out(uint8_t i, int16_t duty) {
   uint16_t mag = duty < 0 ? (uint16_t)-duty : (uint16_t)duty;
   out_ocr[i] = mag;
+  com_next = mag ? com_next | com_bit[i] : com_next & ~com_bit[i];
 #if defined(__AVR_ATmega2560__)
   uint8_t m = 1 << DIR_BIT(i);
   out_dir = duty < 0 ? (out_dir | m) : (out_dir & ~m);
@@ -541,6 +553,8 @@ ISR(ESTOP_vect) {
   motors_off = 1;
   ENABLE_PORT &= ~(1 << ENABLE_BIT);
   out_ocr[0] = out_ocr[1] = out_ocr[2] = 0;
+  out_tccr1a = TCCR1A_OFF;
+  TCCR1A = TCCR1A_OFF;
   OCR1A = 0;
   OCR1B = 0;
 #if defined(__AVR_ATmega2560__)
@@ -585,11 +599,12 @@ ISR(TIMER2_COMPA_vect, ISR_NAKED) {
       "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
       "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
       "lds r24, out_ocr+5\n\t" "sts %[c_h], r24\n\t" "lds r24, out_ocr+4\n\t" "sts %[c_l], r24\n\t"
+      "lds r24, out_tccr1a\n\t" "sts %[tccr1a], r24\n\t"
       "lds r24, out_dir\n\t" "out %[dirp], r24\n\t"
       "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t" /* not sbi: simavr would toggle every set bit of PINx */
       "in r24, __SREG__\n\t" "push r24\n\t"
       TICK_STUB_TAIL ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
-      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [c_h] "n"(_SFR_MEM_ADDR(OCR1CH)), [c_l] "n"(_SFR_MEM_ADDR(OCR1CL)), [dirp] "I"(_SFR_IO_ADDR(DIR_PORT)),
+      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [c_h] "n"(_SFR_MEM_ADDR(OCR1CH)), [c_l] "n"(_SFR_MEM_ADDR(OCR1CL)), [tccr1a] "n"(_SFR_MEM_ADDR(TCCR1A)), [dirp] "I"(_SFR_IO_ADDR(DIR_PORT)),
       [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)), [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
 }
 #else
@@ -598,10 +613,11 @@ ISR(TIMER2_COMPA_vect, ISR_NAKED) {
       "push r24\n\t"
       "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
       "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
+      "lds r24, out_tccr1a\n\t" "sts %[tccr1a], r24\n\t"
       "ldi r24, %[tpm]\n\t" "out %[tp], r24\n\t"
       "in r24, __SREG__\n\t" "push r24\n\t"
       TICK_STUB_TAIL ::[a_h] "n"(_SFR_MEM_ADDR(OCR1AH)), [a_l] "n"(_SFR_MEM_ADDR(OCR1AL)), [b_h] "n"(_SFR_MEM_ADDR(OCR1BH)),
-      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)),
+      [b_l] "n"(_SFR_MEM_ADDR(OCR1BL)), [tccr1a] "n"(_SFR_MEM_ADDR(TCCR1A)), [tp] "I"(_SFR_IO_ADDR(TP_PIN)), [tpm] "M"(1 << TP_BIT), [gpior] "I"(_SFR_IO_ADDR(GPIOR0)),
       [active] "M"(NEST_ACTIVE_MASK), [pending] "I"(NEST_TICK_PENDING));
 }
 #endif
@@ -643,6 +659,7 @@ static void tick_compute(void) {
   }
 #if N_DC > 0
   for (uint8_t i = 0; i < N_DC; i++) dc_compute(i, moff);
+  out_tccr1a = com_next;
   adc_start_pass();
 #endif
 #if N_STEP > 0
@@ -684,16 +701,10 @@ void control_init(void) {
   DDRB |= 1 << PB0;
 #endif
   for (uint8_t i = 0; i < N_DC; i++) PWM_DDR |= 1 << PWM_BIT(i);
-  /* Timer1: fast PWM, TOP = ICR1 (WGM 14), non-inverting on the used channels, no prescaler. */
+  /* Timer1: fast PWM, TOP = ICR1 (WGM 14), no prescaler; a channel non-inverting while its
+   * duty is above 0 (out_tccr1a), disconnected (low) at 0. */
   ICR1 = PWM_TOP;
-  TCCR1A = (1 << WGM11) | (1 << COM1A1)
-#if N_DC > 1
-           | (1 << COM1B1)
-#endif
-#if N_DC > 2
-           | (1 << COM1C1)
-#endif
-      ;
+  TCCR1A = TCCR1A_OFF;
   TCCR1B = (1 << WGM13) | (1 << WGM12) | (1 << CS10);
   /* ADC: AVcc reference, clock/128 = 125 kHz, one conversion per ~104 µs. */
   ADMUX = 1 << REFS0;

@@ -4,7 +4,7 @@
  *   avr-rig --firmware ELF --link PATH [--estop-file FILE] [--mcu atmega2560|atmega328p]
  *           [--axes-dc 2] [--axes-step 1] [--start-steps 3000] [--dc-start 0.3] [--plant-log FILE]
  *           [--stats FILE] [--isr-stats 0|1] [--profile FILE] [--pot-lost-file FILE] [--jam-file FILE]
- *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000] [--feed-ppm 0]
+ *           [--pot-lost-mid-pair 0|1] [--drive-log-ms 20] [--feed-hz HZ [--feed-late-us L] [--feed-frames 5000] [--feed-ppm 0] [--feed-seed N]
  *           [--feed-swing 2000] [--feed-cycle-ms 2000] [--feed-log FILE]
  *           [--feed-estop-every-ms P]]
  *
@@ -59,6 +59,7 @@
  * --feed-frames SETPOINT_TIMED at HZ, each 0..L µs late (a fixed pseudo-random draw); the run
  * is not throttled to the wall clock and ends 400 ms (simulated) after the firmware has reported
  * on the last frame (it holds, the rams come to rest: "axes" below compares them);
+ * --feed-seed N: another draw of the frames' lateness than the fixed one (for how robust a result is);
  * --feed-ppm: the host's period that many ppm long (negative: short) in the MCU's time (|ppm| < 20000);
  * --feed-swing W (0..30000, default 2000) --feed-cycle-ms C (≥ 100, default 2000): the targets' sine
  * (feeder.c), W wire units each way over C ms; --feed-log FILE: a line per PLAYOUT_STATUS (feeder.h);
@@ -198,6 +199,7 @@ static int body_open;
 static uint32_t body_ret_pc;
 static uint16_t body_ret_sp;
 static uint64_t uart_rx_bytes, uart_tx_bytes;
+static uint64_t pwm_spike_steps; /* plant steps with a PWM channel connected at OCR1x = 0 */
 /* Stack: the lowest SP seen (after start-up) against the end of .data + .bss: the free SRAM
  * that was never used, the headroom left for deeper nesting than this run produced. */
 static uint16_t min_sp = 0xFFFF, bss_end;
@@ -383,6 +385,8 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
   for (int i = 0; i < pl.n_dc; i++) {
     int com = (tccr1a >> (6 - 2 * i)) & 3; /* COM1x1:0 for A, B, C */
     double duty = 0;
+    /* Connected at OCR 0: fast PWM's one-clock spike each period (not modelled as drive). */
+    if (com == 2 && top && rd16(pm->ocr[i]) == 0) pwm_spike_steps++;
     if (com == 2 && top) {
       uint16_t ocr = rd16(pm->ocr[i]);
       duty = ocr >= top ? 1.0 : (double)ocr / (top + 1);
@@ -519,6 +523,7 @@ static void write_stats(const char *path, double wall_s) {
   write_tap(f, "playoutAtDelivery", &at_uart);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
+  fprintf(f, "\"pwmSpikeSteps\":%llu,", (unsigned long long)pwm_spike_steps);
   fprintf(f, "\"isr\":{");
   int first = 1;
   for (int v = 0; v < 64; v++) {
@@ -561,6 +566,7 @@ int main(int argc, char **argv) {
   int n_dc = 2, n_step = 1, trace = 0;
   uint32_t feed_hz = 0, feed_late_us = 0, feed_frames = 5000;
   double feed_ppm = 0, feed_swing = 2000, feed_cycle_ms = 2000;
+  long feed_seed = -1;
   const char *feed_log = NULL;
   long start_steps = 3000;
   double dc_start = 0.3; /* DC rams part-way out at power-up */
@@ -586,6 +592,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--feed-late-us")) feed_late_us = (uint32_t)atol(v);
     else if (!strcmp(k, "--feed-frames")) feed_frames = (uint32_t)atol(v);
     else if (!strcmp(k, "--feed-ppm")) feed_ppm = atof(v);
+    else if (!strcmp(k, "--feed-seed")) feed_seed = atol(v);
     else if (!strcmp(k, "--feed-swing")) feed_swing = atof(v);
     else if (!strcmp(k, "--feed-cycle-ms")) feed_cycle_ms = atof(v);
     else if (!strcmp(k, "--feed-log")) feed_log = v;
@@ -667,6 +674,7 @@ int main(int argc, char **argv) {
     setvbuf(lf, NULL, _IOLBF, 0);
     feeder_log_to(lf);
   }
+  if (feed_hz && feed_seed >= 0) feeder_seed((uint32_t)feed_seed);
   if (feed_hz) feeder_start(avr, (uint8_t)n_axes, feed_hz, feed_late_us, feed_frames, feed_ppm, feed_swing, feed_cycle_ms);
   double next_check = t_mono0;
   int estop_now = exists(estop_file);

@@ -7,7 +7,8 @@
  * counts is the firmware's (or the wire's) doing. It speaks as the service does: HELLO, SET_PLAYOUT
  * (the period, the 2 ms delay), ENABLE until the firmware is enabled (it refuses until homed),
  * then one SETPOINT_TIMED per period, each handed to the UART `late_us` after its tick, where
- * late_us is drawn uniformly from [0, max_late_us] by a fixed LCG (the same every run). Targets: a
+ * late_us is drawn uniformly from [0, max_late_us] by a fixed LCG (the same every run unless
+ * --feed-seed gives another seed). Targets: a
  * sine above the park position on every axis: by default 2,000 wire units each way over 2 s (the step
  * ram at most ~1,000 steps/s); --feed-swing and --feed-cycle-ms make it fast (28,000 over 1 s
  * keeps a step ram at its 25,000 steps/s limit for most of each stroke, as kerbs would). It reads the firmware's PLAYOUT_STATUS.
@@ -41,6 +42,8 @@ static double stream_t0_ms, last_enable_ms = -1e9, last_clear_ms = -1e9;
 static uint8_t buf[RIGLINK_MAX_FRAME];
 
 static void send_at(size_t n, double due_ms) { pty_link_inject(buf, n, due_ms); }
+
+void feeder_seed(uint32_t seed) { lcg = seed; }
 
 static uint32_t next_late_us(void) {
   lcg = lcg * 1664525u + 1013904223u;

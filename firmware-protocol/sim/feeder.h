@@ -33,6 +33,8 @@ typedef struct {
  * the handshake), each up to late_us late; targets a sine `swing` wire units each way about
  * park + 1,000 + swing, one cycle per `cycle_ms`. */
 void feeder_start(avr_t *avr, uint8_t axes, uint32_t hz, uint32_t late_us, uint32_t frames, double ppm, double swing, double cycle_ms);
+/* Before feeder_start: the lateness draw's seed (12345 unless set), for another draw than the tests'. */
+void feeder_seed(uint32_t seed);
 /* Each frame the firmware sends. */
 void feeder_on_frame(const rl_frame *f);
 void feeder_get_stats(feeder_stats *s);

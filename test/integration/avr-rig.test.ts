@@ -179,7 +179,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   type FeedOptions = { ppm?: number; lateUs?: number; frames?: number; swing?: number; cycleMs?: number; image?: string; dc?: number; step?: number; estopEveryMs?: number };
   type Counts = { accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number; rateAdjPpm: number };
   type Feed = { framesSent: number; setPlayoutResult: number; done: boolean; state: number; faults: number; estops: number; recovered: number; firmware: Counts; afterFirstSecond: { fromTick: number; accepted: number; late: number; minLeadUs: number } };
-  type FeedRun = Feed & { axes: { plant: number[]; reported: number[] }; status: { count: number; maxGapMs: number; firstMs: number; lastMs: number } };
+  type FeedRun = Feed & { axes: { plant: number[]; reported: number[] }; status: { count: number; maxGapMs: number; firstMs: number; lastMs: number }; pwmSpikeSteps: number };
   const feed = (mcu: AvrMcu, o: FeedOptions = {}): FeedRun => {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-feed-'));
     try {
@@ -193,8 +193,8 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       const args = ['--firmware', elf, '--mcu', mcu, ...axes, '--link', join(dir, 'link'), '--stats', stats, '--feed-hz', '1000', ...stream, ...motion, ...estop];
       const r = spawnSync(join(AVR_BUILD, 'avr-rig'), args, { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(readFileSync(stats, 'utf8')) as { feed: Feed; axes: FeedRun['axes']; status: FeedRun['status'] };
-      return { ...out.feed, axes: out.axes, status: out.status };
+      const out = JSON.parse(readFileSync(stats, 'utf8')) as { feed: Feed; axes: FeedRun['axes']; status: FeedRun['status']; pwmSpikeSteps: number };
+      return { ...out.feed, axes: out.axes, status: out.status, pwmSpikeSteps: out.pwmSpikeSteps };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -272,6 +272,10 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       expect(f.afterFirstSecond.accepted).toBeGreaterThan(3800);
       expect(f.afterFirstSecond.late).toBe(0);
       expect(f.afterFirstSecond.minLeadUs).toBeGreaterThan(0);
+      // A DC ram at duty 0 gets no PWM at all: its channel disconnected, not connected at OCR1x
+      // = 0, where fast PWM still sends a one-clock spike each period (470 plant steps of 0.1 ms
+      // in 3 s before 2026-12-02, the Mega).
+      expect(f.pwmSpikeSteps).toBe(0);
     }
   });
 
