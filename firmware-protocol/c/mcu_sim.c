@@ -396,7 +396,12 @@ int main(int argc, char **argv) {
     }
     if (state == RL_STATE_PARKING && at_target) SET_STATE(RL_STATE_PARKED);
     if (t - last_status >= status_ms) {
-      last_status = t;
+      /* On a fixed grid, as the AVR firmware sends it: counted from each late wake-up (this
+       * loop's poll, 1 ms plus the host's lateness) the intervals ran long, and the host's
+       * stuck-STATUS check (3 in a row) took up to ~100 ms to see a deaf MCU. A whole interval
+       * behind: start the grid again rather than send a burst. */
+      last_status += status_ms;
+      if (t - last_status >= status_ms) last_status = t;
       uint16_t positions[RIGLINK_MAX_AXES];
       uint8_t n = faults_status_positions(&faults, pos, axes, park, positions);
       SEND(rl_encode_status(tx_seq++, state, 0, last_seq, n, positions, out));
