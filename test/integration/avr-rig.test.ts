@@ -129,7 +129,8 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   /**
    * SIGTERM: the service parks the rig through the firmware (PARK) and exits 0. On a host too
    * loaded for the service to keep its session, the firmware's watchdog parks it instead
-   * (holding, then parking): either way the firmware must end parked, judged on the plant
+   * (holding, then parking), and only then is that path accepted: either way the firmware
+   * must end parked, judged on the plant
    * 300 ms (simulated) after the STATUS that said so (the DC rams report parked on entering
    * DC_PARKED_TOL at park speed and settle after); the path is printed.
    */
@@ -141,6 +142,12 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     await waitFor(() => avr.events().at(-1)?.state === State.parked, 30_000, 'firmware parked');
     const path = avr.events().slice(since - 1).map((e) => Object.keys(State).find((k) => State[k as keyof typeof State] === e.state));
     process.stdout.write(`AVR SIGTERM: firmware states ${path.join(' → ')}\n`);
+    // The service's own park, not the watchdog's: unless the service lost its session while
+    // stopping (a fault logged after 'stopping'), the firmware never went through holding (its
+    // watchdog's first step) on the way to parked.
+    const stopping = run.out.slice(run.out.indexOf('"event":"stopping"'));
+    expect(stopping.length).toBeLessThan(run.out.length);
+    if (!stopping.includes('"state":"fault"')) expect(path).not.toContain('holding');
     const parked = avr.events().at(-1)!;
     await avr.reachSim(parked.simMs + 300);
     const last = avr.samples().find((x) => x.simMs >= parked.simMs + 300)!;
