@@ -60,7 +60,7 @@ volatile uint16_t out_ocr[3];
  * spike on the pin every period (datasheet, "Fast PWM Mode"); disconnected, the pin is its
  * PORT bit, low. */
 #define TCCR1A_OFF (N_DC > 0 ? 1 << WGM11 : 0)
-volatile uint8_t out_tccr1a = TCCR1A_OFF;
+volatile uint8_t out_tccr1a = TCCR1A_OFF, out_tccr1a_keep = TCCR1A_OFF; /* after and before the vector's OCR writes */
 #if N_DC > 0
 static uint8_t com_next = TCCR1A_OFF; /* the body's, as dc_set_out leaves it */
 /* Per channel, not 1 << (7 - 2i): a shift by a variable is a loop on an AVR. */
@@ -179,7 +179,9 @@ static void dc_compute(uint8_t i, uint8_t off) {
   }
   uint16_t raw = adc_block[i][adc_slot[i]]; /* the handler, if it runs meanwhile, writes the other slot */
 #if CALIBRATE
-  position[i] = (uint16_t)((raw + 2) >> 2); /* the pair's sum back to one 10-bit count, rounded */
+  /* the pair's sum back to one 10-bit count, rounded; a rail reading (outside POT_LOST_LO..HI,
+   * 0 or 0xFFFF) as 0 or 1023 */
+  position[i] = raw == 0xFFFF ? 1023 : (uint16_t)((raw + 2) >> 2);
   dc_set_out(i, 0);
   return;
 #endif
@@ -209,7 +211,7 @@ static void dc_compute(uint8_t i, uint8_t off) {
   a->hist[a->hi & 3] = pos;
   a->hi++;
   int16_t vmeas = (int16_t)(((int32_t)pos - (int32_t)a->hist[a->hi & 3]) >> 2); /* wire per tick, over 4 ticks */
-  if (off || rig_state == RL_STATE_FAULT) {
+  if (off || rig_faults) { /* a latched fault: off in fault and in an estop entered from it */
     a->ref = (int32_t)pos * 16;
     a->vref = 0;
     a->integ = 0;
@@ -476,7 +478,7 @@ static void step_stop_now(uint8_t i) {
 static void step_compute(uint8_t i, uint8_t off) {
   step_axis *s = &st[i];
   uint8_t ax = N_DC + i;
-  if (off || rig_state == RL_STATE_FAULT) {
+  if (off || rig_faults) { /* a latched fault: off in fault and in an estop entered from it */
     if (s->running) step_stop_now(i);
     position[ax] = steps_to_wire(step_pos(s));
     return;
@@ -543,7 +545,7 @@ static void step_compute(uint8_t i, uint8_t off) {
 #endif
 
 static void fault(uint16_t bits, uint8_t axis) {
-  if (rig_state == RL_STATE_FAULT) return;
+  if (rig_faults) return; /* the first fault stands (its state may be estop since: PROTOCOL.md §3) */
   rig_faults = bits | ((uint16_t)(axis + 1) << 8);
   rig_state = RL_STATE_FAULT;
 }
@@ -553,7 +555,7 @@ ISR(ESTOP_vect) {
   motors_off = 1;
   ENABLE_PORT &= ~(1 << ENABLE_BIT);
   out_ocr[0] = out_ocr[1] = out_ocr[2] = 0;
-  out_tccr1a = TCCR1A_OFF;
+  out_tccr1a = out_tccr1a_keep = TCCR1A_OFF;
   TCCR1A = TCCR1A_OFF;
   OCR1A = 0;
   OCR1B = 0;
@@ -596,6 +598,7 @@ void tick_body(void) __attribute__((signal, used, externally_visible));
 ISR(TIMER2_COMPA_vect, ISR_NAKED) {
   __asm__ volatile(
       "push r24\n\t"
+      "lds r24, out_tccr1a_keep\n\t" "sts %[tccr1a], r24\n\t"
       "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
       "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
       "lds r24, out_ocr+5\n\t" "sts %[c_h], r24\n\t" "lds r24, out_ocr+4\n\t" "sts %[c_l], r24\n\t"
@@ -611,6 +614,7 @@ ISR(TIMER2_COMPA_vect, ISR_NAKED) {
 ISR(TIMER2_COMPA_vect, ISR_NAKED) {
   __asm__ volatile(
       "push r24\n\t"
+      "lds r24, out_tccr1a_keep\n\t" "sts %[tccr1a], r24\n\t"
       "lds r24, out_ocr+1\n\t" "sts %[a_h], r24\n\t" "lds r24, out_ocr\n\t" "sts %[a_l], r24\n\t"
       "lds r24, out_ocr+3\n\t" "sts %[b_h], r24\n\t" "lds r24, out_ocr+2\n\t" "sts %[b_l], r24\n\t"
       "lds r24, out_tccr1a\n\t" "sts %[tccr1a], r24\n\t"
@@ -659,7 +663,18 @@ static void tick_compute(void) {
   }
 #if N_DC > 0
   for (uint8_t i = 0; i < N_DC; i++) dc_compute(i, moff);
+  /* The e-stop handler may have run since `moff` was read, zeroed out_ocr and disconnected
+   * every channel: what this body computed must not re-arm them for the next vector. */
+  cli();
+  if (motors_off) {
+    for (uint8_t i = 0; i < N_DC; i++) out_ocr[i] = 0;
+    com_next = TCCR1A_OFF;
+  }
+  /* Channels going to 0 are disconnected before the vector writes their OCR, and channels
+   * leaving 0 connected after: at no moment is one connected at OCR 0. */
+  out_tccr1a_keep = out_tccr1a & com_next;
   out_tccr1a = com_next;
+  sei();
   adc_start_pass();
 #endif
 #if N_STEP > 0
@@ -670,7 +685,7 @@ static void tick_compute(void) {
   }
   homed = all;
 #endif
-  if (rig_state == RL_STATE_FAULT) ENABLE_PORT &= ~(1 << ENABLE_BIT);
+  if (rig_faults) ENABLE_PORT &= ~(1 << ENABLE_BIT);
 }
 
 uint8_t control_at_goal(void) {

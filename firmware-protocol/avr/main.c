@@ -99,6 +99,8 @@ static void handle(const rl_frame *f) {
       }
       break;
     case RL_ESTOP:
+      /* From fault too (PROTOCOL.md §3): a latched fault keeps every output off in estop
+       * (control.c tests rig_faults, not the state). */
       if (st != RL_STATE_ESTOP) {
         goals_here(); /* controlled stop where they are; latched */
         set_state(1, RL_STATE_ESTOP);
@@ -106,18 +108,22 @@ static void handle(const rl_frame *f) {
       break;
     case RL_CLEAR_ESTOP:
       if (st != RL_STATE_ESTOP || estop_pressed()) result = RL_RESULT_BAD_STATE;
-      else if (read_u16(&rig_faults)) {
-        /* A fault came before the e-stop: clearing the e-stop does not clear it (a fault is
-         * left only by a reset, PROTOCOL.md §3), so back to fault with the drives still off.
-         * Without this a stalled ram or a frozen pot was back in service after a press. */
-        set_state(1, RL_STATE_FAULT);
-      } else {
+      else {
+        /* A fault that came before the e-stop (or during it) is not cleared with it: a fault is
+         * left only by a reset (PROTOCOL.md §3). Back to fault with the drives still off;
+         * without this a stalled ram or a frozen pot was back in service after a press. The
+         * check and the change in one step: a fault the tick raises in between would be lost. */
         goals_here();
         cli();
-        motors_off = CALIBRATE;
-        if (!CALIBRATE) ENABLE_PORT |= 1 << ENABLE_BIT;
+        uint8_t faulted = rig_faults != 0;
+        if (!faulted) {
+          motors_off = CALIBRATE;
+          if (!CALIBRATE) ENABLE_PORT |= 1 << ENABLE_BIT;
+        }
+        rig_state = faulted ? RL_STATE_FAULT : RL_STATE_PARKED;
         sei();
-        set_state(1, RL_STATE_PARKED);
+        playout_flush();
+        slow = 0;
       }
       break;
     case RL_SET_WATCHDOG:

@@ -168,8 +168,14 @@ static avr_irq_t *pin_irq(char port, int bit) { return avr_io_getirq(avr, AVR_IO
 /* An input the harness drives (switch, e-stop): simavr lets a PORT write (the pull-up bit)
  * override a pin raised from outside unless the pin is declared externally driven. */
 static uint8_t ext_mask[16], ext_value[16];
+static long long estop_low_since = -1; /* cycle the e-stop pin went low, -1 while released */
+static uint64_t duty_pressed_steps;    /* plant steps with a DC duty > 0 while the pin is pressed */
 static void drive_input(char port, int bit, int level) {
   int k = port - 'A';
+  if (port == pm->estop_port && bit == pm->estop_bit) {
+    if (!level && estop_low_since < 0) estop_low_since = (long long)avr->cycle;
+    else if (level) estop_low_since = -1;
+  }
   ext_mask[k] |= 1 << bit;
   if (level) ext_value[k] |= 1 << bit; else ext_value[k] &= ~(1 << bit);
   avr_ioport_external_t e = {.name = port, .mask = ext_mask[k], .value = ext_value[k]};
@@ -394,6 +400,8 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
     int dir = pin_irq(pm->dir_port[i], pm->dir_bit[i])->value & 1;
     duty_pm[i] = (int)((dir ? -duty : duty) * 1000.0 + (dir ? -0.5 : 0.5));
     plant_dc_step(&pl, i, dir ? -duty : duty, enable_level, PLANT_DT_CYCLES / 16e6);
+    /* Pressed for a plant step already: the e-stop handler has run; no channel may drive. */
+    if (duty != 0 && estop_low_since >= 0 && (long long)when - estop_low_since > PLANT_DT_CYCLES) duty_pressed_steps++;
     avr_raise_irq(adc_irq[i], (uint32_t)(plant_pot_mv(&pl, i) + 0.5));
   }
   if (plant_log && pl.n_dc > 0 && when / 16000.0 <= drive_log_until && (duty_pm[0] != drive_last_duty || enable_level != drive_last_en)) {
@@ -523,7 +531,7 @@ static void write_stats(const char *path, double wall_s) {
   write_tap(f, "playoutAtDelivery", &at_uart);
   fprintf(f, "\"stack\":{\"ramEnd\":%u,\"bssEnd\":%u,\"minSp\":%u,\"maxUsedBytes\":%d,\"minFreeBytes\":%d},", (unsigned)avr->ramend, bss_end, min_sp,
           (int)avr->ramend - (int)min_sp, (int)min_sp + 1 - (int)bss_end);
-  fprintf(f, "\"pwmSpikeSteps\":%llu,", (unsigned long long)pwm_spike_steps);
+  fprintf(f, "\"pwmSpikeSteps\":%llu,\"dutyWhilePressedSteps\":%llu,", (unsigned long long)pwm_spike_steps, (unsigned long long)duty_pressed_steps);
   fprintf(f, "\"isr\":{");
   int first = 1;
   for (int v = 0; v < 64; v++) {

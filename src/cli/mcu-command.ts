@@ -8,8 +8,9 @@ import { UsageError, intOption } from './usage.js';
  * `motion-rig mcu --port PATH`: the rig's MCU on its own, without the service (which holds the
  * port while it runs). It says HELLO until the MCU answers (an Arduino resets when its port is
  * opened, and its bootloader waits 1-2 s before the firmware runs), then prints what the MCU's
- * STATUS says, a line each 100 ms: state, faults, positions. It sends HELLO and nothing else,
- * so it never moves the rig. With the calibration image (`make -C firmware-protocol calibrate`)
+ * STATUS says, a line each 100 ms: state, faults, positions. It sends HELLO and nothing else.
+ * The MCU may move on its own: an Arduino reset by the port's opening boots, and the normal
+ * image then homes its step axes and parks (the calibration image does neither). With the calibration image (`make -C firmware-protocol calibrate`)
  * each DC axis's position is its pot's ADC count, 0..1023 (docs/firmware.md, Calibration).
  */
 export async function runMcu(v: { port?: string; baud?: string; seconds?: string; json?: boolean }, signal: AbortSignal): Promise<number> {
@@ -17,7 +18,13 @@ export async function runMcu(v: { port?: string; baud?: string; seconds?: string
   const baudRate = intOption('baud', v.baud, 1200, 4_000_000) ?? 500_000;
   const seconds = intOption('seconds', v.seconds, 1, 86_400);
   const fd = await openTty(v.port, { baudRate, hupcl: false });
-  const reader = ttyReader(await openTtyReadSide(v.port));
+  let reader: ReturnType<typeof ttyReader>;
+  try {
+    reader = ttyReader(await openTtyReadSide(v.port));
+  } catch (err) {
+    await closeTty(fd).catch(() => undefined);
+    throw err;
+  }
   const encoder = new FrameEncoder();
   let hello: { axes: number; firmware: string } | undefined;
   let last: { state: number; faults: number; positions: number[] } | undefined;
@@ -47,6 +54,8 @@ export async function runMcu(v: { port?: string; baud?: string; seconds?: string
     },
   });
   reader.on('data', (chunk: Buffer) => parser.push(chunk));
+  let lostPort: string | undefined;
+  reader.on('error', (err: Error) => (lostPort = err.message));
   const sendHello = () => {
     const n = encoder.encode(MessageType.HELLO, 1, [RIGLINK_VERSION]);
     try {
@@ -56,10 +65,14 @@ export async function runMcu(v: { port?: string; baud?: string; seconds?: string
     }
   };
   const started = performance.now();
+  let closed = false;
   try {
     sendHello();
     await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve(); // Ctrl-C while the port was opening
+      let done = false;
       const finish = () => {
+        done = true;
         clearInterval(timer);
         resolve();
       };
@@ -70,11 +83,19 @@ export async function runMcu(v: { port?: string; baud?: string; seconds?: string
         if (seconds !== undefined && ms >= seconds * 1000) finish();
       }, 500);
       signal.addEventListener('abort', finish, { once: true });
-      reader.once('close', finish);
+      reader.once('close', () => {
+        if (done) return; // our own destroy() below
+        closed = true; // unplugged, or the MCU's USB bridge went away
+        finish();
+      });
     });
   } finally {
     reader.destroy();
     await closeTty(fd).catch(() => undefined);
+  }
+  if (closed) {
+    process.stderr.write(`${v.port}: the port closed${lostPort ? ` (${lostPort})` : ''}\n`);
+    return 1;
   }
   if (!hello) {
     process.stderr.write(`${v.port}: no HELLO_ACK within 10 s at ${baudRate} baud (is it the rig's MCU, flashed with RigLink firmware, at this baud?)\n`);

@@ -186,7 +186,7 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   type FeedOptions = { ppm?: number; lateUs?: number; frames?: number; swing?: number; cycleMs?: number; image?: string; dc?: number; step?: number; estopEveryMs?: number };
   type Counts = { accepted: number; late: number; stale: number; outside: number; overflow: number; minLeadUs: number; rateAdjPpm: number };
   type Feed = { framesSent: number; setPlayoutResult: number; done: boolean; state: number; faults: number; estops: number; recovered: number; firmware: Counts; afterFirstSecond: { fromTick: number; accepted: number; late: number; minLeadUs: number } };
-  type FeedRun = Feed & { axes: { plant: number[]; reported: number[] }; status: { count: number; maxGapMs: number; firstMs: number; lastMs: number }; pwmSpikeSteps: number };
+  type FeedRun = Feed & { axes: { plant: number[]; reported: number[] }; status: { count: number; maxGapMs: number; firstMs: number; lastMs: number }; pwmSpikeSteps: number; dutyWhilePressedSteps: number };
   const feed = (mcu: AvrMcu, o: FeedOptions = {}): FeedRun => {
     const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-feed-'));
     try {
@@ -200,8 +200,8 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
       const args = ['--firmware', elf, '--mcu', mcu, ...axes, '--link', join(dir, 'link'), '--stats', stats, '--feed-hz', '1000', ...stream, ...motion, ...estop];
       const r = spawnSync(join(AVR_BUILD, 'avr-rig'), args, { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
-      const out = JSON.parse(readFileSync(stats, 'utf8')) as { feed: Feed; axes: FeedRun['axes']; status: FeedRun['status']; pwmSpikeSteps: number };
-      return { ...out.feed, axes: out.axes, status: out.status, pwmSpikeSteps: out.pwmSpikeSteps };
+      const out = JSON.parse(readFileSync(stats, 'utf8')) as { feed: Feed; axes: FeedRun['axes']; status: FeedRun['status']; pwmSpikeSteps: number; dutyWhilePressedSteps: number };
+      return { ...out.feed, axes: out.axes, status: out.status, pwmSpikeSteps: out.pwmSpikeSteps, dutyWhilePressedSteps: out.dutyWhilePressedSteps };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -248,6 +248,12 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     expect(f.done).toBe(true);
     expect(f.status.maxGapMs).toBeLessThan(50); // STATUS every 20 ms throughout (a hung main loop sends none)
     expect(f.faults & 0x0010).toBe(0); // no bytes lost
+    // Each press stops the DC rams' PWM for as long as the pin is held (from the plant step after
+    // the press on). A press while the tick's body ran let the body re-arm the outputs it had
+    // computed, and the next tick drove them for ~1 ms (790 plant steps of 0.1 ms in this run
+    // before 2026-12-02); nor is a channel ever connected at OCR 0 (50 steps then).
+    expect(f.dutyWhilePressedSteps).toBe(0);
+    expect(f.pwmSpikeSteps).toBe(0);
   });
 
   it('an all-step Mega (make N_DC=0 N_STEP=3) with three rams at ~9,600 steps/s each (frames up to 0.5 ms late): every frame taken and none late once streaming, every step counted', () => {
@@ -559,7 +565,25 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     expect(ev.faults & ~0x10).toBe(0x0102); // stall, axis 0 (0x10: a receive overflow, see above)
     await motionlessAfter(avr, ev.simMs);
 
-    // The e-stop over the fault: the firmware reports estop (the fault's bits still set), the
+    // The service's own e-stop over the fault (its e-stop file): it sends ESTOP, which takes
+    // the firmware from fault to estop (PROTOCOL.md §3); the latched fault keeps every output
+    // off there. Before 2026-12-02 the firmware's control loop ran again in that estop (the PI
+    // driving the jammed ram against a drive enable that happened to stay low).
+    writeFileSync(run.estopFile, '');
+    await waitFor(() => avr.last()!.state === State.estop, 5000, 'firmware estop from the host');
+    const hostEstop = avr.events().findLast((e) => e.state === State.estop)!;
+    expect(hostEstop.faults & ~0x10).toBe(0x0102);
+    await avr.reachSim(hostEstop.simMs + 500);
+    const inEstop = avr.samples().filter((x) => x.simMs > hostEstop.simMs && x.simMs <= hostEstop.simMs + 500);
+    expect(inEstop.length).toBeGreaterThan(20);
+    expect(inEstop.every((x) => x.enable === 0 && x.duty.every((d) => d === 0))).toBe(true);
+    rmSync(run.estopFile);
+    const hostClear = runCli(['clear-estop', '--config', run.config]);
+    expect(hostClear.stderr).toContain('in fault');
+    await waitFor(() => avr.last()!.state === State.fault, 5000, 'firmware back in fault after the host e-stop');
+    await run.waitState('fault', 5000);
+
+    // The e-stop pin over the fault: the firmware reports estop (the fault's bits still set), the
     // service follows. Released and cleared, the firmware goes back to fault, not to parked:
     // before 2026-12-02 it went to parked, turned the drives on, and the service unparked the
     // stalled ram (PROTOCOL.md §3: a fault is left only by a reset).
