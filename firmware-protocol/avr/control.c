@@ -62,7 +62,11 @@ volatile uint16_t out_ocr[3];
 #define TCCR1A_OFF (N_DC > 0 ? 1 << WGM11 : 0)
 volatile uint8_t out_tccr1a = TCCR1A_OFF, out_tccr1a_keep = TCCR1A_OFF; /* after and before the vector's OCR writes */
 #if N_DC > 0
-static uint8_t com_next = TCCR1A_OFF; /* the body's, as dc_set_out leaves it */
+/* The body's outputs for the next tick, as dc_set_out leaves them; committed to out_* in one
+ * step at the body's end (tick_compute), never half-written for a vector that comes early. */
+static uint16_t ocr_next[3];
+static uint8_t dir_next;
+static uint8_t com_next = TCCR1A_OFF;
 /* Per channel, not 1 << (7 - 2i): a shift by a variable is a loop on an AVR. */
 static const uint8_t com_bit[3] = {1 << 7, 1 << 5, 1 << 3}; /* COM1A1, COM1B1, COM1C1 */
 #endif
@@ -154,14 +158,14 @@ static uint16_t pot_to_wire(uint16_t s) {
 
 static void dc_set_out(uint8_t i, int16_t duty) {
   uint16_t mag = duty < 0 ? (uint16_t)-duty : (uint16_t)duty;
-  out_ocr[i] = mag;
+  ocr_next[i] = mag;
   com_next = mag ? com_next | com_bit[i] : com_next & ~com_bit[i];
 #if defined(__AVR_ATmega2560__)
   uint8_t m = 1 << DIR_BIT(i);
-  out_dir = duty < 0 ? (out_dir | m) : (out_dir & ~m);
 #else
-  out_dir = duty < 0 ? (out_dir | (1 << i)) : (out_dir & ~(1 << i));
+  uint8_t m = 1 << i;
 #endif
+  dir_next = duty < 0 ? (dir_next | m) : (dir_next & ~m);
 }
 
 static int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -550,9 +554,14 @@ static void fault(uint16_t bits, uint8_t axis) {
   rig_state = RL_STATE_FAULT;
 }
 
+/* Every e-stop latched (pin edge, pin level seen by the tick, ESTOP message): CLEAR_ESTOP
+ * clears only latches a STATUS has reported (main.c). */
+volatile uint8_t estop_latches;
+
 /* Hardware e-stop: everything off at once, latched. */
 ISR(ESTOP_vect) {
   motors_off = 1;
+  estop_latches++;
   ENABLE_PORT &= ~(1 << ENABLE_BIT);
   out_ocr[0] = out_ocr[1] = out_ocr[2] = 0;
   out_tccr1a = out_tccr1a_keep = TCCR1A_OFF;
@@ -650,6 +659,7 @@ static void tick_compute(void) {
   if (estop_pressed() && !motors_off) { /* a level still low after its edge was missed */
     cli();
     motors_off = 1;
+    estop_latches++;
     ENABLE_PORT &= ~(1 << ENABLE_BIT);
     rig_state = RL_STATE_ESTOP;
     sei();
@@ -663,18 +673,6 @@ static void tick_compute(void) {
   }
 #if N_DC > 0
   for (uint8_t i = 0; i < N_DC; i++) dc_compute(i, moff);
-  /* The e-stop handler may have run since `moff` was read, zeroed out_ocr and disconnected
-   * every channel: what this body computed must not re-arm them for the next vector. */
-  cli();
-  if (motors_off) {
-    for (uint8_t i = 0; i < N_DC; i++) out_ocr[i] = 0;
-    com_next = TCCR1A_OFF;
-  }
-  /* Channels going to 0 are disconnected before the vector writes their OCR, and channels
-   * leaving 0 connected after: at no moment is one connected at OCR 0. */
-  out_tccr1a_keep = out_tccr1a & com_next;
-  out_tccr1a = com_next;
-  sei();
   adc_start_pass();
 #endif
 #if N_STEP > 0
@@ -684,6 +682,27 @@ static void tick_compute(void) {
     if (st[i].homing) all = 0;
   }
   homed = all;
+  /* A fault raised in this body (a later axis, homing) stops the step timers it started. */
+  if (rig_faults)
+    for (uint8_t i = 0; i < N_STEP; i++)
+      if (st[i].running) step_stop_now(i);
+#endif
+#if N_DC > 0
+  /* Commit for the next vector, in one step. The e-stop handler may have run since `moff` was
+   * read (it zeroed out_ocr and disconnected every channel), and a fault may have come after an
+   * axis's duty was set: neither may leave a duty for the next tick. */
+  cli();
+  if (motors_off || rig_faults) {
+    for (uint8_t i = 0; i < N_DC; i++) ocr_next[i] = 0;
+    com_next = TCCR1A_OFF;
+  }
+  for (uint8_t i = 0; i < N_DC; i++) out_ocr[i] = ocr_next[i];
+  out_dir = dir_next;
+  /* Channels going to 0 are disconnected before the vector writes their OCR, and channels
+   * leaving 0 connected after: at no moment is one connected at OCR 0. */
+  out_tccr1a_keep = out_tccr1a & com_next;
+  out_tccr1a = com_next;
+  sei();
 #endif
   if (rig_faults) ENABLE_PORT &= ~(1 << ENABLE_BIT);
 }
@@ -756,6 +775,7 @@ void control_init(void) {
   ESTOP_INT_SETUP();
   if (estop_pressed()) {
     motors_off = 1;
+    estop_latches++;
     rig_state = RL_STATE_ESTOP;
   } else if (CALIBRATE) motors_off = 1; /* the drives stay disabled for good */
   else ENABLE_PORT |= 1 << ENABLE_BIT;

@@ -59,6 +59,8 @@ static uint8_t set_state(uint8_t from_any, uint8_t s) {
   return ok;
 }
 
+static uint8_t estop_reported; /* estop_latches as the last STATUS saying estop counted them */
+
 static void handle(const rl_frame *f) {
   const uint8_t *p = f->payload;
   uint8_t result = RL_RESULT_OK;
@@ -103,29 +105,38 @@ static void handle(const rl_frame *f) {
        * (control.c tests rig_faults, not the state). */
       if (st != RL_STATE_ESTOP) {
         goals_here(); /* controlled stop where they are; latched */
+        cli();
+        estop_latches++;
+        sei();
         set_state(1, RL_STATE_ESTOP);
       }
       break;
-    case RL_CLEAR_ESTOP:
-      if (st != RL_STATE_ESTOP || estop_pressed()) result = RL_RESULT_BAD_STATE;
-      else {
-        /* A fault that came before the e-stop (or during it) is not cleared with it: a fault is
-         * left only by a reset (PROTOCOL.md §3). Back to fault with the drives still off;
-         * without this a stalled ram or a frozen pot was back in service after a press. The
-         * check and the change in one step: a fault the tick raises in between would be lost. */
-        goals_here();
-        cli();
-        uint8_t faulted = rig_faults != 0;
+    case RL_CLEAR_ESTOP: {
+      /* A fault that came before the e-stop (or during it) is not cleared with it: a fault is
+       * left only by a reset (PROTOCOL.md §3), so back to fault with the drives still off;
+       * without this a stalled ram or a frozen pot was back in service after a press. And only
+       * an e-stop a STATUS has reported is cleared: a press in the instant this CLEAR_ESTOP
+       * arrived (a tap, released again) is the host's to see first. All tested in one step:
+       * the e-stop's handler or a fault from the tick could otherwise come in between. */
+      if (st == RL_STATE_ESTOP) goals_here();
+      cli();
+      uint8_t ok = rig_state == RL_STATE_ESTOP && !estop_pressed() && estop_latches == estop_reported;
+      uint8_t faulted = rig_faults != 0;
+      if (ok) {
         if (!faulted) {
           motors_off = CALIBRATE;
           if (!CALIBRATE) ENABLE_PORT |= 1 << ENABLE_BIT;
         }
         rig_state = faulted ? RL_STATE_FAULT : RL_STATE_PARKED;
-        sei();
+      }
+      sei();
+      if (!ok) result = RL_RESULT_BAD_STATE;
+      else {
         playout_flush();
         slow = 0;
       }
       break;
+    }
     case RL_SET_WATCHDOG:
       if (rl_get_u16(p) == 0 || rl_get_u16(p + 2) < rl_get_u16(p)) result = RL_RESULT_BAD_PAYLOAD;
       else {
@@ -155,7 +166,10 @@ static void handle(const rl_frame *f) {
 static void send_status(void) {
   uint16_t pos[AXES];
   for (uint8_t i = 0; i < AXES; i++) pos[i] = read_u16(&position[i]);
-  uint8_t st = rig_state;
+  cli();
+  uint8_t st = rig_state, latches = estop_latches; /* together: a latch after this is not reported */
+  sei();
+  if (st == RL_STATE_ESTOP) estop_reported = latches;
   uint16_t faults = read_u16(&rig_faults);
   if (uart_dropped) faults |= FAULT_RX_OVERRUN;
   send(rl_encode_status(tx_seq++, st, faults, last_seq, AXES, pos, out));

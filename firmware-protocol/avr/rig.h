@@ -12,6 +12,7 @@
  * and control interrupts (estop, fault) which the main loop never overrides. */
 extern volatile uint8_t rig_state;
 extern volatile uint16_t rig_faults;
+extern volatile uint8_t estop_latches; /* e-stops latched so far (wraps); see main.c's CLEAR_ESTOP */
 /* The hardware e-stop has cut the outputs (set by its interrupt, cleared by CLEAR_ESTOP). */
 extern volatile uint8_t motors_off;
 /* Where each axis heads (wire units, already clamped); the control tick follows it within limits. */

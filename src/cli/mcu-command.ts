@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { FrameParser } from '../output/riglink/parser.js';
 import { FrameEncoder, MCU_STATE_NAMES, MessageType, RIGLINK_VERSION, decodeFields } from '../output/riglink/protocol.js';
 import { closeTty, openTty, openTtyReadSide, ttyReader } from '../output/tty.js';
@@ -19,9 +19,12 @@ export async function runMcu(v: { port?: string; baud?: string; seconds?: string
   const seconds = intOption('seconds', v.seconds, 1, 86_400);
   const fd = await openTty(v.port, { baudRate, hupcl: false });
   let reader: ReturnType<typeof ttyReader>;
+  let readFd = -1;
   try {
-    reader = ttyReader(await openTtyReadSide(v.port));
+    readFd = await openTtyReadSide(v.port);
+    reader = ttyReader(readFd);
   } catch (err) {
+    if (readFd >= 0) closeSync(readFd); // ttyReader refused it (not a tty)
     await closeTty(fd).catch(() => undefined);
     throw err;
   }
@@ -92,6 +95,10 @@ export async function runMcu(v: { port?: string; baud?: string; seconds?: string
   } finally {
     reader.destroy();
     await closeTty(fd).catch(() => undefined);
+  }
+  if (signal.aborted && !statusCount) {
+    process.stderr.write(`${v.port}: interrupted before the MCU's first STATUS\n`);
+    return 130;
   }
   if (closed) {
     process.stderr.write(`${v.port}: the port closed${lostPort ? ` (${lostPort})` : ''}\n`);

@@ -656,6 +656,16 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
     process.stdout.write(`AVR pot frozen: drive above 50 % for ${round(stretch)} ms before the stall fault (0.1 ms duty log)\n`);
     expect(stretch).toBeGreaterThanOrEqual(58 - 0.1);
     expect(stretch).toBeLessThanOrEqual(59 + 0.1);
+    // The tick that raises the fault commits no duty: the next tick's vector applies 0, within
+    // 1 ms of the drive enable going off (the body that faulted turns it off at its end). Before
+    // 2026-12-02 the duty that body had set before the stall check reached the H-bridge for one
+    // more tick.
+    const offMs = log[off]!.simMs;
+    const lastDriven = log.findLast((d) => d.simMs > offMs && d.duty !== 0);
+    process.stdout.write(`AVR pot frozen: axis 0's duty after the drive enable went off: ${lastDriven ? `last nonzero ${round(lastDriven.simMs - offMs)} ms after` : 'none'}\n`);
+    const zeroFrom = log.find((d) => d.simMs > offMs && d.duty === 0)?.simMs ?? offMs;
+    expect(zeroFrom - offMs).toBeLessThanOrEqual(1 + 0.1);
+    expect(log.filter((d) => d.simMs >= zeroFrom).every((d) => d.duty === 0)).toBe(true);
     await motionlessAfter(avr, ev.simMs);
   }, 150_000);
 
