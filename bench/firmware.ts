@@ -68,9 +68,9 @@ const wait = async (cond: () => boolean, ms: number, what: string) => {
     await new Promise((r) => setTimeout(r, 20));
   }
 };
-/** Late frames per million accepted (null before any). */
 /** Steps over the whole travel (wire 0..65535), from the firmware's config.h. */
 const STEPS_TRAVEL = Number(/#define STEPS_TRAVEL (\d+)L/.exec(readFileSync(join(FW, 'avr', 'config.h'), 'utf8'))?.[1]);
+/** Late frames per million accepted (null before any). */
 const latePerMillion = (c: { accepted: number; late: number }) => (c.accepted ? Math.round((c.late / c.accepted) * 1e6) : null);
 
 /**
@@ -80,17 +80,23 @@ const latePerMillion = (c: { accepted: number; late: number }) => (c.accepted ? 
  * firmware's (and the 500 kbaud wire's) alone.
  */
 type AloneOptions = { swing?: number; cycleMs?: number; image?: string; dc?: number; step?: number };
-function firmwareAlone(lateUs: number, frames: number, o: AloneOptions = {}) {
+type Feed = { faults: number; estops: number; firmware: { accepted: number; late: number; minLeadUs: number }; afterFirstSecond: { accepted: number; late: number; minLeadUs: number } };
+type FeedStats = { feed: Feed; idleShare: number; isr?: IsrStats };
+/** One avr-rig run with its host in simulated time at 1 kHz; its stats, or why it failed. */
+function feedRun(lateUs: number, frames: number, o: AloneOptions, extra: string[] = []): FeedStats | { error: string } {
   const feedStats = join(dir, 'feed.json');
   const mix = ['--axes-dc', String(o.dc ?? 2), '--axes-step', String(o.step ?? 1)];
   const motion = ['--feed-swing', String(o.swing ?? 2000), '--feed-cycle-ms', String(o.cycleMs ?? 2000)];
   const elf = join(FW, 'build', o.image ?? 'riglink-mega2560.elf');
-  const r = spawnSync(join(FW, 'build', 'avr-rig'), ['--firmware', elf, ...mix, '--link', join(dir, 'feed-link'), '--stats', feedStats, '--feed-hz', '1000', '--feed-late-us', String(lateUs), '--feed-frames', String(frames), ...motion], {
+  const r = spawnSync(join(FW, 'build', 'avr-rig'), ['--firmware', elf, ...mix, '--link', join(dir, 'feed-link'), '--stats', feedStats, '--feed-hz', '1000', '--feed-late-us', String(lateUs), '--feed-frames', String(frames), ...motion, ...extra], {
     encoding: 'utf8',
   });
   if (r.status !== 0) return { error: r.stderr.trim().slice(0, 300) };
-  type Feed = { faults: number; firmware: { accepted: number; late: number; minLeadUs: number }; afterFirstSecond: { accepted: number; late: number; minLeadUs: number } };
-  const st = JSON.parse(readFileSync(feedStats, 'utf8')) as { feed: Feed; idleShare: number };
+  return JSON.parse(readFileSync(feedStats, 'utf8')) as FeedStats;
+}
+function firmwareAlone(lateUs: number, frames: number, o: AloneOptions = {}) {
+  const st = feedRun(lateUs, frames, o);
+  if ('error' in st) return st;
   const f = st.feed;
   return {
     mix: `${o.dc ?? 2} DC + ${o.step ?? 1} step`,
@@ -145,15 +151,9 @@ function longestHandler(rows: Record<string, IsrRow>): { vector: string; ownCycl
   return best;
 }
 function estopHandler(): { presses: number; isr: IsrRow } | { error: string } {
-  const feedStats = join(dir, 'estop.json');
-  const r = spawnSync(
-    join(FW, 'build', 'avr-rig'),
-    ['--firmware', join(FW, 'build', 'riglink-mega2560.elf'), '--link', join(dir, 'estop-link'), '--stats', feedStats, '--isr-stats', '1', '--feed-hz', '1000', '--feed-late-us', '500', '--feed-frames', '3000', '--feed-swing', '28000', '--feed-cycle-ms', '1000', '--feed-estop-every-ms', '97.3'],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) return { error: r.stderr.trim().slice(0, 300) };
-  const st = JSON.parse(readFileSync(feedStats, 'utf8')) as { feed: { estops: number }; isr: IsrStats };
-  const row = isrTable(st.isr)[ESTOP_NAME];
+  const st = feedRun(500, 3000, { swing: 28000, cycleMs: 1000 }, ['--isr-stats', '1', '--feed-estop-every-ms', '97.3']);
+  if ('error' in st) return st;
+  const row = isrTable(st.isr ?? {})[ESTOP_NAME];
   return row ? { presses: st.feed.estops, isr: row } : { error: 'the e-stop handler never ran' };
 }
 const readStatus = () => {

@@ -281,8 +281,6 @@ static uint16_t last_targets[PLANT_MAX_AXES], last_reported[PLANT_MAX_AXES];
 static int mcu_state = -1, n_axes;
 static double last_rx_ms;
 static int feeding; /* --feed-hz: feeder.c is the host */
-/* --feed-estop-every-ms P: from 2 s (simulated) on, the e-stop pin pressed for 20 ms of every P. */
-
 static double feed_done_ms = -1;
 static void on_uart_out(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
@@ -391,11 +389,10 @@ static avr_cycle_count_t plant_timer(struct avr_t *a, avr_cycle_count_t when, vo
   for (int i = 0; i < pl.n_dc; i++) {
     int com = (tccr1a >> (6 - 2 * i)) & 3; /* COM1x1:0 for A, B, C */
     double duty = 0;
-    /* Connected at OCR 0: fast PWM's one-clock spike each period (not modelled as drive). */
-    if (com == 2 && top && rd16(pm->ocr[i]) == 0) pwm_spike_steps++;
     if (com == 2 && top) {
       uint16_t ocr = rd16(pm->ocr[i]);
       duty = ocr >= top ? 1.0 : (double)ocr / (top + 1);
+      if (ocr == 0) pwm_spike_steps++; /* fast PWM's one-clock spike each period (not modelled as drive) */
     }
     int dir = pin_irq(pm->dir_port[i], pm->dir_bit[i])->value & 1;
     duty_pm[i] = (int)((dir ? -duty : duty) * 1000.0 + (dir ? -0.5 : 0.5));
