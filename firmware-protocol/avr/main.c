@@ -44,6 +44,13 @@ static void goals_here(void) {
   for (uint8_t i = 0; i < AXES; i++) set_goal(i, read_u16(&position[i]));
 }
 
+/* What follows a state change the main loop made (set_state, CLEAR_ESTOP): frames queued for
+ * playout are dropped unless enabled, and parking runs at park speed. */
+static void state_changed(uint8_t s) {
+  if (s != RL_STATE_ENABLED) playout_flush();
+  slow = (rig_state == RL_STATE_PARKING);
+}
+
 /* A state change from the main loop; never leaves estop/fault behind the interrupts' back. */
 static uint8_t set_state(uint8_t from_any, uint8_t s) {
   uint8_t ok = 0;
@@ -54,8 +61,8 @@ static uint8_t set_state(uint8_t from_any, uint8_t s) {
     ok = 1;
   }
   sei();
-  if (ok && s != RL_STATE_ENABLED) playout_flush();
-  slow = (rig_state == RL_STATE_PARKING);
+  if (ok) state_changed(s);
+  else slow = (rig_state == RL_STATE_PARKING);
   return ok;
 }
 
@@ -121,20 +128,17 @@ static void handle(const rl_frame *f) {
       if (st == RL_STATE_ESTOP) goals_here();
       cli();
       uint8_t ok = rig_state == RL_STATE_ESTOP && !estop_pressed() && estop_latches == estop_reported;
-      uint8_t faulted = rig_faults != 0;
+      uint8_t to = rig_faults ? RL_STATE_FAULT : RL_STATE_PARKED;
       if (ok) {
-        if (!faulted) {
+        if (to == RL_STATE_PARKED) {
           motors_off = CALIBRATE;
           if (!CALIBRATE) ENABLE_PORT |= 1 << ENABLE_BIT;
         }
-        rig_state = faulted ? RL_STATE_FAULT : RL_STATE_PARKED;
+        rig_state = to;
       }
       sei();
-      if (!ok) result = RL_RESULT_BAD_STATE;
-      else {
-        playout_flush();
-        slow = 0;
-      }
+      if (ok) state_changed(to);
+      else result = RL_RESULT_BAD_STATE;
       break;
     }
     case RL_SET_WATCHDOG:
