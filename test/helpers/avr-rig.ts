@@ -70,7 +70,7 @@ export interface Injection {
 }
 
 /** The simulated DC ram's constants (firmware-protocol/sim/plant.h), read from the header the harness is built from. */
-export function plantConstants(): { vmaxWireS: number; tauS: number; load: number; dtMs: number } {
+export function plantConstants(): { vmaxWireS: number; tauS: number; load: number; dtMs: number; potMv0: number; potMv1: number; potNoiseMv: number } {
   const h = readFileSync(join(FIRMWARE_DIR, 'sim', 'plant.h'), 'utf8');
   const get = (name: string) => {
     const m = new RegExp(`#define PLANT_${name}\\s+([0-9.]+)`).exec(h);
@@ -80,7 +80,16 @@ export function plantConstants(): { vmaxWireS: number; tauS: number; load: numbe
   // avr_rig.c steps the plant every PLANT_DT_CYCLES (1,600 cycles at 16 MHz).
   const dt = /#define PLANT_DT_CYCLES\s+(\d+)/.exec(readFileSync(join(FIRMWARE_DIR, 'sim', 'avr_rig.c'), 'utf8'));
   if (!dt) throw new Error('PLANT_DT_CYCLES not in sim/avr_rig.c');
-  return { vmaxWireS: get('VMAX') * 65535, tauS: get('TAU'), load: get('LOAD'), dtMs: Number(dt[1]) / 16000 };
+  return {
+    vmaxWireS: get('VMAX') * 65535,
+    tauS: get('TAU'),
+    load: get('LOAD'),
+    dtMs: Number(dt[1]) / 16000,
+    // The pot's wiper at travel 0 and 1, and its noise (uniform ±), mV.
+    potMv0: get('POT_MV0'),
+    potMv1: get('POT_MV1'),
+    potNoiseMv: get('POT_NOISE'),
+  };
 }
 
 /** Which image runs: the Mega's default build (2 DC + 1 step/dir) or the Uno's (2 DC). */

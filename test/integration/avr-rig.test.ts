@@ -307,10 +307,9 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
   it("the calibration image drives nothing and, through motion-rig mcu, shows each pot's ADC count: the plant's 0.5 V and 4.5 V ends read as 101-102 and 920-921", async () => {
     // docs/firmware.md, Calibration: flash it, move each ram to its ends, read the counts, set
     // POT_ADC_MIN / POT_ADC_MAX. The plant stands at one end (--dc-start 0), then the other.
-    const h = readFileSync(join(AVR_BUILD, '..', 'sim', 'plant.h'), 'utf8');
-    const mv = (name: string) => Number(new RegExp(`#define PLANT_POT_${name}\\s+([0-9.]+)`).exec(h)![1]);
-    // 10-bit ADC on AVcc (5 V): the count is floor(mV · 1024 / 5000), the wiper ±PLANT_POT_NOISE mV.
-    const countAt = (x: number, noise = 0) => ((mv('MV0') + (mv('MV1') - mv('MV0')) * x + noise) * 1024) / 5000;
+    const { potMv0, potMv1, potNoiseMv } = plantConstants();
+    // 10-bit ADC on AVcc (5 V): the count is floor(mV · 1024 / 5000), the wiper ±potNoiseMv.
+    const countAt = (x: number, noise = 0) => ((potMv0 + (potMv1 - potMv0) * x + noise) * 1024) / 5000;
     for (const end of [0, 1]) {
       const dir = mkdtempSync(join(tmpdir(), 'motion-rig-avr-'));
       const avr = new AvrRig(dir, ['--dc-start', String(end)], 'atmega2560', join(AVR_BUILD, 'riglink-mega2560-calibrate.elf'));
@@ -323,10 +322,10 @@ describe.skipIf(missing !== null)('AVR firmware in simavr, driven by the service
         const statuses = lines.slice(1);
         expect(statuses.length).toBeGreaterThan(10);
         const counts = statuses.flatMap((x) => x.positions!.slice(0, 2));
-        process.stdout.write(`AVR calibration image, DC rams at ${end ? 'the far end' : 'the near end'}: ADC counts ${Math.min(...counts)}..${Math.max(...counts)} (closed form ${countAt(end, -mv('NOISE')).toFixed(1)}..${countAt(end, mv('NOISE')).toFixed(1)})\n`);
+        process.stdout.write(`AVR calibration image, DC rams at ${end ? 'the far end' : 'the near end'}: ADC counts ${Math.min(...counts)}..${Math.max(...counts)} (closed form ${countAt(end, -potNoiseMv).toFixed(1)}..${countAt(end, potNoiseMv).toFixed(1)})\n`);
         for (const c of counts) {
-          expect(c).toBeGreaterThanOrEqual(Math.floor(countAt(end, -mv('NOISE'))));
-          expect(c).toBeLessThanOrEqual(Math.ceil(countAt(end, mv('NOISE'))));
+          expect(c).toBeGreaterThanOrEqual(Math.floor(countAt(end, -potNoiseMv)));
+          expect(c).toBeLessThanOrEqual(Math.ceil(countAt(end, potNoiseMv)));
         }
         expect(statuses.every((x) => x.state === 'parked')).toBe(true);
         // Nothing driven: the drive enable low and every duty 0 throughout, the step ram where it
